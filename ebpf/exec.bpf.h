@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * exec reporting. A successful exec is reported from sched_process_exec, where the new image,
+ * its resolved path and its argv (read from the new mm, exactly as the kernel copied it) are at
+ * hand. A failed exec is reported at sys_exit, where the caller's memory still holds the
+ * filename and argv it passed.
+ */
+#ifndef GLASSHOUSE_EXEC_BPF_H
+#define GLASSHOUSE_EXEC_BPF_H
+
+#include "path.bpf.h"
+
+struct gh_argv_ctx {
+	__u64 argv;   /* user pointer to the argv pointer array */
+	__u32 base;   /* offset in scratch where argv strings start */
+	__u32 pos;    /* bytes written so far */
+	__u32 done;   /* saw the terminating NULL */
+	__u16 flags;
+	__u16 __pad0;
+};
+
+static long gh_argv_step(__u32 i, void *vctx)
+{
+	struct gh_argv_ctx *c = vctx;
+	struct gh_scratch *s = gh_scratch_get();
+	const char *arg = NULL;
+	__u32 pos = c->pos, room;
+	long n;
+
+	if (!s)
+		return 1;
+	if (bpf_probe_read_user(&arg, sizeof(arg), (void *)(c->argv + (__u64)i * sizeof(arg)))) {
+		c->flags |= GH_F_ARGV_MISSING;
+		return 1;
+	}
+	if (!arg) {
+		c->done = 1;
+		return 1;
+	}
+	if (pos >= GH_ARGV_MAX) {
+		c->flags |= GH_F_ARGV_TRUNC;
+		return 1;
+	}
+	room = GH_ARGV_MAX - pos;
+	n = bpf_probe_read_user_str(s->buf + (c->base & GH_HEAD_MASK) + (pos & (GH_ARGV_MAX - 1)), room, arg);
+	if (n <= 0) {
+		c->flags |= GH_F_ARGV_MISSING;
+		return 1;
+	}
+	c->pos = pos + n;
+	return 0;
+}
+
+/* Fill the fixed part shared by both outcomes. */
+static __always_inline void gh_exec_fixed(struct gh_exec_event *e, struct task_struct *task, __u32 call, __s64 ret)
+{
+	gh_header(&e->h, task, GH_EV_EXEC);
+	e->ret = ret;
+	e->ppid = gh_task_vtgid(BPF_CORE_READ(task, real_parent));
+	e->uid = BPF_CORE_READ(task, cred, uid.val);
+	e->euid = BPF_CORE_READ(task, cred, euid.val);
+	e->call = call;
+	e->__pad0 = 0;
+	e->__pad1 = 0;
+	e->exe_len = 0;
+	e->cwd_len = 0;
+	e->base_len = 0;
+	e->argv_len = 0;
+}
+
+static __always_inline void gh_exec_emit_success(struct task_struct *task, struct linux_binprm *bprm, __u32 call)
+{
+	struct gh_scratch *s = gh_scratch_get();
+	struct gh_exec_event *e;
+	struct mm_struct *mm;
+	__u64 off, arg_start, len;
+	long n;
+
+	if (!s)
+		return;
+	e = (void *)s->buf;
+	gh_exec_fixed(e, task, call, 0);
+	if (BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
+		e->h.flags |= GH_F_PRIVILEGED;
+
+	off = sizeof(*e);
+	n = bpf_probe_read_kernel_str(s->buf + off, GH_PATH_MAX, BPF_CORE_READ(bprm, filename));
+	if (n < 0)
+		n = 0;
+	e->path_len = n;
+	off = (off + n) & GH_HEAD_MASK;
+
+	e->exe_len = gh_walk_file(off, BPF_CORE_READ(bprm, file), task, &e->h.flags);
+	off = (off + e->exe_len) & GH_HEAD_MASK;
+
+	e->cwd_len = gh_walk_cwd(off, task, &e->h.flags);
+	off = (off + e->cwd_len) & GH_HEAD_MASK;
+
+	if (!capture_argv) {
+		e->h.flags |= GH_F_ARGV_MISSING;
+	} else {
+		mm = BPF_CORE_READ(task, mm);
+		arg_start = BPF_CORE_READ(mm, arg_start);
+		len = BPF_CORE_READ(mm, arg_end) - arg_start;
+		if (len > GH_ARGV_MAX) {
+			len = GH_ARGV_MAX;
+			e->h.flags |= GH_F_ARGV_TRUNC;
+		}
+		if (bpf_probe_read_user(s->buf + off, len, (void *)arg_start)) {
+			e->h.flags |= GH_F_ARGV_MISSING;
+			len = 0;
+		}
+		e->argv_len = len;
+		off += len;
+	}
+	e->h.size = off;
+	gh_emit(e, off, GH_EV_EXEC);
+}
+
+/* A failed execve/execveat: @args are the syscall's arguments. */
+static __always_inline void gh_exec_emit_failure(struct task_struct *task, struct gh_inflight *in, __s64 ret)
+{
+	struct gh_scratch *s = gh_scratch_get();
+	struct gh_argv_ctx ctx = {};
+	struct gh_exec_event *e;
+	__u64 filename, argv, off;
+	__s64 dirfd = AT_FDCWD_GH;
+	long n;
+
+	if (!s)
+		return;
+	if (in->call == GH_CALL_EXECVEAT) {
+		dirfd = (__s32)in->args[0];
+		filename = in->args[1];
+		argv = in->args[2];
+	} else {
+		filename = in->args[0];
+		argv = in->args[1];
+	}
+	e = (void *)s->buf;
+	gh_exec_fixed(e, task, in->call, ret);
+
+	off = sizeof(*e);
+	n = bpf_probe_read_user_str(s->buf + off, GH_PATH_MAX, (void *)filename);
+	if (n < 0)
+		n = 0;
+	e->path_len = n;
+	off = (off + n) & GH_HEAD_MASK;
+
+	e->cwd_len = gh_walk_cwd(off, task, &e->h.flags);
+	off = (off + e->cwd_len) & GH_HEAD_MASK;
+
+	if (n > 0 && s->buf[sizeof(*e)] != '/' && dirfd != AT_FDCWD_GH) {
+		e->base_len = gh_walk_file(off, gh_fd_file(task, dirfd), task, &e->h.flags);
+		off = (off + e->base_len) & GH_HEAD_MASK;
+	}
+
+	if (!capture_argv || !argv) {
+		e->h.flags |= GH_F_ARGV_MISSING;
+	} else {
+		ctx.argv = argv;
+		ctx.base = off;
+		bpf_loop(GH_ARGC_MAX, gh_argv_step, &ctx, 0);
+		if (!ctx.done && !(ctx.flags & GH_F_ARGV_MISSING))
+			ctx.flags |= GH_F_ARGV_TRUNC;
+		e->h.flags |= ctx.flags;
+		e->argv_len = ctx.pos & (GH_ARGV_MAX * 2 - 1);
+		off += e->argv_len;
+	}
+	e->h.size = off;
+	gh_emit(e, off, GH_EV_EXEC);
+}
+
+#endif /* GLASSHOUSE_EXEC_BPF_H */

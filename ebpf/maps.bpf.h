@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Maps and load-time settings shared by every program file. Exactly one file (process.bpf.c)
+ * defines them (GH_DEFINE_MAPS); the others see extern declarations that the BPF linker
+ * (bpftool gen object) resolves into one set of maps.
+ */
+#ifndef GLASSHOUSE_MAPS_BPF_H
+#define GLASSHOUSE_MAPS_BPF_H
+
+#include "events.h"
+
+#ifdef GH_DEFINE_MAPS
+#define GH_SHARED
+#define GH_INIT(v) = v
+#else
+#define GH_SHARED extern
+#define GH_INIT(v)
+#endif
+
+/* Scratch space for building one variable-length record: fixed part + pieces, argv last.
+ * Pieces before argv stay below GH_SCRATCH_HEAD; argv reads may span 2 * GH_ARGV_MAX because
+ * the verifier does not relate a read's offset to its size. */
+#define GH_SCRATCH_HEAD  32768
+#define GH_SCRATCH_SIZE  (GH_SCRATCH_HEAD + 2 * GH_ARGV_MAX)
+
+struct gh_scratch {
+	__u8 buf[GH_SCRATCH_SIZE];
+};
+
+/* A syscall of interest between sys_enter and sys_exit, keyed by (global) thread id. */
+struct gh_inflight {
+	__u64 args[6];
+	__u32 call;      /* enum gh_call */
+	__u32 __pad0;
+};
+
+/* Settings fixed before load by the helper. */
+GH_SHARED const volatile __u32 ns_level GH_INIT(0);      /* level of the helper's pid namespace */
+GH_SHARED const volatile __u64 ns_dev GH_INIT(0);        /* dev/ino of the helper's pid namespace */
+GH_SHARED const volatile __u64 ns_ino GH_INIT(0);
+GH_SHARED const volatile __u32 capture_argv GH_INIT(1);
+GH_SHARED const volatile __u64 wakeup_bytes GH_INIT(262144); /* wake the helper past this much data */
+
+/* Written by the helper after load: the pid (in its namespace) to adopt as the tree's root. */
+GH_SHARED volatile __u32 pending_vpid GH_INIT(0);
+
+/* Processes followed, by global tgid. Bounded: a tree larger than this loses forks (counted). */
+GH_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct gh_tracked);
+} tracked SEC(".maps");
+
+GH_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct gh_inflight);
+} inflight SEC(".maps");
+
+/* Indexed by CPU id; max_entries set to the number of possible CPUs before load. */
+GH_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gh_scratch);
+} scratch SEC(".maps");
+
+/* Syscall counts of followed processes, by syscall number. */
+GH_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GH_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+/* Records that could not be delivered, by enum gh_event_type. */
+GH_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GH_EV_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* Size set by the helper before load (bounded there). */
+GH_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} events SEC(".maps");
+
+#endif /* GLASSHOUSE_MAPS_BPF_H */

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * connect, and sendto/sendmsg when they name a destination, reported at sys_exit with the
+ * raw sockaddr (decoded by the helper) and the socket's type and protocol.
+ */
+#ifndef GLASSHOUSE_NET_BPF_H
+#define GLASSHOUSE_NET_BPF_H
+
+#include "task.bpf.h"
+
+static __always_inline void gh_net_emit(struct task_struct *task, struct gh_inflight *in, __s64 ret)
+{
+	struct gh_net_event e = {};
+	__u64 addr = 0, addrlen = 0;
+	struct socket *sock;
+	struct file *file;
+	struct sock *sk;
+
+	switch (in->call) {
+	case GH_CALL_CONNECT:
+		addr = in->args[1];
+		addrlen = in->args[2];
+		break;
+	case GH_CALL_SENDTO:
+		addr = in->args[4];
+		addrlen = in->args[5];
+		break;
+	case GH_CALL_SENDMSG: {
+		struct user_msghdr msg = {};
+
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)in->args[1]))
+			return;
+		addr = (__u64)msg.msg_name;
+		addrlen = msg.msg_namelen;
+		break;
+	}
+	default:
+		return;
+	}
+	if (!addr || addrlen < 2)
+		return; /* no destination named: not a network attempt of its own */
+	if (addrlen > GH_SOCKADDR_MAX)
+		addrlen = GH_SOCKADDR_MAX;
+	if (bpf_probe_read_user(e.addr, addrlen, (void *)addr))
+		return;
+
+	gh_header(&e.h, task, GH_EV_NET);
+	e.h.size = sizeof(e);
+	e.ret = ret;
+	e.addr_len = addrlen;
+	e.call = in->call;
+	file = gh_fd_file(task, in->args[0]);
+	if (file && (BPF_CORE_READ(file, f_inode, i_mode) & 0170000) == 0140000 /* S_ISSOCK */) {
+		sock = BPF_CORE_READ(file, private_data);
+		sk = BPF_CORE_READ(sock, sk);
+		e.sk_type = BPF_CORE_READ(sk, sk_type);
+		e.sk_protocol = BPF_CORE_READ(sk, sk_protocol);
+	}
+	gh_emit(&e, sizeof(e), GH_EV_NET);
+}
+
+#endif /* GLASSHOUSE_NET_BPF_H */

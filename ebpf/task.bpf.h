@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Helpers about tasks, pid namespaces, file descriptors and emitting records. */
+#ifndef GLASSHOUSE_TASK_BPF_H
+#define GLASSHOUSE_TASK_BPF_H
+
+#include "maps.bpf.h"
+
+#define GH_SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h */
+#define AT_FDCWD_GH          (-100)      /* AT_FDCWD */
+#define GH_O_ACCMODE         00000003
+#define GH_O_CREAT           00000100
+#define GH_O_TRUNC           00001000
+#define GH_O_PATH            010000000
+
+/* pid number of @pid in the helper's pid namespace; 0 when not visible there. */
+static __always_inline __u32 gh_pid_nr(struct pid *pid)
+{
+	struct upid up = {};
+	__u32 level = ns_level;
+
+	if (!pid || BPF_CORE_READ(pid, level) < level)
+		return 0;
+	bpf_core_read(&up, sizeof(up), &pid->numbers[level]);
+	return up.nr;
+}
+
+static __always_inline __u32 gh_task_vtgid(struct task_struct *task)
+{
+	return gh_pid_nr(BPF_CORE_READ(task, group_leader, thread_pid));
+}
+
+static __always_inline __u32 gh_task_vtid(struct task_struct *task)
+{
+	return gh_pid_nr(BPF_CORE_READ(task, thread_pid));
+}
+
+static __always_inline __u64 gh_task_start(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, group_leader, start_time);
+}
+
+static __always_inline struct gh_scratch *gh_scratch_get(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+static __always_inline void gh_count_lost(__u32 type)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost, &type);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void gh_header(struct gh_event_header *h, struct task_struct *task, __u16 type)
+{
+	h->ts = bpf_ktime_get_ns();
+	h->start = gh_task_start(task);
+	h->pid = gh_task_vtgid(task);
+	h->tid = gh_task_vtid(task);
+	h->type = type;
+	h->flags = 0;
+	h->size = 0;
+}
+
+/* Send @size bytes of @buf; wake the helper only once enough data is waiting. */
+static __always_inline void gh_emit(void *buf, __u64 size, __u32 type)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (size > GH_SCRATCH_SIZE)
+		size = GH_SCRATCH_SIZE;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, buf, size, flags))
+		gh_count_lost(type);
+}
+
+/* The struct file behind @fd in @task's table, or NULL. */
+static __always_inline struct file *gh_fd_file(struct task_struct *task, __u64 fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_core_read(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+#endif /* GLASSHOUSE_TASK_BPF_H */

@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "frames.h"
+#include "../ebpf/events.h"
+#include "syscall_names.h"
+
+static const char *const lost_names[GH_LOST_SLOTS] = {
+	[GH_EV_EXEC] = "exec", [GH_EV_FORK] = "fork", [GH_EV_EXIT] = "exit",
+	[GH_EV_OPEN] = "open", [GH_EV_NET] = "net",
+};
+
+static const char *call_name(uint16_t call)
+{
+	switch (call) {
+	case GH_CALL_EXECVE:   return "execve";
+	case GH_CALL_EXECVEAT: return "execveat";
+	case GH_CALL_OPEN:     return "open";
+	case GH_CALL_OPENAT:   return "openat";
+	case GH_CALL_OPENAT2:  return "openat2";
+	case GH_CALL_CREAT:    return "creat";
+	case GH_CALL_CONNECT:  return "connect";
+	case GH_CALL_SENDTO:   return "sendto";
+	case GH_CALL_SENDMSG:  return "sendmsg";
+	default:               return NULL;
+	}
+}
+
+/* "ENOENT" for -2; nil for success */
+static void put_err(struct mp_buf *b, int64_t ret)
+{
+	static char buf[32];
+	const char *name;
+
+	if (ret >= 0) {
+		mp_nil(b);
+		return;
+	}
+	name = strerrorname_np((int)-ret);
+	if (!name) {
+		snprintf(buf, sizeof(buf), "errno_%lld", (long long)-ret);
+		name = buf;
+	}
+	mp_cstr(b, name);
+}
+
+/* A string piece: bytes up to the first NUL within @len. */
+static void put_piece_str(struct mp_buf *b, const uint8_t *p, uint32_t len)
+{
+	mp_str(b, (const char *)p, strnlen((const char *)p, len));
+}
+
+/* A path blob (components leaf first, NUL-terminated) as "/a/b/c". */
+static void put_path(struct mp_buf *b, const uint8_t *blob, uint32_t len)
+{
+	const char *comp[64 * 2];
+	size_t n = 0, total = 0, pos = 0;
+	char out[4096 + 64];
+
+	while (pos < len && n < sizeof(comp) / sizeof(comp[0])) {
+		const char *c = (const char *)blob + pos;
+		size_t l = strnlen(c, len - pos);
+
+		comp[n++] = c;
+		pos += l + 1;
+	}
+	if (n == 0) {
+		mp_str(b, "/", 1);
+		return;
+	}
+	for (size_t i = n; i-- > 0;) {
+		size_t l = strlen(comp[i]);
+
+		if (total + 1 + l >= sizeof(out))
+			break;
+		out[total++] = '/';
+		memcpy(out + total, comp[i], l);
+		total += l;
+	}
+	mp_str(b, out, total);
+}
+
+/* argv blob: NUL-terminated strings; a trailing piece without NUL is cut and dropped. */
+static void put_argv(struct mp_buf *b, const uint8_t *p, uint32_t len, bool *truncated)
+{
+	uint32_t count = 0, pos = 0, end = len;
+
+	while (end > 0 && p[end - 1] != '\0')
+		end--;
+	if (end != len)
+		*truncated = true;
+	for (pos = 0; pos < end; pos += strnlen((const char *)p + pos, end - pos) + 1)
+		count++;
+	mp_array(b, count);
+	for (pos = 0; pos < end;) {
+		size_t l = strnlen((const char *)p + pos, end - pos);
+
+		mp_str(b, (const char *)p + pos, l);
+		pos += l + 1;
+	}
+}
+
+static void put_common(struct mp_buf *b, const char *type, const struct gh_event_header *h, bool tid)
+{
+	mp_kv_cstr(b, "t", type);
+	mp_kv_uint(b, "ts", h->ts);
+	mp_kv_uint(b, "pid", h->pid);
+	mp_kv_uint(b, "start", h->start);
+	if (tid)
+		mp_kv_uint(b, "tid", h->tid);
+}
+
+static bool frame_exec(struct mp_buf *b, const struct gh_exec_event *e, size_t size)
+{
+	const uint8_t *path = e->data, *exe, *cwd, *base, *argv;
+	bool trunc = e->h.flags & GH_F_ARGV_TRUNC, relative;
+
+	if ((uint64_t)sizeof(*e) + e->path_len + e->exe_len + e->cwd_len + e->base_len + e->argv_len > size)
+		return false;
+	exe = path + e->path_len;
+	cwd = exe + e->exe_len;
+	base = cwd + e->cwd_len;
+	argv = base + e->base_len;
+	relative = e->path_len > 0 && path[0] != '/';
+
+	mp_map(b, 17);
+	put_common(b, "exec", &e->h, true);
+	mp_kv_uint(b, "ppid", e->ppid);
+	mp_kv_uint(b, "uid", e->uid);
+	mp_kv_uint(b, "euid", e->euid);
+	mp_kv_cstr(b, "call", call_name(e->call));
+	mp_cstr(b, "path");
+	put_piece_str(b, path, e->path_len);
+	mp_cstr(b, "base");
+	if (!relative)
+		mp_nil(b);
+	else if (e->base_len)
+		put_path(b, base, e->base_len);
+	else
+		put_path(b, cwd, e->cwd_len);
+	mp_cstr(b, "err");
+	put_err(b, e->ret);
+	mp_cstr(b, "exe");
+	if (e->ret == 0)
+		put_path(b, exe, e->exe_len);
+	else
+		mp_nil(b);
+	mp_cstr(b, "cwd");
+	put_path(b, cwd, e->cwd_len);
+	mp_cstr(b, "argv");
+	if (e->h.flags & GH_F_ARGV_MISSING)
+		mp_nil(b);
+	else
+		put_argv(b, argv, e->argv_len, &trunc);
+	mp_kv_bool(b, "argv_truncated", trunc);
+	mp_kv_bool(b, "privileged", e->h.flags & GH_F_PRIVILEGED);
+	return true;
+}
+
+static bool frame_fork(struct mp_buf *b, const struct gh_fork_event *e, size_t size)
+{
+	if (sizeof(*e) + (uint64_t)e->cwd_len > size)
+		return false;
+	mp_map(b, 8);
+	put_common(b, "fork", &e->h, false);
+	mp_kv_uint(b, "ppid", e->ppid);
+	mp_kv_uint(b, "pstart", e->pstart);
+	mp_kv_uint(b, "uid", e->uid);
+	mp_cstr(b, "cwd");
+	put_path(b, e->data, e->cwd_len);
+	return true;
+}
+
+static bool frame_exit(struct mp_buf *b, const struct gh_exit_event *e)
+{
+	int sig = e->status & 0x7f;
+	char name[32];
+
+	mp_map(b, 7);
+	put_common(b, "exit", &e->h, false);
+	mp_cstr(b, "code");
+	if (sig)
+		mp_nil(b);
+	else
+		mp_uint(b, (e->status >> 8) & 0xff);
+	mp_cstr(b, "sig");
+	if (sig) {
+		const char *abbrev = sigabbrev_np(sig);
+
+		if (abbrev)
+			snprintf(name, sizeof(name), "SIG%s", abbrev);
+		else
+			snprintf(name, sizeof(name), "SIG%d", sig);
+		mp_cstr(b, name);
+	} else {
+		mp_nil(b);
+	}
+	mp_kv_bool(b, "core", e->status & 0x80);
+	return true;
+}
+
+static const char *open_mode(uint32_t flags)
+{
+	if (flags & O_PATH)
+		return "path";
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY: return "read";
+	case O_WRONLY: return "write";
+	default:       return "readwrite";
+	}
+}
+
+static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t size)
+{
+	if ((uint64_t)sizeof(*e) + e->path_len + e->base_len > size)
+		return false;
+	mp_map(b, 12);
+	put_common(b, "open", &e->h, true);
+	mp_kv_cstr(b, "call", call_name(e->call));
+	mp_kv_uint(b, "flags", e->flags);
+	mp_kv_cstr(b, "mode", open_mode(e->flags));
+	mp_cstr(b, "err");
+	put_err(b, e->ret);
+	mp_cstr(b, "path");
+	if (e->ret >= 0)
+		put_path(b, e->data, e->path_len);
+	else
+		put_piece_str(b, e->data, e->path_len);
+	mp_cstr(b, "base");
+	if (e->base_len)
+		put_path(b, e->data + e->path_len, e->base_len);
+	else
+		mp_nil(b);
+	mp_kv_bool(b, "path_truncated", e->h.flags & GH_F_PATH_TRUNC);
+	return true;
+}
+
+static const char *net_proto(int family, uint16_t type, uint16_t proto, char *buf, size_t n)
+{
+	if (family == AF_UNIX) {
+		switch (type) {
+		case SOCK_STREAM:    return "stream";
+		case SOCK_DGRAM:     return "dgram";
+		case SOCK_SEQPACKET: return "seqpacket";
+		}
+	} else {
+		if (type == SOCK_RAW)
+			return "raw";
+		switch (proto) {
+		case IPPROTO_TCP:    return "tcp";
+		case IPPROTO_UDP:    return "udp";
+		case IPPROTO_ICMP:
+		case IPPROTO_ICMPV6: return "icmp";
+		}
+	}
+	snprintf(buf, n, "type%u/proto%u", type, proto);
+	return buf;
+}
+
+static bool frame_net(struct mp_buf *b, const struct gh_net_event *e)
+{
+	char addr[INET6_ADDRSTRLEN + 8 + sizeof(((struct sockaddr_un *)0)->sun_path)], proto[32];
+	const char *family;
+	int64_t port = -1;
+	sa_family_t fam;
+	uint32_t alen = e->addr_len > GH_SOCKADDR_MAX ? GH_SOCKADDR_MAX : e->addr_len;
+
+	if (alen < sizeof(sa_family_t))
+		return false;
+	memcpy(&fam, e->addr, sizeof(fam));
+	if (fam == AF_INET && alen >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in sin;
+
+		memcpy(&sin, e->addr, sizeof(sin));
+		family = "inet";
+		inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof(addr));
+		port = ntohs(sin.sin_port);
+	} else if (fam == AF_INET6 && alen >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 sin6;
+
+		memcpy(&sin6, e->addr, sizeof(sin6));
+		family = "inet6";
+		inet_ntop(AF_INET6, &sin6.sin6_addr, addr, sizeof(addr));
+		port = ntohs(sin6.sin6_port);
+	} else if (fam == AF_UNIX) {
+		const char *p = (const char *)e->addr + offsetof(struct sockaddr_un, sun_path);
+		size_t max = alen - offsetof(struct sockaddr_un, sun_path), l;
+
+		family = "unix";
+		if (max > 0 && p[0] == '\0') { /* abstract: length-delimited, NULs shown as '@' */
+			addr[0] = '@';
+			l = max - 1;
+			for (size_t i = 0; i < l; i++)
+				addr[1 + i] = p[1 + i] ? p[1 + i] : '@';
+			addr[1 + l] = '\0';
+		} else {
+			l = strnlen(p, max);
+			memcpy(addr, p, l);
+			addr[l] = '\0';
+		}
+	} else {
+		return false; /* AF_UNSPEC, netlink, ...: not a network peer */
+	}
+
+	mp_map(b, 11);
+	put_common(b, "net", &e->h, true);
+	mp_kv_cstr(b, "op", call_name(e->call));
+	mp_kv_cstr(b, "family", family);
+	mp_kv_cstr(b, "proto", net_proto(fam, e->sk_type, e->sk_protocol, proto, sizeof(proto)));
+	mp_kv_cstr(b, "addr", addr);
+	mp_cstr(b, "port");
+	if (port < 0)
+		mp_nil(b);
+	else
+		mp_uint(b, port);
+	mp_cstr(b, "err");
+	put_err(b, e->ret);
+	return true;
+}
+
+bool gh_frame_event(struct mp_buf *b, const void *data, size_t size)
+{
+	const struct gh_event_header *h = data;
+	bool ok = false;
+
+	if (size < sizeof(*h) || h->size > size)
+		return false;
+	mp_frame_begin(b);
+	switch (h->type) {
+	case GH_EV_EXEC:
+		ok = size >= sizeof(struct gh_exec_event) && frame_exec(b, data, size);
+		break;
+	case GH_EV_FORK:
+		ok = size >= sizeof(struct gh_fork_event) && frame_fork(b, data, size);
+		break;
+	case GH_EV_EXIT:
+		ok = size >= sizeof(struct gh_exit_event) && frame_exit(b, data);
+		break;
+	case GH_EV_OPEN:
+		ok = size >= sizeof(struct gh_open_event) && frame_open(b, data, size);
+		break;
+	case GH_EV_NET:
+		ok = size >= sizeof(struct gh_net_event) && frame_net(b, data);
+		break;
+	}
+	if (!ok) {
+		b->len = b->frame_start;
+		return false;
+	}
+	return mp_frame_end(b);
+}
+
+void gh_frame_hello(struct mp_buf *b, const struct gh_hello *h)
+{
+	mp_frame_begin(b);
+	mp_map(b, 9);
+	mp_kv_cstr(b, "t", "hello");
+	mp_kv_uint(b, "proto", GH_PROTO_VERSION);
+	mp_kv_cstr(b, "version", GH_HELPER_VERSION);
+	mp_kv_cstr(b, "arch", h->arch);
+	mp_kv_uint(b, "mono_ns", h->mono_ns);
+	mp_kv_uint(b, "real_ns", h->real_ns);
+	mp_kv_bool(b, "argv", h->argv);
+	mp_kv_uint(b, "ringbuf", h->ringbuf);
+	mp_kv_cstr(b, "privilege", h->privilege);
+	mp_frame_end(b);
+}
+
+void gh_frame_following(struct mp_buf *b, uint32_t pid)
+{
+	mp_frame_begin(b);
+	mp_map(b, 2);
+	mp_kv_cstr(b, "t", "following");
+	mp_kv_uint(b, "pid", pid);
+	mp_frame_end(b);
+}
+
+void gh_frame_error(struct mp_buf *b, const char *msg, bool fatal)
+{
+	mp_frame_begin(b);
+	mp_map(b, 3);
+	mp_kv_cstr(b, "t", "error");
+	mp_kv_cstr(b, "msg", msg);
+	mp_kv_bool(b, "fatal", fatal);
+	mp_frame_end(b);
+}
+
+static void put_lost(struct mp_buf *b, const struct gh_counters *c)
+{
+	uint64_t total = 0;
+	uint32_t n = 0;
+
+	for (int i = 0; i < GH_LOST_SLOTS; i++) {
+		total += c->lost[i];
+		n += lost_names[i] != NULL;
+	}
+	mp_kv_uint(b, "lost", total);
+	mp_cstr(b, "lost_by_type");
+	mp_map(b, n);
+	for (int i = 0; i < GH_LOST_SLOTS; i++)
+		if (lost_names[i])
+			mp_kv_uint(b, lost_names[i], c->lost[i]);
+}
+
+void gh_frame_stats(struct mp_buf *b, uint64_t ts, const struct gh_counters *c)
+{
+	mp_frame_begin(b);
+	mp_map(b, 5);
+	mp_kv_cstr(b, "t", "stats");
+	mp_kv_uint(b, "ts", ts);
+	mp_kv_uint(b, "events", c->events);
+	put_lost(b, c);
+	mp_frame_end(b);
+}
+
+void gh_frame_end(struct mp_buf *b, uint64_t ts, const struct gh_counters *c, const uint64_t *counts,
+		  size_t n, const char *reason)
+{
+	uint32_t used = 0;
+	char name[32];
+
+	mp_frame_begin(b);
+	mp_map(b, 7);
+	mp_kv_cstr(b, "t", "end");
+	mp_kv_uint(b, "ts", ts);
+	mp_kv_uint(b, "events", c->events);
+	put_lost(b, c);
+	mp_cstr(b, "syscalls");
+	for (size_t i = 0; i < n; i++)
+		used += counts[i] != 0;
+	mp_map(b, used);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = i < GH_SYSCALL_NAMES_LEN ? gh_syscall_names[i] : NULL;
+
+		if (!counts[i])
+			continue;
+		if (!s) {
+			snprintf(name, sizeof(name), "syscall_%zu", i);
+			s = name;
+		}
+		mp_kv_uint(b, s, counts[i]);
+	}
+	mp_kv_cstr(b, "reason", reason);
+	mp_frame_end(b);
+}

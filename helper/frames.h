@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Turning kernel records and helper facts into protocol frames (see PROTOCOL.md). */
+#ifndef GLASSHOUSE_FRAMES_H
+#define GLASSHOUSE_FRAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "msgpack.h"
+
+#define GH_PROTO_VERSION 1
+#define GH_HELPER_VERSION "0.3.0"
+
+enum { GH_LOST_SLOTS = 6 };
+
+struct gh_counters {
+	uint64_t events;                  /* event frames written */
+	uint64_t lost[GH_LOST_SLOTS];     /* by enum gh_event_type, read from the kernel */
+	uint64_t bad_records;             /* records the helper could not decode */
+};
+
+struct gh_hello {
+	const char *arch;
+	uint64_t mono_ns, real_ns;
+	bool argv;
+	uint32_t ringbuf;
+	const char *privilege;
+};
+
+/* Decode one ring-buffer record into a frame. Returns false (and writes nothing) for a record
+ * that is malformed or not reportable. */
+bool gh_frame_event(struct mp_buf *b, const void *data, size_t size);
+
+void gh_frame_hello(struct mp_buf *b, const struct gh_hello *h);
+void gh_frame_following(struct mp_buf *b, uint32_t pid);
+void gh_frame_error(struct mp_buf *b, const char *msg, bool fatal);
+void gh_frame_stats(struct mp_buf *b, uint64_t ts, const struct gh_counters *c);
+/* @counts[nr] for nr < n */
+void gh_frame_end(struct mp_buf *b, uint64_t ts, const struct gh_counters *c, const uint64_t *counts,
+		  size_t n, const char *reason);
+
+#endif
