@@ -1,0 +1,27 @@
+// Lexical path handling for paths the kernel reported: make absolute against a base
+// directory, normalise, and show /proc/self with the real pid.
+import { posix } from 'node:path';
+
+/** Join a relative path to its base (when given) and normalise lexically. */
+export function absolutePath(path: string, base: string | null): string {
+  const joined = !posix.isAbsolute(path) && base !== null && base !== '' ? posix.join(base, path) : path;
+  if (joined === '') return joined;
+  let normal = posix.normalize(joined);
+  if (normal.length > 1 && normal.endsWith('/')) normal = normal.slice(0, -1);
+  return normal;
+}
+
+/** `/proc/self/...` -> `/proc/<pid>/...`, `/proc/thread-self/...` -> `/proc/<pid>/task/<tid>/...`. */
+export function realProcPath(path: string, pid: number, tid: number): string {
+  const self = matchPrefix(path, '/proc/self');
+  if (self !== null) return `/proc/${pid}${self}`;
+  const thread = matchPrefix(path, '/proc/thread-self');
+  if (thread !== null) return `/proc/${pid}/task/${tid}${thread}`;
+  return path;
+}
+
+function matchPrefix(path: string, prefix: string): string | null {
+  if (path === prefix) return '';
+  if (path.startsWith(prefix + '/')) return path.slice(prefix.length);
+  return null;
+}

@@ -1,0 +1,21 @@
+// Shared body of the two entry points: parse, then load the run machinery lazily (startup stays
+// fast for --help and usage errors) and exit with the command's status.
+import { parseCli, type Program } from './args.js';
+
+export async function main(program: Program, args: readonly string[]): Promise<never> {
+  const action = await parseCli(program, args);
+  if (action.kind === 'exit') {
+    if (action.stdout) process.stdout.write(action.stdout);
+    if (action.stderr) process.stderr.write(action.stderr);
+    process.exit(action.code);
+  }
+  const { run } = await import('../run/run.js');
+  let status: number;
+  try {
+    status = await run(action.options);
+  } catch (error) {
+    process.stderr.write(`glasshouse: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    status = 70;
+  }
+  process.exit(status);
+}

@@ -1,0 +1,306 @@
+// The privileged C helper as a child process: start it and wait for `hello`, ask it to follow
+// the command, stop it and collect every frame. Its failures never disturb the command: they
+// make the collector "unavailable" (before hello) or "degraded" (during the run).
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
+import { PROTOCOL_VERSION, type Frame, type HelloFrame } from '../schema/frames.js';
+import type { CollectorStatus } from '../schema/receipt.js';
+import { Diagnostics } from './diagnostics.js';
+import { HelperFollowError, HelperUnavailableError } from './errors.js';
+import { FrameDecoder } from './frame-decoder.js';
+import { acceptItems, type DecodedStream } from './frame-stream.js';
+
+export interface HelperOptions {
+  /** absolute path of glasshouse-helper */
+  path: string;
+  captureArgv: boolean;
+  /** no forwarding of the helper's stderr */
+  quiet: boolean;
+  diagnostics?: Diagnostics;
+  /** where forwarded helper stderr lines go (default: our stderr) */
+  writeStderr?: (text: string) => void;
+  helloTimeoutMs?: number;
+  followTimeoutMs?: number;
+  stopTimeoutMs?: number;
+}
+
+/** Everything the helper said, and how its life went. */
+export interface CollectorResult {
+  /** validated frames in stream order */
+  frames: Frame[];
+  /** messages of frames that could not be decoded or validated */
+  frameErrors: string[];
+  /** "ok", or "degraded" when the helper died, hung or refused to follow */
+  status: CollectorStatus;
+  reason: string | null;
+  hello: HelloFrame;
+}
+
+interface Waiter<T> {
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+}
+
+interface HelperExit {
+  code: number | null;
+  signal: string | null;
+  spawnError: string | null;
+}
+
+export class HelperProcess {
+  private readonly stream: DecodedStream = { frames: [], errors: [] };
+  private readonly decoder = new FrameDecoder();
+  private readonly diagnostics: Diagnostics;
+  private hello: HelloFrame | null = null;
+  private helloWaiter: Waiter<HelloFrame> | null = null;
+  private followWaiter: (Waiter<void> & { pid: number }) | null = null;
+  private followed: number | null = null;
+  private lastError: string | null = null;
+  private lastStderr: string | null = null;
+  private stderrRest = '';
+  private ended = false;
+  private stopping = false;
+  private exit: HelperExit | null = null;
+  private readonly exited: Promise<HelperExit>;
+  private readonly stdoutDone: Promise<void>;
+  private status: CollectorStatus = 'ok';
+  private reason: string | null = null;
+
+  private constructor(
+    private readonly child: ResultPromise,
+    private readonly options: HelperOptions,
+  ) {
+    this.diagnostics = options.diagnostics ?? new Diagnostics({});
+    child.stdin?.on('error', () => undefined); // EPIPE when the helper is gone: its exit says why
+    this.stdoutDone = new Promise<void>((done) => {
+      const stdout = child.stdout;
+      if (!stdout) return done();
+      stdout.on('data', (chunk: Buffer) => this.onChunk(chunk));
+      stdout.on('error', () => done());
+      stdout.on('close', () => done());
+      stdout.on('end', () => {
+        const tail = this.decoder.end();
+        if (tail !== null) this.stream.errors.push(tail);
+        done();
+      });
+    });
+    child.stderr?.on('data', (chunk: Buffer) => this.onStderr(chunk.toString('utf8')));
+    child.stderr?.on('end', () => this.onStderr('\n'));
+    this.exited = child.then(
+      (r) => this.onExit({ code: r.exitCode ?? null, signal: r.signal ?? null, spawnError: spawnErrorOf(r) }),
+      (e: unknown) => this.onExit({ code: null, signal: null, spawnError: e instanceof Error ? e.message : String(e) }),
+    );
+  }
+
+  /** Start the helper and wait for its hello; throws HelperUnavailableError. */
+  static async start(options: HelperOptions): Promise<HelperProcess> {
+    checkExecutable(options.path);
+    const args = options.captureArgv ? [] : ['--no-argv'];
+    const child = execa(options.path, args, {
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      encoding: 'buffer',
+      // its own session: a terminal ^C goes to the command, the helper stops on `stop` or stdin EOF
+      detached: true,
+      cleanup: false,
+    });
+    const helper = new HelperProcess(child, options);
+    await helper.waitForHello(options.helloTimeoutMs ?? 15_000);
+    return helper;
+  }
+
+  get helloFrame(): HelloFrame | null {
+    return this.hello;
+  }
+
+  /** Follow `pid` and its descendants; resolves on `following`, throws HelperFollowError. */
+  follow(pid: number, timeoutMs = this.options.followTimeoutMs ?? 15_000): Promise<void> {
+    if (this.exit !== null) return Promise.reject(new HelperFollowError(this.deathReason('the helper exited')));
+    this.diagnostics.track(`follow ${pid}`);
+    this.followed = pid;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.followWaiter = null;
+        reject(new HelperFollowError(`no answer to follow within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      const settle = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
+        clearTimeout(timer);
+        this.followWaiter = null;
+        fn(...a);
+      };
+      this.followWaiter = { pid, resolve: settle(resolve), reject: settle(reject) };
+      this.child.stdin?.write(`follow ${pid}\n`);
+    });
+  }
+
+  /** Mark the collection degraded (e.g. the follow failed) without stopping anything. */
+  degrade(reason: string): void {
+    this.setStatus('degraded', reason);
+  }
+
+  /** Ask the helper to drain and end; collect every frame until its exit (killed after a timeout). */
+  async stop(timeoutMs = this.options.stopTimeoutMs ?? 10_000): Promise<CollectorResult> {
+    this.stopping = true;
+    if (this.exit === null) {
+      this.child.stdin?.write('stop\n');
+      this.child.stdin?.end();
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all([this.exited, this.stdoutDone]).then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.setStatus('degraded', `the helper did not stop within ${timeoutMs / 1000} s and was killed`);
+      this.child.kill('SIGKILL');
+      this.child.stdout?.destroy();
+      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000))]);
+    } else if (!this.ended) {
+      const detail = this.lastError ?? this.lastStderr ?? (this.exit ? `it exited with ${describeExit(this.exit)}` : null);
+      this.setStatus('degraded', `the helper stopped without an end frame${detail !== null ? `: ${detail}` : ''}`);
+    }
+    this.diagnostics.finish();
+    return {
+      frames: this.stream.frames,
+      frameErrors: this.stream.errors.map((e) => e.message),
+      status: this.status,
+      reason: this.reason,
+      hello: this.hello!,
+    };
+  }
+
+  private waitForHello(timeoutMs: number): Promise<HelloFrame> {
+    return new Promise<HelloFrame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.helloWaiter = null;
+        this.child.kill('SIGKILL');
+        reject(new HelperUnavailableError(`the helper sent no hello within ${timeoutMs / 1000} s`, 'other'));
+      }, timeoutMs);
+      this.helloWaiter = {
+        resolve: (hello) => {
+          clearTimeout(timer);
+          this.helloWaiter = null;
+          resolve(hello);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          this.helloWaiter = null;
+          this.child.stdin?.end();
+          reject(error);
+        },
+      };
+    });
+  }
+
+  private onChunk(chunk: Buffer): void {
+    const fresh = acceptItems(this.decoder.push(chunk), this.stream);
+    for (const frame of fresh) this.onFrame(frame);
+    if (this.helloWaiter && this.stream.errors.length > 0 && this.hello === null) {
+      this.helloWaiter.reject(new HelperUnavailableError(`the helper spoke garbage: ${this.stream.errors[0]!.message}`, 'protocol'));
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    this.diagnostics.frame(frame);
+    switch (frame.t) {
+      case 'hello':
+        if (this.hello !== null) break;
+        if (frame.proto !== PROTOCOL_VERSION) {
+          this.helloWaiter?.reject(
+            new HelperUnavailableError(`the helper speaks protocol ${frame.proto}, this controller ${PROTOCOL_VERSION}`, 'protocol'),
+          );
+          break;
+        }
+        this.hello = frame;
+        this.diagnostics.track(`collector: hello (helper ${frame.version}, privilege ${frame.privilege}, argv ${frame.argv})`);
+        this.helloWaiter?.resolve(frame);
+        break;
+      case 'following':
+        this.diagnostics.track(`following ${frame.pid}`);
+        if (this.followWaiter && this.followWaiter.pid === frame.pid) this.followWaiter.resolve();
+        break;
+      case 'error':
+        this.lastError = frame.msg;
+        this.diagnostics.track(`helper error${frame.fatal ? ' (fatal)' : ''}: ${frame.msg}`);
+        if (this.hello === null) {
+          if (frame.fatal) this.helloWaiter?.reject(new HelperUnavailableError(frame.msg));
+        } else if (this.followWaiter) this.followWaiter.reject(new HelperFollowError(frame.msg));
+        else if (frame.fatal) this.setStatus('degraded', `helper error: ${frame.msg}`);
+        break;
+      case 'exit':
+        if (frame.pid === this.followed) this.diagnostics.track(`exit of the root ${frame.pid} (code ${frame.code}, signal ${frame.sig})`);
+        break;
+      case 'end':
+        this.ended = true;
+        this.diagnostics.track(`end (${frame.reason}): ${frame.events} events, ${frame.lost} lost`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onStderr(text: string): void {
+    const lines = (this.stderrRest + text).split('\n');
+    this.stderrRest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      this.lastStderr = line.trim();
+      if (!this.options.quiet) (this.options.writeStderr ?? defaultWrite)(`glasshouse-helper: ${line}\n`);
+    }
+  }
+
+  private onExit(exit: HelperExit): HelperExit {
+    this.exit = exit;
+    this.diagnostics.track(`helper exited (${describeExit(exit)})`);
+    const why = this.deathReason(exit.spawnError !== null ? `cannot start the helper: ${exit.spawnError}` : `the helper exited with ${describeExit(exit)}`);
+    if (this.helloWaiter) this.helloWaiter.reject(new HelperUnavailableError(why));
+    if (this.followWaiter) this.followWaiter.reject(new HelperFollowError(why));
+    if (this.hello !== null && !this.stopping && !this.ended) this.setStatus('degraded', `${why} during the run`);
+    return exit;
+  }
+
+  /** The best explanation of the helper's death: its error frame, else its last stderr line, else the fallback. */
+  private deathReason(fallback: string): string {
+    return this.lastError ?? this.lastStderr ?? fallback;
+  }
+
+  private setStatus(status: CollectorStatus, reason: string): void {
+    if (this.status === 'degraded' && status === 'degraded') return; // keep the first cause
+    this.diagnostics.track(`collector: ${this.status} -> ${status} (${reason})`);
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+function defaultWrite(text: string): void {
+  process.stderr.write(text);
+}
+
+function describeExit(exit: HelperExit): string {
+  if (exit.spawnError !== null) return exit.spawnError;
+  if (exit.signal !== null) return `signal ${exit.signal}`;
+  return `status ${exit.code}`;
+}
+
+function spawnErrorOf(result: { failed: boolean; exitCode?: number | undefined; signal?: string | undefined; originalMessage?: string; code?: string }): string | null {
+  if (!result.failed || result.exitCode !== undefined || result.signal !== undefined) return null;
+  return result.originalMessage || result.code || 'unknown spawn error';
+}
+
+/** A missing helper is a setup problem with a known fix, not a crash. */
+function checkExecutable(path: string): void {
+  try {
+    if (!statSync(path).isFile()) throw new Error('not a file');
+  } catch (cause) {
+    throw new HelperUnavailableError(`helper not found at ${path}: run make`, 'missing', { cause });
+  }
+  try {
+    accessSync(path, fsConstants.X_OK);
+  } catch (cause) {
+    throw new HelperUnavailableError(`helper at ${path} is not executable: run make`, 'missing', { cause });
+  }
+}

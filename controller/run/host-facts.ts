@@ -1,0 +1,42 @@
+// Facts about the host and the command read once per run (for environment and runtime).
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { arch, hostname, machine, release } from 'node:os';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import type { RunFacts } from '../schema/run-facts.js';
+
+export function hostFacts(): RunFacts['environment'] {
+  return {
+    hostname: hostname(),
+    kernel: release(),
+    arch: typeof machine === 'function' ? machine() : arch(),
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    cwd: process.cwd(),
+  };
+}
+
+export function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The command's program as execvp would find it, symlinks resolved; null when not found. */
+export function resolveCommand(name: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | null {
+  const candidates = name.includes('/')
+    ? [isAbsolute(name) ? name : resolve(cwd, name)]
+    : (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter).map((dir) => join(dir === '' ? cwd : resolve(cwd, dir), name));
+  for (const candidate of candidates) {
+    if (!isExecutableFile(candidate)) continue;
+    try {
+      return realpathSync(candidate);
+    } catch {
+      continue;
+    }
+  }
+  return null;
+}

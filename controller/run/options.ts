@@ -1,0 +1,16 @@
+// What the CLI hands to run(): everything already parsed, nothing read from argv here.
+export interface RunOptions {
+  /** the command and its arguments, verbatim */
+  command: string[];
+  /** where receipt.json goes (relative paths are taken from the current directory) */
+  output: string;
+  captureArgv: boolean;
+  /** no glasshouse messages on stderr (the command's own output is never suppressed) */
+  quiet: boolean;
+  /** helper path override (--helper / GLASSHOUSE_HELPER), null for the package's own build */
+  helperPath: string | null;
+  /** `glasshouse run --guest`: only recorded for now */
+  guest: boolean;
+  /** environment for the debug switches (default process.env) */
+  env?: NodeJS.ProcessEnv;
+}

@@ -1,0 +1,148 @@
+// One observed run: start the helper, spawn the command through the gate, follow it, release
+// it, pass its output through, wait for it, stop the helper, write the receipt, and return the
+// command's exit status. Collector trouble never changes what the command does or returns.
+import { resolve } from 'node:path';
+import { aggregate } from '../aggregate/aggregate.js';
+import { Diagnostics } from '../collector/diagnostics.js';
+import { HelperFollowError, HelperUnavailableError, type UnavailableKind } from '../collector/errors.js';
+import { gatePathFor, resolveHelperPath } from '../collector/helper-path.js';
+import { HelperProcess, type CollectorResult } from '../collector/helper-process.js';
+import { signalNumber } from '../aggregate/errno.js';
+import { serializeReceipt } from '../receipt/serialize.js';
+import { writeFileAtomic } from '../receipt/write-receipt.js';
+import type { Frame } from '../schema/frames.js';
+import type { CollectorStatus } from '../schema/receipt.js';
+import type { RunFacts } from '../schema/run-facts.js';
+import { hostFacts, isExecutableFile, resolveCommand } from './host-facts.js';
+import { Reporter, unavailableLine } from './messages.js';
+import type { RunOptions } from './options.js';
+import { OutputTee, settleTees } from './output-tee.js';
+import { SignalForwarder } from './signals.js';
+import { spawnDirect, spawnThroughGate, type Target, type TargetExit } from './target.js';
+
+/** How long to wait for the command's stdout/stderr EOF after its root process exited. */
+export const OUTPUT_GRACE_MS = 250;
+
+/** Run the command observed; resolves to the exit status gh-run should exit with. */
+export async function run(options: RunOptions): Promise<number> {
+  const env = options.env ?? process.env;
+  const reporter = new Reporter(options.quiet);
+  const diagnostics = new Diagnostics(env);
+  const startedAt = new Date().toISOString();
+  const t0 = process.hrtime.bigint();
+
+  const collector: { status: CollectorStatus; reason: string | null } = { status: 'ok', reason: null };
+  const unavailable = (reason: string, kind: UnavailableKind): void => {
+    diagnostics.track(`collector: ${collector.status} -> unavailable (${reason})`);
+    collector.status = 'unavailable';
+    collector.reason = reason;
+    reporter.line(unavailableLine(reason, kind));
+  };
+
+  // 1. the helper, if it and the gate exist
+  const helperPath = resolveHelperPath(options.helperPath, env);
+  const gatePath = gatePathFor(helperPath);
+  let helper: HelperProcess | null = null;
+  try {
+    if (isExecutableFile(helperPath) && !isExecutableFile(gatePath)) {
+      throw new HelperUnavailableError(`gate not found at ${gatePath}: run make`, 'missing');
+    }
+    helper = await HelperProcess.start({ path: helperPath, captureArgv: options.captureArgv, quiet: options.quiet, diagnostics });
+  } catch (error) {
+    if (!(error instanceof HelperUnavailableError)) throw error;
+    unavailable(error.reason, error.kind);
+  }
+
+  // 2. the command, held by the gate while the helper starts following it
+  const errors: string[] = [];
+  const forwarder = new SignalForwarder((signal, forwarded) => {
+    if (forwarded) errors.push(`received ${signal}, forwarded to the command`);
+  });
+  const target: Target = isExecutableFile(gatePath) ? spawnThroughGate(gatePath, options.command) : spawnDirect(options.command);
+  forwarder.setTarget(target.pid);
+  const tees = [
+    target.stdout ? new OutputTee(target.stdout, process.stdout) : null,
+    target.stderr ? new OutputTee(target.stderr, process.stderr) : null,
+  ];
+  if (helper !== null && target.pid !== null) {
+    try {
+      await helper.follow(target.pid);
+    } catch (error) {
+      if (!(error instanceof HelperFollowError)) throw error;
+      unavailable(error.message, 'other');
+    }
+  }
+  target.release();
+
+  // 3. the command's end (its root process), then the rest of its output for a short while
+  const exit: TargetExit = await target.exited;
+  const t1 = process.hrtime.bigint();
+  const finishedAt = new Date().toISOString();
+  forwarder.setTarget(null);
+  diagnostics.track(`root ${target.pid} exited (code ${exit.code}, signal ${exit.signal}) as Node saw it`);
+  await settleTees(tees.filter((t) => t !== null), OUTPUT_GRACE_MS);
+  const execError = await target.execError();
+
+  // 4. everything the helper saw
+  let result: CollectorResult | null = null;
+  if (helper !== null) {
+    result = await helper.stop();
+    if (collector.status === 'ok' && result.status !== 'ok') {
+      diagnostics.track(`collector: ok -> ${result.status} (${result.reason})`);
+      collector.status = result.status;
+      collector.reason = result.reason;
+    }
+  } else diagnostics.finish();
+
+  const facts: RunFacts = {
+    command: [...options.command],
+    guest: options.guest,
+    started_at: startedAt,
+    finished_at: finishedAt,
+    mono_start_ns: Number(t0),
+    mono_end_ns: Number(t1),
+    root_pid: target.pid,
+    controller_pid: process.pid,
+    // nothing could be spawned at all: the run fails with status 1, like a failed exec in the gate
+    exit: target.pid === null ? { code: 1, signal: null } : { code: exit.code, signal: exit.signal },
+    exec_error: execError,
+    errors,
+    stdout: tees[0]?.result() ?? EMPTY_ARTIFACT,
+    stderr: tees[1]?.result() ?? EMPTY_ARTIFACT,
+    environment: hostFacts(),
+    command_realpath: resolveCommand(options.command[0]!, env),
+    collector,
+  };
+  forwarder.dispose();
+  const frames: Frame[] = result?.frames ?? [];
+  const status = await writeReceipt(frames, facts, result?.frameErrors ?? [], resolve(options.output), reporter);
+  return status ?? nodeStatus(facts.exit);
+}
+
+const EMPTY_ARTIFACT = { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', bytes: 0 };
+
+/** Aggregate, validate, write; returns the receipt's exit status, or null when that failed. */
+async function writeReceipt(
+  frames: readonly Frame[],
+  facts: RunFacts,
+  frameErrors: readonly string[],
+  output: string,
+  reporter: Reporter,
+): Promise<number | null> {
+  try {
+    const receipt = aggregate(frames, facts, frameErrors);
+    if (facts.exec_error !== null) reporter.say(receipt.outcome.errors[0]!);
+    if (receipt.collector.status === 'degraded') reporter.say(`collector degraded: ${receipt.collector.reason}`);
+    await writeFileAtomic(output, serializeReceipt(receipt));
+    return receipt.exit_code;
+  } catch (error) {
+    reporter.say(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
+}
+
+/** The status a shell would report for this exit: the code, or 128+N for signal N. */
+function nodeStatus(exit: TargetExit): number {
+  if (exit.signal !== null) return 128 + (signalNumber(exit.signal) ?? 0);
+  return exit.code ?? 1;
+}

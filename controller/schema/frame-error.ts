@@ -1,0 +1,16 @@
+// A helper frame that could not be read or validated, located by its byte offset in the
+// helper's stdout stream, so a bad frame is a typed error at the boundary, not a bad receipt.
+export class FrameError extends Error {
+  override name = 'FrameError';
+  /** byte offset of the frame's length prefix in the stream */
+  readonly offset: number;
+  /** path of the offending field inside the frame (zod issue path), empty for the whole frame */
+  readonly path: ReadonlyArray<string | number>;
+
+  constructor(message: string, offset: number, path: ReadonlyArray<string | number> = [], options?: { cause?: unknown }) {
+    const where = path.length > 0 ? ` (field ${path.join('.')})` : '';
+    super(`frame at byte ${offset}: ${message}${where}`, options);
+    this.offset = offset;
+    this.path = path;
+  }
+}

@@ -1,0 +1,146 @@
+// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 1): what the
+// controller accepts from the helper, validated at the boundary.
+import { z } from 'zod';
+import { FrameError } from './frame-error.js';
+
+export const PROTOCOL_VERSION = 1;
+
+// msgpack ints may be decoded as number or bigint depending on their width: accept both.
+// Not z.number().int(): that demands a safe integer, and real_ns (ns since 1970) is above 2^53.
+const Int = z
+  .union([z.number().refine(Number.isInteger, { message: 'expected an integer' }), z.bigint()])
+  .transform((v) => Number(v));
+const Str = z.string();
+const OptStr = z.string().nullable().optional().transform((v) => v ?? null);
+const ErrName = z.string().nullable().optional().transform((v) => v ?? null);
+const OptBool = z.boolean().nullable().optional().transform((v) => v ?? false);
+const EventCounts = z.record(z.string(), Int);
+
+const ident = { ts: Int, pid: Int, start: Int };
+
+export const HelloFrame = z.object({
+  t: z.literal('hello'),
+  proto: Int,
+  version: Str,
+  arch: Str,
+  mono_ns: Int,
+  real_ns: Int,
+  argv: z.boolean(),
+  ringbuf: Int,
+  privilege: Str,
+});
+export const FollowingFrame = z.object({ t: z.literal('following'), pid: Int });
+export const ErrorFrame = z.object({ t: z.literal('error'), msg: Str, fatal: OptBool });
+export const ExecFrame = z.object({
+  t: z.literal('exec'),
+  ...ident,
+  tid: Int,
+  ppid: Int,
+  uid: Int,
+  euid: Int,
+  call: Str,
+  path: Str,
+  base: OptStr,
+  err: ErrName,
+  exe: OptStr,
+  cwd: OptStr,
+  argv: z.array(Str).nullable().optional().transform((v) => v ?? null),
+  argv_truncated: OptBool,
+});
+export const ForkFrame = z.object({
+  t: z.literal('fork'),
+  ...ident,
+  ppid: Int,
+  pstart: Int,
+  uid: Int,
+  cwd: OptStr,
+});
+export const ExitFrame = z.object({
+  t: z.literal('exit'),
+  ...ident,
+  code: Int.nullable().optional().transform((v) => v ?? null),
+  sig: OptStr,
+  core: OptBool,
+});
+export const OpenFrame = z.object({
+  t: z.literal('open'),
+  ...ident,
+  tid: Int,
+  call: Str,
+  flags: Int,
+  mode: z.enum(['read', 'write', 'readwrite', 'path']),
+  err: ErrName,
+  path: Str,
+  base: OptStr,
+  path_truncated: OptBool,
+});
+export const NetFrame = z.object({
+  t: z.literal('net'),
+  ...ident,
+  tid: Int,
+  op: z.enum(['connect', 'sendto', 'sendmsg']),
+  family: z.enum(['inet', 'inet6', 'unix']),
+  proto: Str,
+  addr: Str,
+  port: Int.nullable().optional().transform((v) => v ?? null),
+  err: ErrName,
+});
+export const StatsFrame = z.object({
+  t: z.literal('stats'),
+  ts: Int,
+  events: Int,
+  lost: Int,
+  lost_by_type: EventCounts.optional().transform((v) => v ?? {}),
+});
+export const EndFrame = z.object({
+  t: z.literal('end'),
+  ts: Int,
+  events: Int,
+  lost: Int,
+  lost_by_type: EventCounts.optional().transform((v) => v ?? {}),
+  syscalls: EventCounts.optional().transform((v) => v ?? {}),
+  reason: Str,
+});
+
+export const Frame = z.discriminatedUnion('t', [
+  HelloFrame,
+  FollowingFrame,
+  ErrorFrame,
+  ExecFrame,
+  ForkFrame,
+  ExitFrame,
+  OpenFrame,
+  NetFrame,
+  StatsFrame,
+  EndFrame,
+]);
+
+export type Frame = z.output<typeof Frame>;
+export type HelloFrame = z.output<typeof HelloFrame>;
+export type FollowingFrame = z.output<typeof FollowingFrame>;
+export type ErrorFrame = z.output<typeof ErrorFrame>;
+export type ExecFrame = z.output<typeof ExecFrame>;
+export type ForkFrame = z.output<typeof ForkFrame>;
+export type ExitFrame = z.output<typeof ExitFrame>;
+export type OpenFrame = z.output<typeof OpenFrame>;
+export type NetFrame = z.output<typeof NetFrame>;
+export type StatsFrame = z.output<typeof StatsFrame>;
+export type EndFrame = z.output<typeof EndFrame>;
+/** Frames that describe what followed processes did (counted in collector.events). */
+export type EventFrame = ExecFrame | ForkFrame | ExitFrame | OpenFrame | NetFrame;
+
+const EVENT_TYPES: ReadonlySet<string> = new Set(['exec', 'fork', 'exit', 'open', 'net']);
+export function isEventFrame(frame: Frame): frame is EventFrame {
+  return EVENT_TYPES.has(frame.t);
+}
+
+/** Validate one decoded msgpack value as a frame; throws FrameError naming offset and field. */
+export function parseFrame(value: unknown, offset: number): Frame {
+  const result = Frame.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = (issue?.path ?? []).map((p) => (typeof p === 'symbol' ? String(p) : p));
+  throw new FrameError(`invalid frame: ${issue?.message ?? 'does not match the protocol'}`, offset, path, {
+    cause: result.error,
+  });
+}

@@ -1,0 +1,134 @@
+// The receipt contract (schema 0.3, see shared/RECEIPT.md): the single source of the
+// Receipt type, of its validation before writing, and of receipt.schema.json.
+import { z } from 'zod';
+
+export const SCHEMA_VERSION = '0.3';
+
+const Int = z.number().int();
+const NonNegInt = z.number().int().nonnegative();
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const Errno = z.string().regex(/^E[A-Z0-9]+$/);
+
+export const ExecEntry = z.object({
+  path: z.string(),
+  argv: z.array(z.string()).nullable(),
+  result: z.union([z.literal('ok'), Errno]),
+  argv_truncated: z.literal(true).optional(),
+});
+export type ExecEntry = z.infer<typeof ExecEntry>;
+
+const processFields = {
+  pid: NonNegInt,
+  ppid: NonNegInt.nullable(),
+  exe: z.string().nullable(),
+  argv: z.array(z.string()).nullable(),
+  execs: z.array(ExecEntry),
+  cwd: z.string().nullable(),
+  uid: NonNegInt.nullable(),
+  start_offset_ms: z.number().nonnegative(),
+  exit_code: z.number().int().min(0).max(255).nullable(),
+  signal: z.string().nullable(),
+  state: z.enum(['exited', 'running']),
+  // true when its last exec gave it more privilege than the user who ran gh-run: an effective
+  // uid other than its real uid (setuid), or root when gh-run's user is not root
+  privileged: z.boolean().default(false),
+};
+
+/** One process of the tree, flat (the `processes` list). */
+export const Process = z.object(processFields);
+export type Process = z.infer<typeof Process>;
+
+/** One process with its children nested (the `process_tree`). */
+export interface ProcessNode extends Process {
+  children: ProcessNode[];
+}
+export const ProcessNode: z.ZodType<ProcessNode> = z.object({
+  ...processFields,
+  get children(): z.ZodArray<z.ZodType<ProcessNode>> {
+    return z.array(ProcessNode);
+  },
+}).meta({ id: 'ProcessNode', description: 'a process with its children nested' });
+
+const PathEntry = z.object({
+  path: z.string(),
+  pids: z.array(NonNegInt),
+  count: NonNegInt,
+});
+const FailedPathEntry = z.object({
+  path: z.string(),
+  mode: z.enum(['read', 'write', 'readwrite', 'path']),
+  errno: Errno,
+  pids: z.array(NonNegInt),
+  count: NonNegInt,
+});
+export type PathEntry = z.infer<typeof PathEntry>;
+export type FailedPathEntry = z.infer<typeof FailedPathEntry>;
+
+export const NetworkEntry = z.object({
+  pid: NonNegInt,
+  op: z.enum(['connect', 'sendto', 'sendmsg']),
+  family: z.enum(['inet', 'inet6', 'unix']),
+  protocol: z.string(),
+  address: z.string(),
+  port: z.number().int().min(0).max(65535).nullable(),
+  result: z.union([z.literal('ok'), Errno]),
+  count: NonNegInt,
+  bytes: NonNegInt,
+});
+export type NetworkEntry = z.infer<typeof NetworkEntry>;
+
+const Artifact = z.object({ sha256: Sha256, bytes: NonNegInt });
+
+export const CollectorStatus = z.enum(['ok', 'degraded', 'unavailable']);
+export type CollectorStatus = z.infer<typeof CollectorStatus>;
+
+export const Receipt = z
+  .object({
+    schema_version: z.literal(SCHEMA_VERSION),
+    execution_id: Sha256,
+    command: z.array(z.string()).min(1),
+    outcome: z.object({
+      exit_code: Int.nullable(),
+      signal: z.string().nullable(),
+      errors: z.array(z.string()),
+    }),
+    timing: z.object({
+      started_at: z.string(),
+      finished_at: z.string(),
+      duration_ms: z.number().nonnegative(),
+    }),
+    // null only when the command could not be started at all (no process existed)
+    process_tree: ProcessNode.nullable(),
+    environment: z.object({
+      hostname: z.string(),
+      os: z.literal('linux'),
+      kernel: z.string(),
+      arch: z.string(),
+      uid: NonNegInt,
+      gid: NonNegInt,
+      cwd: z.string(),
+      runtime: z.string().nullable(),
+      glasshouse_version: z.string(),
+      guest: z.boolean(),
+    }),
+    collector: z.object({
+      status: CollectorStatus,
+      reason: z.string().nullable(),
+      events: NonNegInt,
+      events_lost: NonNegInt,
+      argv_captured: z.boolean(),
+    }),
+    artifacts: z.object({ stdout: Artifact, stderr: Artifact }),
+    exit_code: Int,
+    duration_ms: z.number().nonnegative(),
+    processes: z.array(Process),
+    filesystem: z.object({
+      reads: z.array(PathEntry),
+      writes: z.array(PathEntry),
+      failed: z.array(FailedPathEntry),
+    }),
+    network: z.array(NetworkEntry),
+    syscalls: z.record(z.string(), NonNegInt),
+  })
+  .meta({ title: 'glasshouse receipt', description: 'receipt.json written by gh-run, schema 0.3' });
+export type Receipt = z.infer<typeof Receipt>;

@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+// Print a short human summary of a glasshouse receipt.
+//
+//   node demo/summary.mjs receipt.json
+//
+// Plain Node (>= 18), no dependencies. Exits 1 when the file is missing,
+// unreadable, not JSON, or not a glasshouse receipt.
+
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+
+const MAX_TREE_LINES = 30;
+const MAX_PATHS = 10;
+const TOP_SYSCALLS = 5;
+const MAX_ARGV_CHARS = 120;
+
+function die(msg) {
+  process.stderr.write(`summary: ${msg}\n`);
+  process.exit(1);
+}
+
+function loadReceipt(file) {
+  let text;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err.code === 'ENOENT') die(`no such file: ${file}`);
+    if (err.code === 'EISDIR') die(`${file} is a directory, not a receipt`);
+    die(`cannot read ${file}: ${err.message}`);
+  }
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    die(`${file} is not a glasshouse receipt (not valid JSON: ${err.message.replace(/\s+/g, " ")})`);
+  }
+  const isObject = data !== null && typeof data === 'object' && !Array.isArray(data);
+  const looksLikeReceipt =
+    isObject &&
+    (typeof data.schema_version === 'string' ||
+      (Array.isArray(data.processes) && 'exit_code' in data));
+  if (!looksLikeReceipt) {
+    die(`${file} is not a glasshouse receipt (no schema_version, no processes/exit_code)`);
+  }
+  return data;
+}
+
+// Quote an argv element only when it would be ambiguous when joined.
+function showArg(arg) {
+  const s = String(arg);
+  return s === '' || /[\s"'\\]|[^\x20-\x7e]/.test(s) ? JSON.stringify(s) : s;
+}
+
+function showArgv(argv) {
+  if (!Array.isArray(argv) || argv.length === 0) return '?';
+  const s = argv.map(showArg).join(' ');
+  return s.length > MAX_ARGV_CHARS ? `${s.slice(0, MAX_ARGV_CHARS - 1)}…` : s;
+}
+
+function showEnd(p) {
+  if (p.signal) return `killed by ${p.signal}`;
+  if (p.exit_code !== null && p.exit_code !== undefined) return `exit ${p.exit_code}`;
+  if (p.state === 'running') return 'still running';
+  return 'exit ?';
+}
+
+function showDuration(ms) {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '?';
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+
+// The nested tree, or one rebuilt from the flat list (pid/ppid) when absent.
+function rootsOf(r) {
+  if (r.process_tree && typeof r.process_tree === 'object' && 'pid' in r.process_tree) {
+    return [r.process_tree];
+  }
+  const flat = Array.isArray(r.processes) ? r.processes : [];
+  const byPid = new Map(flat.map((p) => [p.pid, { ...p, children: [] }]));
+  const roots = [];
+  for (const p of byPid.values()) {
+    const parent = byPid.get(p.ppid);
+    if (parent && parent !== p) parent.children.push(p);
+    else roots.push(p);
+  }
+  return roots;
+}
+
+function countTree(nodes) {
+  let n = 0;
+  for (const p of nodes) n += 1 + countTree(Array.isArray(p.children) ? p.children : []);
+  return n;
+}
+
+// At most MAX_TREE_LINES lines, the last one saying how many were left out.
+function treeLines(roots) {
+  const lines = [];
+  const walk = (p, depth) => {
+    lines.push(`  ${'  '.repeat(depth)}${p.pid} ${showArgv(p.argv)}  [${showEnd(p)}]`);
+    for (const c of Array.isArray(p.children) ? p.children : []) walk(c, depth + 1);
+  };
+  for (const r of roots) walk(r, 0);
+  if (lines.length <= MAX_TREE_LINES) return lines;
+  const omitted = lines.length - (MAX_TREE_LINES - 1);
+  return [...lines.slice(0, MAX_TREE_LINES - 1), `  … ${omitted} more processes`];
+}
+
+function fileSection(label, entries, withErrno) {
+  const list = Array.isArray(entries) ? entries : [];
+  const out = [`  ${label}: ${list.length}`];
+  for (const e of list.slice(0, MAX_PATHS)) {
+    const times = e.count > 1 ? ` (x${e.count})` : '';
+    const err = withErrno ? ` ${e.errno ?? '?'}${e.mode ? ` (${e.mode})` : ''}` : '';
+    out.push(`    ${e.path}${err}${times}`);
+  }
+  if (list.length > MAX_PATHS) out.push(`    … ${list.length - MAX_PATHS} more`);
+  return out;
+}
+
+function showPeer(n) {
+  if (n.family === 'unix' || n.port === null || n.port === undefined) {
+    return n.address === '' ? '(unnamed)' : String(n.address ?? '?');
+  }
+  const host = n.family === 'inet6' ? `[${n.address}]` : n.address;
+  return `${host}:${n.port}`;
+}
+
+function main() {
+  const file = process.argv[2];
+  if (!file || process.argv.length > 3) {
+    die(`usage: node ${basename(process.argv[1] ?? 'summary.mjs')} receipt.json`);
+  }
+  const r = loadReceipt(file);
+  const out = [];
+
+  const outcome = r.outcome ?? {};
+  const exitCode = outcome.exit_code !== undefined ? outcome.exit_code : r.exit_code;
+  const signal = outcome.signal ?? null;
+  const duration = r.timing?.duration_ms ?? r.duration_ms;
+  const collector = r.collector ?? {};
+
+  out.push(`command:    ${showArgv(r.command)}`);
+  out.push(`exit code:  ${exitCode ?? '-'}${signal ? ` (killed by ${signal})` : ''}`);
+  out.push(`duration:   ${showDuration(duration)}`);
+  out.push(
+    `collector:  ${collector.status ?? 'unknown'}` +
+      `${collector.reason ? ` (${collector.reason})` : ''}` +
+      `, events lost ${collector.events_lost ?? '?'}`,
+  );
+  for (const e of Array.isArray(outcome.errors) ? outcome.errors : []) out.push(`error:      ${e}`);
+
+  const roots = rootsOf(r);
+  out.push('');
+  out.push(`processes:  ${countTree(roots)}`);
+  const tree = treeLines(roots);
+  out.push(...(tree.length ? tree : ['  (none recorded)']));
+
+  const fsys = r.filesystem ?? {};
+  out.push('');
+  out.push('files:');
+  out.push(...fileSection('read', fsys.reads, false));
+  out.push(...fileSection('written', fsys.writes, false));
+  out.push(...fileSection('failed', fsys.failed, true));
+
+  const net = Array.isArray(r.network) ? r.network : [];
+  out.push('');
+  out.push(`network:    ${net.length} attempt${net.length === 1 ? '' : 's'}`);
+  for (const n of net) {
+    out.push(
+      `  ${n.op} ${n.family} ${n.protocol ?? '?'} ${showPeer(n)} ${n.result} x${n.count ?? 1}` +
+        ` (pid ${n.pid})`,
+    );
+  }
+
+  const sys = Object.entries(r.syscalls ?? {})
+    .filter(([, v]) => typeof v === 'number')
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, TOP_SYSCALLS);
+  out.push('');
+  out.push(`syscalls:   ${sys.length ? sys.map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}`);
+
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main();

@@ -1,0 +1,45 @@
+import t from 'tap';
+import { end, exec, exit, facts, hello, open, receiptOf, stats } from '../helpers/events.js';
+
+t.test('a clean stream: ok, events counted, syscalls sorted by name', async (t) => {
+  const r = receiptOf([hello(), exec(), open({ path: '/a' }), stats({ events: 2 }), exit(), end({ events: 3, syscalls: { write: 2, openat: 5, read: 9 } })]);
+  t.same(r.collector, { status: 'ok', reason: null, events: 3, events_lost: 0, argv_captured: true });
+  t.same(Object.keys(r.syscalls), ['openat', 'read', 'write']);
+  t.same(r.syscalls, { openat: 5, read: 9, write: 2 });
+  t.same(r.outcome.errors, []);
+});
+
+t.test('lost events -> degraded with the count', async (t) => {
+  const r = receiptOf([hello(), exec(), exit(), end({ lost: 12 })]);
+  t.equal(r.collector.status, 'degraded');
+  t.equal(r.collector.events_lost, 12);
+  t.equal(r.collector.reason, '12 events lost (ring buffer full)');
+  t.ok(r.outcome.errors.includes('collector degraded: 12 events lost (ring buffer full)'));
+});
+
+t.test('no end frame -> degraded; lost taken from the last stats; no syscalls', async (t) => {
+  const r = receiptOf([hello(), exec(), stats({ lost: 1 }), stats({ lost: 4 }), exit()]);
+  t.equal(r.collector.status, 'degraded');
+  t.equal(r.collector.events_lost, 4);
+  t.match(r.collector.reason, /no end frame/);
+  t.match(r.collector.reason, /4 events lost/);
+  t.same(r.syscalls, {});
+});
+
+t.test('a lifecycle problem from the run replaces the generic no-end reason', async (t) => {
+  const r = receiptOf([hello(), exec()], facts({ collector: { status: 'degraded', reason: 'the helper exited with status 1 during the run' } }));
+  t.equal(r.collector.status, 'degraded');
+  t.equal(r.collector.reason, 'the helper exited with status 1 during the run');
+});
+
+t.test('invalid frames -> degraded', async (t) => {
+  const r = receiptOf([hello(), exec(), exit(), end()], facts(), ['frame at byte 99: invalid frame: bad (field pid)']);
+  t.equal(r.collector.status, 'degraded');
+  t.match(r.collector.reason, /1 invalid frame\(s\): frame at byte 99/);
+});
+
+t.test('unavailable: reason from the run, nothing else', async (t) => {
+  const r = receiptOf([], facts({ collector: { status: 'unavailable', reason: 'helper not found at /x: run make' } }));
+  t.same(r.collector, { status: 'unavailable', reason: 'helper not found at /x: run make', events: 0, events_lost: 0, argv_captured: false });
+  t.same(r.outcome.errors, ['collector unavailable: helper not found at /x: run make']);
+});

@@ -1,0 +1,77 @@
+import t from 'tap';
+import { ROOT, end, exec, exit, fork, hello, ms, open, receiptOf } from '../helpers/events.js';
+
+const run = (...opens: ReturnType<typeof open>[]) => receiptOf([hello(), exec(), fork({ pid: 50, start: ms(1) }), ...opens, exit(), end()]).filesystem;
+
+t.test('read, write, readwrite: O_RDWR lands in both lists', async (t) => {
+  const fs = run(open({ path: '/etc/hosts', mode: 'read' }), open({ path: '/tmp/out', mode: 'write' }), open({ path: '/var/db', mode: 'readwrite' }));
+  t.same(fs.reads, [
+    { path: '/etc/hosts', pids: [ROOT], count: 1 },
+    { path: '/var/db', pids: [ROOT], count: 1 },
+  ]);
+  t.same(fs.writes, [
+    { path: '/tmp/out', pids: [ROOT], count: 1 },
+    { path: '/var/db', pids: [ROOT], count: 1 },
+  ]);
+  t.same(fs.failed, []);
+});
+
+t.test('a successful O_PATH open counts in no list', async (t) => {
+  const fs = run(open({ path: '/usr/bin', mode: 'path' }));
+  t.same(fs.reads, []);
+  t.same(fs.writes, []);
+  t.same(fs.failed, []);
+});
+
+t.test('failed relative open joined with its base; failure keeps mode and errno', async (t) => {
+  const fs = run(
+    open({ path: '../cfg/./app.toml', base: '/home/me/proj', mode: 'read', err: 'ENOENT' }),
+    open({ path: 'out.log', base: '/var/log', mode: 'write', err: 'EACCES' }),
+    open({ path: '/abs//x/', mode: 'path', err: 'ENOENT' }),
+  );
+  t.same(fs.failed, [
+    { path: '/abs/x', mode: 'path', errno: 'ENOENT', pids: [ROOT], count: 1 },
+    { path: '/home/me/cfg/app.toml', mode: 'read', errno: 'ENOENT', pids: [ROOT], count: 1 },
+    { path: '/var/log/out.log', mode: 'write', errno: 'EACCES', pids: [ROOT], count: 1 },
+  ]);
+  t.same(fs.reads, [], 'failures are not reads');
+});
+
+t.test('/proc/self and /proc/thread-self show the real pid and tid', async (t) => {
+  const fs = run(
+    open({ path: '/proc/self/status', pid: 50, start: ms(1), tid: 51 }),
+    open({ path: '/proc/thread-self/comm', pid: 50, start: ms(1), tid: 51 }),
+    open({ path: 'self/maps', base: '/proc', pid: 50, start: ms(1), err: 'EACCES' }),
+    open({ path: '/proc/selfish', pid: 50, start: ms(1) }),
+  );
+  t.same(fs.reads.map((e) => e.path), ['/proc/50/status', '/proc/50/task/51/comm', '/proc/selfish']);
+  t.equal(fs.failed[0]!.path, '/proc/50/maps');
+});
+
+t.test('counts and pids merge per path; pids sorted and unique', async (t) => {
+  const fs = run(
+    open({ path: '/etc/ld.so.cache', pid: 50, start: ms(1) }),
+    open({ path: '/etc/ld.so.cache' }),
+    open({ path: '/etc/ld.so.cache' }),
+    open({ path: '/lib/libc.so.6', pid: 50, start: ms(1) }),
+    open({ path: '/nope', err: 'ENOENT' }),
+    open({ path: '/nope', err: 'ENOENT', pid: 50, start: ms(1) }),
+    open({ path: '/nope', err: 'EACCES' }),
+    open({ path: '/nope', err: 'ENOENT', mode: 'write' }),
+  );
+  t.same(fs.reads, [
+    { path: '/etc/ld.so.cache', pids: [50, ROOT], count: 3 },
+    { path: '/lib/libc.so.6', pids: [50], count: 1 },
+  ]);
+  t.same(fs.failed, [
+    { path: '/nope', mode: 'read', errno: 'EACCES', pids: [ROOT], count: 1 },
+    { path: '/nope', mode: 'read', errno: 'ENOENT', pids: [50, ROOT], count: 2 },
+    { path: '/nope', mode: 'write', errno: 'ENOENT', pids: [ROOT], count: 1 },
+  ]);
+});
+
+t.test('sorted by path whatever the event order', async (t) => {
+  const paths = ['/z', '/a/b', '/a', '/m/x', '/A'];
+  const fs = run(...paths.map((path) => open({ path })));
+  t.same(fs.reads.map((e) => e.path), ['/A', '/a', '/a/b', '/m/x', '/z']);
+});

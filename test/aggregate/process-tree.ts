@@ -1,0 +1,204 @@
+import t from 'tap';
+import type { ProcessNode } from '../../controller/schema/receipt.js';
+import { CONTROLLER, ROOT, end, exec, exit, facts, fork, hello, ms, receiptOf } from '../helpers/events.js';
+
+const R = ms(0.5); // root start
+const flat = (n: ProcessNode): ProcessNode[] => [n, ...n.children.flatMap(flat)];
+
+t.test('root from the followed pid: exec, argv, exit code', async (t) => {
+  const r = receiptOf([
+    hello(),
+    exec({ path: '/usr/bin/python3', exe: '/usr/bin/python3.11', argv: ['python3', 'x.py'], cwd: '/work' }),
+    exit({ code: 3 }),
+    end(),
+  ]);
+  const root = r.process_tree!;
+  t.equal(root.pid, ROOT);
+  t.equal(root.ppid, CONTROLLER);
+  t.equal(root.exe, '/usr/bin/python3.11');
+  t.same(root.argv, ['python3', 'x.py']);
+  t.same(root.execs, [{ path: '/usr/bin/python3', argv: ['python3', 'x.py'], result: 'ok' }]);
+  t.equal(root.cwd, '/work');
+  t.equal(root.uid, 1000);
+  t.equal(root.start_offset_ms, 0.5);
+  t.equal(root.exit_code, 3);
+  t.equal(root.signal, null);
+  t.equal(root.state, 'exited');
+  t.equal(root.privileged, false);
+  t.equal(r.outcome.exit_code, 3);
+  t.equal(r.exit_code, 3);
+  t.equal(r.environment.runtime, 'python3.11');
+});
+
+t.test('forks nest children, sorted by start then pid; orphans stay under their parent', async (t) => {
+  const A = ms(2);
+  const B = ms(3);
+  const C = ms(4);
+  const r = receiptOf([
+    hello(),
+    exec({ path: '/bin/sh', argv: ['sh', '-c', 'x'] }),
+    // B forked later than A but listed first in the stream
+    fork({ pid: 300, start: B }),
+    fork({ pid: 200, start: A }),
+    fork({ pid: 100, start: B }), // same start as B: pid breaks the tie
+    exec({ pid: 200, start: A, path: '/usr/bin/sleep', argv: ['sleep', '100'] }),
+    fork({ pid: 210, start: C, ppid: 200, pstart: A }), // grandchild
+    exit({ pid: 200, start: A, code: 0 }), // parent dies, 210 is orphaned and keeps running
+    exit({ code: 0 }),
+    end(),
+  ]);
+  const root = r.process_tree!;
+  t.same(
+    root.children.map((c) => c.pid),
+    [200, 100, 300],
+  );
+  const a = root.children[0]!;
+  t.same(a.children.map((c) => c.pid), [210], 'the orphan stays under the process that forked it');
+  const orphan = a.children[0]!;
+  t.equal(orphan.ppid, 200);
+  t.equal(orphan.state, 'running');
+  t.equal(orphan.exit_code, null);
+  t.equal(orphan.exe, '/usr/bin/sleep', 'a forked child runs its parent program');
+  t.same(orphan.execs, []);
+  t.same(
+    r.processes.map((p) => p.pid),
+    [100, 200, 210, 300, ROOT],
+    'flat list sorted by pid',
+  );
+  t.notOk('children' in r.processes[0]!, 'flat entries have no children');
+  t.equal(flat(root).length, r.processes.length);
+});
+
+t.test('a child killed by a signal', async (t) => {
+  const r = receiptOf([hello(), exec(), fork({ pid: 500, start: ms(1) }), exit({ pid: 500, start: ms(1), sig: 'SIGKILL' }), exit(), end()]);
+  const child = r.process_tree!.children[0]!;
+  t.equal(child.exit_code, null);
+  t.equal(child.signal, 'SIGKILL');
+  t.equal(child.state, 'exited');
+});
+
+t.test('the root killed by a signal: outcome signal, legacy exit_code 128+N', async (t) => {
+  const r = receiptOf([hello(), exec(), exit({ sig: 'SIGTERM' }), end()], facts({ exit: { code: null, signal: 'SIGTERM' } }));
+  t.equal(r.outcome.exit_code, null);
+  t.equal(r.outcome.signal, 'SIGTERM');
+  t.equal(r.exit_code, 143);
+  t.equal(r.process_tree!.signal, 'SIGTERM');
+});
+
+t.test("the kernel's exit wins over what Node saw; Node fills in when the kernel said nothing", async (t) => {
+  const kernel = receiptOf([hello(), exec(), exit({ code: 7 }), end()], facts({ exit: { code: 0, signal: null } }));
+  t.equal(kernel.exit_code, 7);
+  const node = receiptOf([hello(), exec(), end()], facts({ exit: { code: 5, signal: null } }));
+  t.equal(node.exit_code, 5);
+  t.equal(node.process_tree!.state, 'exited');
+  t.equal(node.process_tree!.exit_code, 5);
+});
+
+t.test('failed exec then successful exec: both recorded in order, success sets exe/argv', async (t) => {
+  const r = receiptOf([
+    hello(),
+    exec({ path: 'bin/tool', base: '/home/me/proj', err: 'ENOENT', argv: ['tool', 'a'] }),
+    exec({ path: '/nope/../usr/bin/tool', err: 'EACCES', argv: ['tool', 'a'] }),
+    exec({ path: '/usr/bin/tool', argv: ['tool', 'a'], uid: 1000, euid: 0 }),
+    exit(),
+    end(),
+  ]);
+  const root = r.process_tree!;
+  t.same(root.execs, [
+    { path: '/home/me/proj/bin/tool', argv: ['tool', 'a'], result: 'ENOENT' },
+    { path: '/usr/bin/tool', argv: ['tool', 'a'], result: 'EACCES' },
+    { path: '/usr/bin/tool', argv: ['tool', 'a'], result: 'ok' },
+  ]);
+  t.equal(root.exe, '/usr/bin/tool');
+  t.same(root.argv, ['tool', 'a']);
+  t.equal(root.privileged, true, 'euid 0 after a setuid exec');
+});
+
+t.test('argv kept exactly: empty, spaced, newline and non-ASCII args; truncation flagged', async (t) => {
+  const argv = ['printf', '', 'a b', 'line1\nline2', 'ünï ✓ 日本', '\t'];
+  const r = receiptOf([hello(), exec({ path: '/usr/bin/printf', argv, argv_truncated: true }), exit(), end()]);
+  const root = r.process_tree!;
+  t.same(root.argv, argv);
+  t.same(root.execs[0]!.argv, argv);
+  t.equal(root.execs[0]!.argv_truncated, true);
+  const plain = receiptOf([hello(), exec(), exit(), end()]);
+  t.notOk('argv_truncated' in plain.process_tree!.execs[0]!, 'absent unless true');
+});
+
+t.test('argv not captured: null argv', async (t) => {
+  const r = receiptOf([hello({ argv: false }), exec({ argv: null }), exit(), end()]);
+  t.equal(r.process_tree!.argv, null);
+  t.equal(r.process_tree!.execs[0]!.argv, null);
+  t.equal(r.collector.argv_captured, false);
+});
+
+t.test('pid reuse: same pid, different start, two processes', async (t) => {
+  const r = receiptOf([
+    hello(),
+    exec(),
+    fork({ pid: 700, start: ms(1) }),
+    exit({ pid: 700, start: ms(1) }),
+    fork({ pid: 700, start: ms(5) }),
+    exec({ pid: 700, start: ms(5), path: '/bin/echo' }),
+    exit({ pid: 700, start: ms(5), code: 1 }),
+    exit(),
+    end(),
+  ]);
+  const kids = r.process_tree!.children;
+  t.equal(kids.length, 2);
+  t.same(kids.map((k) => k.start_offset_ms), [1, 5]);
+  t.same(kids.map((k) => k.exit_code), [0, 1]);
+  t.same(r.processes.filter((p) => p.pid === 700).map((p) => p.start_offset_ms), [1, 5]);
+});
+
+t.test('a process whose fork was lost hangs under the root', async (t) => {
+  const r = receiptOf([hello(), exec(), exec({ pid: 900, start: ms(9), ppid: 888, path: '/bin/ls' }), exit(), end()]);
+  const lost = r.process_tree!.children.find((c) => c.pid === 900);
+  t.ok(lost);
+  t.equal(lost!.ppid, 888);
+  t.equal(lost!.exe, '/bin/ls');
+});
+
+t.test('the gate may start before t0: offset clamped to 0; offsets rounded to 3 decimals', async (t) => {
+  const r = receiptOf([hello(), exec({ start: T0minus(2) }), fork({ pid: 11, start: ms(1.23456789), pstart: T0minus(2) }), exit({ start: T0minus(2) }), end()]);
+  t.equal(r.process_tree!.start_offset_ms, 0);
+  t.equal(r.process_tree!.children[0]!.start_offset_ms, 1.235);
+});
+function T0minus(msBefore: number): number {
+  return ms(-msBefore);
+}
+
+t.test('no event at all for the root: the run facts describe it', async (t) => {
+  const r = receiptOf([], facts({ collector: { status: 'unavailable', reason: 'helper not found at /x: run make' }, command: ['true', 'x'] }));
+  const root = r.process_tree!;
+  t.equal(root.pid, ROOT);
+  t.equal(root.exe, '/usr/bin/true');
+  t.same(root.argv, ['true', 'x']);
+  t.same(root.execs, []);
+  t.equal(root.start_offset_ms, 0);
+  t.equal(root.exit_code, 0);
+  t.equal(r.processes.length, 1);
+});
+
+t.test('nothing spawned at all: process_tree null, exit status 1', async (t) => {
+  const r = receiptOf(
+    [],
+    facts({ root_pid: null, exec_error: 'ENOENT', exit: { code: 1, signal: null }, command: ['nosuch'], command_realpath: null, collector: { status: 'unavailable', reason: 'x' } }),
+  );
+  t.equal(r.process_tree, null);
+  t.same(r.processes, []);
+  t.equal(r.exit_code, 1);
+  t.equal(r.outcome.errors[0], 'nosuch: no such file or directory');
+});
+
+t.test('privileged: more privilege than the user who ran gh-run', async (t) => {
+  const asRoot = facts({ environment: { ...facts().environment, uid: 0, gid: 0 } });
+  const rootRun = receiptOf([hello(), exec({ uid: 0, euid: 0 }), exit(), end()], asRoot);
+  t.equal(rootRun.process_tree!.privileged, false, 'root running root programs gains nothing');
+  const sudo = receiptOf([hello(), exec({ uid: 0, euid: 0 }), exit(), end()]);
+  t.equal(sudo.process_tree!.privileged, true, 'root under a non-root run');
+  const setuid = receiptOf([hello(), exec({ uid: 1000, euid: 1001 }), exit(), end()]);
+  t.equal(setuid.process_tree!.privileged, true, 'euid differs from uid');
+  const plain = receiptOf([hello(), exec({ uid: 1000, euid: 1000 }), exit(), end()]);
+  t.equal(plain.process_tree!.privileged, false);
+});

@@ -1,0 +1,98 @@
+import t from 'tap';
+import { parseCli, type CliAction } from '../../controller/cli/args.js';
+
+const runOptions = (a: CliAction) => {
+  if (a.kind !== 'run') throw new Error(`expected a run, got exit ${a.code}: ${a.stderr}`);
+  return a.options;
+};
+
+t.test('everything after -- is the command, verbatim', async (t) => {
+  const o = runOptions(await parseCli('gh-run', ['--', 'echo', '007', '--x', '-q', '--', '', 'true', '1e3'], {}));
+  t.same(o.command, ['echo', '007', '--x', '-q', '--', '', 'true', '1e3']);
+  t.equal(o.quiet, false, 'flags after -- belong to the command');
+});
+
+t.test('defaults', async (t) => {
+  const o = runOptions(await parseCli('gh-run', ['--', 'ls'], {}));
+  t.equal(o.output, './receipt.json');
+  t.equal(o.captureArgv, true);
+  t.equal(o.quiet, false);
+  t.equal(o.helperPath, null);
+  t.equal(o.guest, false);
+});
+
+t.test('options: -o, --output, -q, --quiet, --helper, --no-argv', async (t) => {
+  const o = runOptions(await parseCli('gh-run', ['-o', 'r.json', '-q', '--helper', '/h', '--no-argv', '--', 'ls'], {}));
+  t.equal(o.output, 'r.json');
+  t.equal(o.quiet, true);
+  t.equal(o.helperPath, '/h');
+  t.equal(o.captureArgv, false);
+  const long = runOptions(await parseCli('gh-run', ['--output=x.json', '--quiet', '--', 'ls'], {}));
+  t.equal(long.output, 'x.json');
+  t.equal(long.quiet, true);
+});
+
+t.test('environment: GLASSHOUSE_CAPTURE_ARGV=0 and GLASSHOUSE_HELPER', async (t) => {
+  t.equal(runOptions(await parseCli('gh-run', ['--', 'ls'], { GLASSHOUSE_CAPTURE_ARGV: '0' })).captureArgv, false);
+  t.equal(runOptions(await parseCli('gh-run', ['--', 'ls'], { GLASSHOUSE_CAPTURE_ARGV: '1' })).captureArgv, true);
+  t.equal(runOptions(await parseCli('gh-run', ['--', 'ls'], { GLASSHOUSE_HELPER: '/env/h' })).helperPath, '/env/h');
+  t.equal(runOptions(await parseCli('gh-run', ['--helper', '/flag/h', '--', 'ls'], { GLASSHOUSE_HELPER: '/env/h' })).helperPath, '/flag/h', 'the flag wins');
+});
+
+t.test('unknown flag: usage error, exit 2, with usage', async (t) => {
+  const a = await parseCli('gh-run', ['--bogus', '--', 'ls'], {});
+  t.equal(a.kind, 'exit');
+  if (a.kind !== 'exit') return;
+  t.equal(a.code, 2);
+  t.match(a.stderr, /Unknown argument: bogus/);
+  t.match(a.stderr, /Usage: gh-run \[options\] -- <command>/);
+  t.equal(a.stdout, '');
+});
+
+t.test('missing command: usage error, exit 2', async (t) => {
+  for (const args of [[], ['--'], ['-q', '--']]) {
+    const a = await parseCli('gh-run', args, {});
+    t.equal(a.kind === 'exit' && a.code, 2, JSON.stringify(args));
+    t.match(a.kind === 'exit' && a.stderr, /missing command/);
+  }
+});
+
+t.test('-o without a value is a usage error', async (t) => {
+  const a = await parseCli('gh-run', ['-o'], {});
+  t.equal(a.kind === 'exit' && a.code, 2);
+});
+
+t.test('--help and --version print to stdout, exit 0', async (t) => {
+  const help = await parseCli('gh-run', ['--help'], {});
+  t.equal(help.kind === 'exit' && help.code, 0);
+  t.match(help.kind === 'exit' && help.stdout, /--no-argv/);
+  const version = await parseCli('gh-run', ['--version'], {});
+  t.equal(version.kind === 'exit' && version.stdout, '0.3.0\n');
+});
+
+t.test('a command without -- is taken from the first non-option on, as strings', async (t) => {
+  const o = runOptions(await parseCli('gh-run', ['-q', 'echo', '007', '-n'], {}));
+  t.same(o.command, ['echo', '007', '-n']);
+  t.equal(o.quiet, true);
+});
+
+t.test('glasshouse run: same options plus --guest', async (t) => {
+  const o = runOptions(await parseCli('glasshouse', ['run', '--guest', '-o', 'g.json', '--', 'make', '-j', '2'], {}));
+  t.same(o.command, ['make', '-j', '2']);
+  t.equal(o.guest, true);
+  t.equal(o.output, 'g.json');
+  const plain = runOptions(await parseCli('glasshouse', ['run', '--', 'ls'], {}));
+  t.equal(plain.guest, false);
+});
+
+t.test('glasshouse: --guest only for run; unknown subcommand and no subcommand are usage errors', async (t) => {
+  const guest = await parseCli('gh-run', ['--guest', '--', 'ls'], {});
+  t.equal(guest.kind === 'exit' && guest.code, 2, 'gh-run has no --guest');
+  const unknown = await parseCli('glasshouse', ['frobnicate'], {});
+  t.equal(unknown.kind === 'exit' && unknown.code, 2);
+  const none = await parseCli('glasshouse', [], {});
+  t.equal(none.kind === 'exit' && none.code, 2);
+  t.match(none.kind === 'exit' && none.stderr, /run/);
+  const bad = await parseCli('glasshouse', ['run', '--nope', '--', 'ls'], {});
+  t.equal(bad.kind === 'exit' && bad.code, 2);
+});

@@ -1,0 +1,201 @@
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Receipt } from '../../controller/schema/receipt.js';
+import { cliProcess, fakeHelper, runCli } from '../fixtures/run-cli.js';
+
+const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
+const readReceipt = (path: string): Receipt => JSON.parse(readFileSync(path, 'utf8')) as Receipt;
+
+t.test('no helper: the command runs, output passes through, exit code kept, receipt written', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'receipt.json');
+  const r = await runCli('gh-run', ['-o', out, '--', 'sh', '-c', 'echo hi; echo oops >&2; exit 3']);
+  t.equal(r.code, 3);
+  t.equal(r.stdout, 'hi\n');
+  t.match(r.stderr, 'oops\n');
+  t.match(
+    r.stderr,
+    "glasshouse: collector unavailable: helper not found at /nonexistent/glasshouse-helper: run make; the command runs untraced (fix: run 'make')\n",
+  );
+  const receipt = readReceipt(out);
+  t.equal(receipt.collector.status, 'unavailable');
+  t.equal(receipt.exit_code, 3);
+  t.equal(receipt.outcome.exit_code, 3);
+  t.same(receipt.artifacts.stdout, { sha256: sha('hi\n'), bytes: 3 });
+  t.same(receipt.artifacts.stderr, { sha256: sha('oops\n'), bytes: 5 });
+  t.same(receipt.command, ['sh', '-c', 'echo hi; echo oops >&2; exit 3']);
+  t.equal(receipt.process_tree?.state, 'exited');
+  t.same(readdirSync(dir), ['receipt.json'], 'no temp file left');
+});
+
+t.test('--quiet: no glasshouse lines, the command output intact; default output ./receipt.json', async (t) => {
+  const dir = t.testdir({});
+  const r = await runCli('gh-run', ['-q', '--', 'sh', '-c', 'echo out; echo err >&2'], { cwd: dir });
+  t.equal(r.code, 0);
+  t.equal(r.stdout, 'out\n');
+  t.equal(r.stderr, 'err\n');
+  t.ok(existsSync(join(dir, 'receipt.json')));
+});
+
+t.test('arguments reach the command verbatim', async (t) => {
+  const dir = t.testdir({});
+  const r = await runCli('gh-run', ['-q', '-o', join(dir, 'r.json'), '--', 'printf', '[%s]', '007', '--x', '', 'a b', 'ü']);
+  t.equal(r.stdout, '[007][--x][][a b][ü]');
+});
+
+t.test('missing command: exit 1, error text, receipt still written', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  const r = await runCli('gh-run', ['-o', out, '--', 'no-such-command-glasshouse']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, 'glasshouse: no-such-command-glasshouse: no such file or directory');
+  const receipt = readReceipt(out);
+  t.equal(receipt.exit_code, 1);
+  t.equal(receipt.outcome.errors[0], 'no-such-command-glasshouse: no such file or directory');
+});
+
+t.test('unknown flag: exit 2 with usage; missing command: exit 2', async (t) => {
+  const r = await runCli('gh-run', ['--frob', '--', 'true']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /Usage: gh-run/);
+  t.match(r.stderr, /Unknown argument: frob/);
+  const none = await runCli('gh-run', []);
+  t.equal(none.code, 2);
+  t.match(none.stderr, /missing command/);
+});
+
+t.test('the command killed by a signal: exit 128+N, signal in the receipt', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  const r = await runCli('gh-run', ['-q', '-o', out, '--', 'sh', '-c', 'kill -TERM $$']);
+  t.equal(r.code, 143);
+  const receipt = readReceipt(out);
+  t.equal(receipt.outcome.signal, 'SIGTERM');
+  t.equal(receipt.outcome.exit_code, null);
+  t.equal(receipt.exit_code, 143);
+});
+
+t.test('SIGTERM to gh-run is forwarded to the command, which decides the exit', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  const child = cliProcess('gh-run', ['-q', '-o', out, '--', 'sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done']);
+  let stdout = '';
+  const result = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (stdout.includes('ready') && !stdout.includes('sent')) {
+      stdout += 'sent';
+      child.kill('SIGTERM');
+    }
+  });
+  const code = await result;
+  t.equal(code, 7);
+  t.match(stdout, 'got-term');
+  const receipt = readReceipt(out);
+  t.ok(receipt.outcome.errors.includes('received SIGTERM, forwarded to the command'));
+  t.equal(receipt.exit_code, 7);
+});
+
+t.test('a daemonized descendant holding stdout does not hold up the run', async (t) => {
+  const dir = t.testdir({});
+  const r = await runCli('gh-run', ['-q', '-o', join(dir, 'r.json'), '--', 'sh', '-c', 'sleep 4 & echo started']);
+  t.equal(r.code, 0);
+  t.equal(r.stdout, 'started\n');
+  t.ok(r.ms < 3500, `returned after ${r.ms} ms, before the daemon's 4 s`);
+});
+
+t.test('large output passes through whole and is hashed as a stream', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  const r = await runCli('gh-run', ['-q', '-o', out, '--', 'sh', '-c', 'yes glasshouse | head -c 3000000']);
+  t.equal(r.code, 0);
+  t.equal(r.stdout.length, 3_000_000);
+  const receipt = readReceipt(out);
+  t.same(receipt.artifacts.stdout, { sha256: sha(r.stdout), bytes: 3_000_000 });
+});
+
+t.test('stdin is inherited by the command', async (t) => {
+  const dir = t.testdir({});
+  const child = cliProcess('gh-run', ['-q', '-o', join(dir, 'r.json'), '--', 'cat'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stdin!.end('piped input\n');
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  t.equal(code, 0);
+  t.equal(stdout, 'piped input\n');
+});
+
+t.test('an unwritable receipt path: error on stderr, still the command exit code', async (t) => {
+  const r = await runCli('gh-run', ['-o', '/nonexistent-dir/receipt.json', '--', 'sh', '-c', 'exit 4']);
+  t.equal(r.code, 4);
+  t.match(r.stderr, /glasshouse: error: cannot write the receipt to \/nonexistent-dir\/receipt.json/);
+});
+
+t.test('through the gate with a (fake) helper: collector ok, frames in the receipt', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  const r = await runCli('gh-run', ['--helper', fakeHelper, '-o', out, '--', 'sh', '-c', 'echo gated; exit 5'], {
+    env: { GLASSHOUSE_DEBUG_TRACKING: '1' },
+  });
+  t.equal(r.code, 5);
+  t.equal(r.stdout, 'gated\n');
+  t.match(r.stderr, /glasshouse: tracking: following \d+/);
+  const receipt = readReceipt(out);
+  t.equal(receipt.collector.status, 'ok', String(receipt.collector.reason));
+  t.equal(receipt.collector.events, 2);
+  t.equal(receipt.collector.argv_captured, true);
+  t.equal(receipt.process_tree?.exe, '/fake/bin/tool');
+  t.same(receipt.process_tree?.argv, ['tool', 'arg with space']);
+  t.equal(receipt.process_tree?.exit_code, 5, "Node's view of the exit when the kernel said nothing");
+  t.same(receipt.filesystem.reads.map((e) => e.path), ['/etc/fake.conf']);
+  t.same(receipt.syscalls, { execve: 1, openat: 1 });
+});
+
+t.test('through the gate: a failed exec is reported by the gate', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  const r = await runCli('gh-run', ['--helper', fakeHelper, '-o', out, '--', 'no-such-command-glasshouse', 'x']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, 'glasshouse: no-such-command-glasshouse: no such file or directory');
+  const receipt = readReceipt(out);
+  t.equal(receipt.outcome.errors[0], 'no-such-command-glasshouse: no such file or directory');
+  t.equal(receipt.collector.status, 'ok');
+});
+
+t.test('a helper that cannot load BPF: the permission hint', async (t) => {
+  const dir = t.testdir({});
+  const r = await runCli('gh-run', ['--helper', fakeHelper, '-o', join(dir, 'r.json'), '--', 'true'], { env: { FAKE_HELPER_MODE: 'fatal' } });
+  t.equal(r.code, 0);
+  t.match(
+    r.stderr,
+    "glasshouse: collector unavailable: cannot load BPF programs: Operation not permitted (EPERM); the command runs untraced (fix: run 'sudo make setcap' or run as root)\n",
+  );
+});
+
+t.test('lost events: degraded, said on stderr', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  const r = await runCli('gh-run', ['--helper', fakeHelper, '-o', out, '--', 'true'], { env: { FAKE_HELPER_MODE: 'lost' } });
+  t.equal(r.code, 0);
+  t.match(r.stderr, 'glasshouse: collector degraded: 5 events lost (ring buffer full)');
+  t.equal(readReceipt(out).collector.status, 'degraded');
+});
+
+t.test('--no-argv reaches the helper and the receipt', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  await runCli('gh-run', ['--no-argv', '--helper', fakeHelper, '-o', out, '--', 'true']);
+  const receipt = readReceipt(out);
+  t.equal(receipt.collector.argv_captured, false);
+  t.equal(receipt.process_tree?.argv, null);
+});
+
+t.test('glasshouse run --guest', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  const r = await runCli('glasshouse', ['run', '--guest', '-q', '-o', out, '--', 'sh', '-c', 'exit 9']);
+  t.equal(r.code, 9);
+  t.equal(readReceipt(out).environment.guest, true);
+});

@@ -1,0 +1,86 @@
+// Unit tests of controller/run/ pieces (kept under test/cli/, the run path's entry).
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { chmodSync, realpathSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { classifyReason } from '../../controller/collector/errors.js';
+import { resolveCommand } from '../../controller/run/host-facts.js';
+import { unavailableLine } from '../../controller/run/messages.js';
+import { OutputTee, settleTees } from '../../controller/run/output-tee.js';
+
+t.test('output tee: passes everything through with backpressure, hashes it', async (t) => {
+  const source = new PassThrough();
+  const received: Buffer[] = [];
+  let pauses = 0;
+  const pause = source.pause.bind(source);
+  source.pause = () => {
+    pauses++;
+    return pause();
+  };
+  const slow = new Writable({
+    highWaterMark: 16,
+    write(chunk: Buffer, _enc, done) {
+      received.push(chunk);
+      setTimeout(done, 1);
+    },
+  });
+  const tee = new OutputTee(source, slow);
+  const chunks = Array.from({ length: 50 }, (_, i) => Buffer.from(`chunk ${i} `.repeat(10)));
+  for (const c of chunks) source.write(c);
+  source.end();
+  await tee.done;
+  await new Promise((r) => slow.end(r));
+  const all = Buffer.concat(chunks);
+  t.ok(pauses > 0, 'the source was paused while the destination was full');
+  t.equal(Buffer.concat(received).toString(), all.toString());
+  t.same(tee.result(), { sha256: createHash('sha256').update(all).digest('hex'), bytes: all.length });
+});
+
+t.test('output tee: a broken destination stops reading the source', async (t) => {
+  const source = new PassThrough();
+  const broken = new Writable({
+    write(_c, _e, done) {
+      done(Object.assign(new Error('EPIPE'), { code: 'EPIPE' }));
+    },
+  });
+  const tee = new OutputTee(source, broken);
+  source.write('x');
+  await tee.done;
+  t.ok(source.destroyed);
+});
+
+t.test('settleTees gives up after the grace period', async (t) => {
+  const source = new PassThrough(); // never ends, like a pipe held by a daemon
+  const tee = new OutputTee(source, new PassThrough());
+  const started = Date.now();
+  await settleTees([tee], 100);
+  t.ok(Date.now() - started < 1000);
+  t.ok(source.destroyed, 'abandoned');
+});
+
+t.test('the unavailable line and its hints', async (t) => {
+  t.equal(
+    unavailableLine('bpf: EPERM', classifyReason('bpf: EPERM')),
+    "glasshouse: collector unavailable: bpf: EPERM; the command runs untraced (fix: run 'sudo make setcap' or run as root)",
+  );
+  t.equal(
+    unavailableLine('no BTF', classifyReason('no BTF')),
+    'glasshouse: collector unavailable: no BTF; the command runs untraced (fix: this kernel lacks BTF (/sys/kernel/btf/vmlinux))',
+  );
+  t.equal(unavailableLine('x', 'missing'), "glasshouse: collector unavailable: x; the command runs untraced (fix: run 'make')");
+  t.equal(unavailableLine('odd', 'other'), 'glasshouse: collector unavailable: odd; the command runs untraced');
+});
+
+t.test('resolveCommand: PATH search like execvp, symlinks resolved', async (t) => {
+  const dir = t.testdir({ bin: { 'python3.11': '#!/bin/sh\n', 'not-exec': 'x' } });
+  const bin = join(dir, 'bin');
+  chmodSync(join(bin, 'python3.11'), 0o755);
+  symlinkSync('python3.11', join(bin, 'python3'));
+  const real = realpathSync(join(bin, 'python3.11'));
+  t.equal(resolveCommand('python3', { PATH: `/nonexistent:${bin}` }), real);
+  t.equal(resolveCommand(join(bin, 'python3'), {}), real);
+  t.equal(resolveCommand('bin/python3', {}, dir), real, 'relative paths from the cwd');
+  t.equal(resolveCommand('not-exec', { PATH: bin }), null);
+  t.equal(resolveCommand('nope', { PATH: bin }), null);
+});

