@@ -83,7 +83,7 @@ export function buildProcessTable(frames: readonly Frame[], facts: RunFacts): Pr
         if (byKey.has(keyOf(f.pid, f.start))) break;
         const parent = byKey.get(keyOf(f.ppid, f.pstart)) ?? null;
         const child = create(f.pid, f.start, f.ppid, keyOf(f.ppid, f.pstart));
-        // a forked child runs its parent's program until it execs
+        // a forked child runs its parent's program (and holds its privilege) until it execs
         child.exe = parent?.exe ?? null;
         child.argv = parent?.argv ?? null;
         child.privileged = parent?.privileged ?? false;
@@ -92,7 +92,7 @@ export function buildProcessTable(frames: readonly Frame[], facts: RunFacts): Pr
         break;
       }
       case 'exec':
-        applyExec(lookup(f.pid, f.start, f.ppid), f, facts.environment.uid);
+        applyExec(lookup(f.pid, f.start, f.ppid), f);
         break;
       case 'exit': {
         const p = lookup(f.pid, f.start, null);
@@ -128,7 +128,7 @@ export function buildProcessTable(frames: readonly Frame[], facts: RunFacts): Pr
   return { root, rootExitSeen, byKey };
 }
 
-function applyExec(p: ProcState, f: ExecFrame, runUid: number): void {
+function applyExec(p: ProcState, f: ExecFrame): void {
   const path = absolutePath(f.path, f.base);
   const entry: ExecEntry = { path, argv: f.argv, result: f.err ?? 'ok' };
   if (f.argv_truncated) entry.argv_truncated = true;
@@ -139,8 +139,9 @@ function applyExec(p: ProcState, f: ExecFrame, runUid: number): void {
   p.argv = f.argv;
   p.uid = f.uid;
   p.cwd = f.cwd ?? p.cwd;
-  // more privilege than the user who ran gh-run: a setuid exec, or root under a non-root run
-  p.privileged = f.euid !== f.uid || (f.euid === 0 && runUid !== 0);
+  // the kernel said the exec gained privilege (AT_SECURE); once privileged, always privileged:
+  // an exec that drops privilege again proves nothing about what the process did before it
+  if (f.privileged) p.privileged = true;
 }
 
 function toProcess(p: ProcState, t0: number): Process {

@@ -46,6 +46,9 @@ export const ExecFrame = z.object({
   cwd: OptStr,
   argv: z.array(Str).nullable().optional().transform((v) => v ?? null),
   argv_truncated: OptBool,
+  // the kernel's AT_SECURE for this exec (setuid/setgid bit or file capabilities); absent in
+  // recordings made before the helper sent it: false
+  privileged: OptBool,
 });
 export const ForkFrame = z.object({
   t: z.literal('fork'),

@@ -29,8 +29,8 @@ const processFields = {
   exit_code: z.number().int().min(0).max(255).nullable(),
   signal: z.string().nullable(),
   state: z.enum(['exited', 'running']),
-  // true when its last exec gave it more privilege than the user who ran gh-run: an effective
-  // uid other than its real uid (setuid), or root when gh-run's user is not root
+  // true when any successful exec of it gained privilege as the kernel saw it (AT_SECURE:
+  // setuid/setgid bit or file capabilities), or it was forked from a privileged process
   privileged: z.boolean().default(false),
 };
 

@@ -99,7 +99,7 @@ t.test('failed exec then successful exec: both recorded in order, success sets e
     hello(),
     exec({ path: 'bin/tool', base: '/home/me/proj', err: 'ENOENT', argv: ['tool', 'a'] }),
     exec({ path: '/nope/../usr/bin/tool', err: 'EACCES', argv: ['tool', 'a'] }),
-    exec({ path: '/usr/bin/tool', argv: ['tool', 'a'], uid: 1000, euid: 0 }),
+    exec({ path: '/usr/bin/tool', argv: ['tool', 'a'], uid: 1000, euid: 0, privileged: true }),
     exit(),
     end(),
   ]);
@@ -111,7 +111,7 @@ t.test('failed exec then successful exec: both recorded in order, success sets e
   ]);
   t.equal(root.exe, '/usr/bin/tool');
   t.same(root.argv, ['tool', 'a']);
-  t.equal(root.privileged, true, 'euid 0 after a setuid exec');
+  t.equal(root.privileged, true, 'the kernel said the setuid exec gained privilege');
 });
 
 t.test('argv kept exactly: empty, spaced, newline and non-ASCII args; truncation flagged', async (t) => {
@@ -191,14 +191,61 @@ t.test('nothing spawned at all: process_tree null, exit status 1', async (t) => 
   t.equal(r.outcome.errors[0], 'nosuch: no such file or directory');
 });
 
-t.test('privileged: more privilege than the user who ran gh-run', async (t) => {
+t.test('privileged comes from the kernel (AT_SECURE), never from uids', async (t) => {
   const asRoot = facts({ environment: { ...facts().environment, uid: 0, gid: 0 } });
-  const rootRun = receiptOf([hello(), exec({ uid: 0, euid: 0 }), exit(), end()], asRoot);
+  const rootRun = receiptOf([hello(), exec({ uid: 0, euid: 0, privileged: false }), exit(), end()], asRoot);
   t.equal(rootRun.process_tree!.privileged, false, 'root running root programs gains nothing');
-  const sudo = receiptOf([hello(), exec({ uid: 0, euid: 0 }), exit(), end()]);
-  t.equal(sudo.process_tree!.privileged, true, 'root under a non-root run');
-  const setuid = receiptOf([hello(), exec({ uid: 1000, euid: 1001 }), exit(), end()]);
-  t.equal(setuid.process_tree!.privileged, true, 'euid differs from uid');
-  const plain = receiptOf([hello(), exec({ uid: 1000, euid: 1000 }), exit(), end()]);
-  t.equal(plain.process_tree!.privileged, false);
+  const sudo = receiptOf([hello(), exec({ uid: 0, euid: 0, privileged: false }), exit(), end()]);
+  t.equal(sudo.process_tree!.privileged, false, 'uid 0 under a non-root run is not a guess any more');
+  const euid = receiptOf([hello(), exec({ uid: 1000, euid: 1001, privileged: false }), exit(), end()]);
+  t.equal(euid.process_tree!.privileged, false, 'euid != uid without AT_SECURE: not privileged');
+  const caps = receiptOf([hello(), exec({ uid: 1000, euid: 1000, privileged: true }), exit(), end()]);
+  t.equal(caps.process_tree!.privileged, true, 'file capabilities: same uids, privileged');
+  const old = receiptOf([hello(), exec({ uid: 1000, euid: 0 }), exit(), end()]);
+  t.equal(old.process_tree!.privileged, false, 'a frame without the field (old recording): false');
+});
+
+t.test('privileged: any successful exec, kept for life, inherited by fork children', async (t) => {
+  const C = ms(3);
+  const G = ms(6);
+  const r = receiptOf([
+    hello(),
+    exec({ path: '/usr/bin/sudo', argv: ['sudo', 'sh'], privileged: true }),
+    exec({ path: '/bin/sh', argv: ['sh'], privileged: false }),
+    fork({ pid: 501, start: C }),
+    fork({ pid: 502, start: G, ppid: 501, pstart: C }),
+    exec({ pid: 502, start: G, ppid: 501, path: '/bin/ls', privileged: false }),
+    exit({ pid: 502, start: G }),
+    exit({ pid: 501, start: C }),
+    exit(),
+    end(),
+  ]);
+  const all = flat(r.process_tree!);
+  t.same(
+    all.map((p) => [p.pid, p.privileged]),
+    [
+      [ROOT, true],
+      [501, true],
+      [502, true],
+    ],
+    'the root stays privileged after dropping it; its fork child and grandchild inherit',
+  );
+  const failed = receiptOf([hello(), exec(), exec({ path: '/usr/bin/su', err: 'EACCES', privileged: true }), exit(), end()]);
+  t.equal(failed.process_tree!.privileged, false, 'a failed exec gains nothing');
+  const before = receiptOf([
+    hello(),
+    fork({ pid: 501, start: ms(1) }),
+    exec({ path: '/usr/bin/sudo', privileged: true }),
+    exit({ pid: 501, start: ms(1) }),
+    exit(),
+    end(),
+  ]);
+  t.same(
+    flat(before.process_tree!).map((p) => [p.pid, p.privileged]),
+    [
+      [ROOT, true],
+      [501, false],
+    ],
+    'a child forked before its parent gained privilege does not get it',
+  );
 });

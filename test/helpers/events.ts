@@ -67,6 +67,8 @@ export interface ExecOpts {
   cwd?: string | null;
   argv?: string[] | null;
   argv_truncated?: boolean;
+  /** AT_SECURE; omitted from the frame when undefined (as in recordings of older helpers) */
+  privileged?: boolean;
   uid?: number;
   euid?: number;
   ts?: number;
@@ -94,6 +96,7 @@ export function exec(o: ExecOpts = {}): Wire {
     cwd: o.cwd !== undefined ? o.cwd : '/home/me',
     argv: o.argv !== undefined ? o.argv : [path.split('/').pop()!],
     argv_truncated: o.argv_truncated ?? false,
+    ...(o.privileged !== undefined ? { privileged: o.privileged } : {}),
   };
 }
 
