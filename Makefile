@@ -36,7 +36,7 @@ GATE      := helper/glasshouse-gate
 APT_PKGS  := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcap2-bin pkg-config make gcc strace python3
 NPM_STAMP := node_modules/.glasshouse-npm-ci
 
-.PHONY: all bpf helper controller deps apt-deps npm-deps test test-unit demo clean setcap setuid
+.PHONY: all bpf helper controller deps apt-deps npm-deps test test-unit test-unprivileged demo clean setcap setuid
 
 all: helper controller
 
@@ -109,6 +109,11 @@ $(NPM_STAMP): package.json package-lock.json
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)npm test
+
+# the end-to-end tests again as a normal user through file capabilities (needs root to set up)
+test-unprivileged: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash test/run-unprivileged.sh
 
 test-unit: npm-deps
 	$(Q)npm run --silent test:unit

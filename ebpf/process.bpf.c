@@ -64,6 +64,10 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	if (!t)
 		return 0;
 	t->flags &= ~GH_T_GATE;
+	/* Privilege gained through exec (setuid/setgid, file caps: AT_SECURE): from here on this
+	 * process's files, network and syscalls are withheld, as ptrace would withhold them. */
+	if (BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
+		t->flags |= GH_T_PRIVILEGED;
 	in = bpf_map_lookup_elem(&inflight, &old_tid);
 	if (in) {
 		call = in->call;

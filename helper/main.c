@@ -31,7 +31,7 @@
 #include "gh.skel.h"
 
 #define GH_RINGBUF_MB_DEFAULT 16
-#define GH_RINGBUF_MB_MAX     256
+#define GH_RINGBUF_MB_MAX     64
 #define GH_POLL_MS            50
 #define GH_STATS_NS           500000000ull
 #define GH_FLUSH_BYTES        (256u * 1024)

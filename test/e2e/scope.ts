@@ -18,6 +18,9 @@ t.test('nothing foreign', async (t) => {
   const r = await ghRun(['/bin/sh', '-c', 'cat /etc/hostname >/dev/null; sleep 0.3; exit 0']);
   const text = JSON.stringify(r.receipt);
   t.notOk(text.includes('foreign-marker'), 'no file of the neighbour');
+  // test/run-unprivileged.sh keeps a root-owned busy process running beside the tests
+  const rootMarker = process.env.GLASSHOUSE_ROOT_NEIGHBOUR_MARKER;
+  if (rootMarker) t.notOk(text.includes(rootMarker), 'no file of root\'s busy neighbour');
   t.notOk(r.receipt.processes.some((p: any) => p.pid === neighbour.pid), 'not the neighbour');
   t.notOk(r.receipt.processes.some((p: any) => (p.exe ?? '').includes('glasshouse') || (p.exe ?? '').endsWith('/node')), 'not the controller or helper');
   const root = r.receipt.process_tree;

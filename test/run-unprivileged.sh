@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs the end-to-end tests as a normal user, through file capabilities on the helper: the way
+# glasshouse is meant to be used. Needs root (it creates the user, sets the capabilities, and
+# keeps a busy root-owned process running beside the tests, which must not appear in any
+# receipt). Usage: test/run-unprivileged.sh   (make test-unprivileged)
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+  echo "test/run-unprivileged.sh: run as root (it creates a user and sets file capabilities)" >&2
+  exit 1
+fi
+user=${GLASSHOUSE_TEST_USER:-glasshouse-ci}
+src=$(cd "$(dirname "$0")/.." && pwd)
+id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
+home=$(getent passwd "$user" | cut -d: -f6)
+
+work=$(mktemp -d /tmp/glasshouse-unpriv.XXXXXX)
+neighbour=
+cleanup() {
+  [ -n "$neighbour" ] && kill "$neighbour" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A copy the user owns (tap keeps state beside the tests); the helper itself stays root's and
+# read-only, with exactly the capabilities `make setcap` gives it.
+tar -C "$src" --exclude=./.git --exclude=./.tap -cf - . | tar -C "$work" -xf -
+chown -R "$user" "$work"
+chmod 755 "$work"
+chown root:root "$work/helper/glasshouse-helper"
+chmod 755 "$work/helper/glasshouse-helper"
+setcap cap_bpf,cap_perfmon+ep "$work/helper/glasshouse-helper"
+getcap "$work/helper/glasshouse-helper"
+
+# root's busy neighbour: opens a marker file and execs in a loop for the whole run
+marker="$work/root-neighbour-marker"
+echo x > "$marker"
+chown root:root "$marker"
+( while :; do cat "$marker" >/dev/null; done ) &
+neighbour=$!
+
+echo "running the end-to-end tests as $user ($(id -u "$user"))"
+cd "$work"
+runuser -u "$user" -- env -i PATH="$PATH" HOME="$home" CI="${CI:-}" LANG=C.UTF-8 \
+  GLASSHOUSE_ROOT_NEIGHBOUR_MARKER="$marker" npx tap test/e2e
