@@ -33,10 +33,10 @@ HELPER_HDRS := $(wildcard helper/*.h) ebpf/events.h
 HELPER    := helper/glasshouse-helper
 GATE      := helper/glasshouse-gate
 
-APT_PKGS  := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcap2-bin pkg-config make gcc strace python3
+APT_PKGS  := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcap2-bin pkg-config make gcc strace python3 procps util-linux
 NPM_STAMP := node_modules/.glasshouse-npm-ci
 
-.PHONY: all bpf helper controller deps apt-deps npm-deps test test-unit test-unprivileged demo clean setcap setuid
+.PHONY: all bpf helper controller deps apt-deps npm-deps test test-unit test-unprivileged demo bench clean setcap setuid
 
 all: helper controller
 
@@ -123,6 +123,11 @@ demo: deps
 	$(Q)status=0; node dist/controller/cli/gh-run.js -o receipt.json -- python3 demo/sneaky.py || status=$$?; \
 	  echo; echo "gh-run exited with $$status (the demo's own exit code)"; echo; \
 	  node demo/summary.mjs receipt.json
+
+# --- performance: bare vs gh-run vs strace -f; prints a table and writes BENCHMARKS.md ----------
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)node test/bench/bench.mjs
 
 # --- running without root ---------------------------------------------------------------
 setcap: $(HELPER)
