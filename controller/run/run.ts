@@ -16,6 +16,7 @@ import type { RunFacts } from '../schema/run-facts.js';
 import { hostFacts, isExecutableFile, resolveCommand } from './host-facts.js';
 import { Reporter, unavailableLine } from './messages.js';
 import type { RunOptions } from './options.js';
+import { createOutputPipes, OutputPipesError, type OutputPipes } from './output-pipes.js';
 import { OutputTee, settleTees } from './output-tee.js';
 import { SignalForwarder } from './signals.js';
 import { spawnDirect, spawnThroughGate, type Target, type TargetExit } from './target.js';
@@ -58,7 +59,8 @@ export async function run(options: RunOptions): Promise<number> {
   const forwarder = new SignalForwarder((signal, forwarded) => {
     if (forwarded) errors.push(`received ${signal}, forwarded to the command`);
   });
-  const target: Target = isExecutableFile(gatePath) ? spawnThroughGate(gatePath, options.command) : spawnDirect(options.command);
+  const pipes = outputPipes(reporter);
+  const target: Target = isExecutableFile(gatePath) ? spawnThroughGate(gatePath, options.command, pipes) : spawnDirect(options.command, pipes);
   forwarder.setTarget(target.pid);
   const tees = [
     target.stdout ? new OutputTee(target.stdout, process.stdout) : null,
@@ -117,6 +119,17 @@ export async function run(options: RunOptions): Promise<number> {
   const frames: Frame[] = result?.frames ?? [];
   const status = await writeReceipt(frames, facts, result?.frameErrors ?? [], resolve(options.output), reporter);
   return status ?? nodeStatus(facts.exit);
+}
+
+/** Real pipes for the command's output, or null (socketpairs) after saying why, once. */
+function outputPipes(reporter: Reporter): OutputPipes | null {
+  try {
+    return createOutputPipes();
+  } catch (error) {
+    if (!(error instanceof OutputPipesError)) throw error;
+    reporter.say(`cannot make pipes for the command's output (${error.message}); using socket pairs: /dev/stdout and /dev/stderr will not open in the command`);
+    return null;
+  }
 }
 
 const EMPTY_ARTIFACT = { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', bytes: 0 };

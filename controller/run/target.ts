@@ -1,9 +1,12 @@
 // The user's command as a child process, started through the gate: the gate blocks on fd 3
 // (a socketpair) until released with "g", then execs the command; a failed exec comes back
 // on fd 3 as an errno name, a successful one closes fd 3 (close-on-exec) with no data.
+// Its stdout/stderr are the write ends of real pipes when given (see output-pipes.ts), else
+// Node's socketpairs.
 import type { Readable, Writable } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
+import type { OutputPipes } from './output-pipes.js';
 
 export interface TargetExit {
   code: number | null;
@@ -31,9 +34,18 @@ const COMMON = {
   stripFinalNewline: false,
 } as const;
 
+// execa hands any fd number to the child as Node does, but its types only list 3..9
+type FdNumber = 3;
+
+/** stdout/stderr entries of the child's stdio: the pipes' write ends, or socketpairs. */
+function outputStdio(pipes: OutputPipes | null): [FdNumber | 'pipe', FdNumber | 'pipe'] {
+  return pipes !== null ? [pipes.stdoutFd as FdNumber, pipes.stderrFd as FdNumber] : ['pipe', 'pipe'];
+}
+
 /** Spawn `command` through the gate at `gatePath`, held until release(). */
-export function spawnThroughGate(gatePath: string, command: readonly string[]): Target {
-  const child = execa(gatePath, [...command], { ...COMMON, stdio: ['inherit', 'pipe', 'pipe', 'pipe'] });
+export function spawnThroughGate(gatePath: string, command: readonly string[], pipes: OutputPipes | null = null): Target {
+  const child = execa(gatePath, [...command], { ...COMMON, stdio: ['inherit', ...outputStdio(pipes), 'pipe'] });
+  pipes?.closeWriteEnds();
   const control = child.stdio[3] as (Readable & Writable) | undefined;
   let report = '';
   const reported = new Promise<void>((resolve) => {
@@ -46,8 +58,8 @@ export function spawnThroughGate(gatePath: string, command: readonly string[]): 
   const exited = exitOf(child);
   return {
     pid: child.pid ?? null,
-    stdout: child.stdout,
-    stderr: child.stderr,
+    stdout: pipes?.stdout ?? child.stdout,
+    stderr: pipes?.stderr ?? child.stderr,
     exited,
     release() {
       if (!control || control.destroyed) return;
@@ -65,13 +77,14 @@ export function spawnThroughGate(gatePath: string, command: readonly string[]): 
 }
 
 /** Spawn `command` directly (no gate available: the collector is off anyway). */
-export function spawnDirect(command: readonly string[]): Target {
-  const child = execa(command[0]!, command.slice(1), { ...COMMON, stdio: ['inherit', 'pipe', 'pipe'] });
+export function spawnDirect(command: readonly string[], pipes: OutputPipes | null = null): Target {
+  const child = execa(command[0]!, command.slice(1), { ...COMMON, stdio: ['inherit', ...outputStdio(pipes)] });
+  pipes?.closeWriteEnds();
   const exited = exitOf(child);
   return {
     pid: child.pid ?? null,
-    stdout: child.stdout,
-    stderr: child.stderr,
+    stdout: pipes?.stdout ?? child.stdout,
+    stderr: pipes?.stderr ?? child.stderr,
     exited,
     release() {},
     async execError() {

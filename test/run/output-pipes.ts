@@ -1,0 +1,82 @@
+// The command's stdout/stderr are real pipes (FIFOs), so /dev/stdout and /dev/stderr open in it;
+// with the real helper when BPF loads here, and always without a helper.
+import t, { type Test } from 'tap';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createOutputPipes } from '../../controller/run/output-pipes.js';
+import type { Receipt } from '../../controller/schema/receipt.js';
+import { runCli } from '../fixtures/run-cli.js';
+import { requireBpf, ROOT } from '../helpers/gh-run.js';
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+const readReceipt = (path: string): Receipt => JSON.parse(readFileSync(path, 'utf8')) as Receipt;
+const REAL_HELPER = join(ROOT, 'helper', 'glasshouse-helper');
+const leftovers = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('glasshouse-pipes-'));
+
+t.test('createOutputPipes: FIFOs gone from disk at once, data flows, EOF once the write ends close', async (t) => {
+  const before = leftovers();
+  const pipes = createOutputPipes();
+  t.same(leftovers(), before, 'the private directory is removed right away');
+  const got = { out: '', err: '' };
+  const ended = Promise.all([
+    new Promise((r) => pipes.stdout.on('data', (c: Buffer) => (got.out += c)).on('end', r)),
+    new Promise((r) => pipes.stderr.on('data', (c: Buffer) => (got.err += c)).on('end', r)),
+  ]);
+  writeSync(pipes.stdoutFd, 'to out\n');
+  writeSync(pipes.stderrFd, 'to err\n');
+  pipes.closeWriteEnds();
+  pipes.closeWriteEnds(); // idempotent
+  await ended;
+  t.same(got, { out: 'to out\n', err: 'to err\n' });
+});
+
+const SCRIPT = 'echo x > /dev/stdout; echo y > /dev/stderr; ls -l /proc/self/fd/1 /proc/self/fd/2 >/dev/null';
+
+async function devStdioRun(t: Test, helper: string, expectCollector: string): Promise<void> {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  const r = await runCli('gh-run', ['-q', '--helper', helper, '-o', out, '--', 'sh', '-c', SCRIPT]);
+  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
+  t.equal(r.stdout, 'x\n', 'stdout passed through');
+  t.equal(r.stderr, 'y\n', 'stderr passed through, no ENXIO');
+  const receipt = readReceipt(out);
+  t.same(receipt.artifacts.stdout, { sha256: sha('x\n'), bytes: 2 }, 'stdout hashed');
+  t.same(receipt.artifacts.stderr, { sha256: sha('y\n'), bytes: 2 }, 'stderr hashed');
+  t.equal(receipt.collector.status, expectCollector);
+}
+
+t.test('echo > /dev/stdout and > /dev/stderr work without a helper', async (t) => {
+  await devStdioRun(t, '/nonexistent/glasshouse-helper', 'unavailable');
+});
+
+t.test('echo > /dev/stdout and > /dev/stderr work with the real helper', async (t) => {
+  if (!(await requireBpf(t))) return; // the no-helper mode above runs everywhere
+  await devStdioRun(t, REAL_HELPER, 'ok');
+  t.same(leftovers(), [], 'no pipe directory left behind');
+});
+
+t.test('the 250 ms grace for output after the root exited still holds with FIFOs', async (t) => {
+  const dir = t.testdir({});
+  const late = await runCli('gh-run', ['-q', '-o', join(dir, 'a.json'), '--', 'sh', '-c', '(sleep 0.05; echo late) & echo early']);
+  t.equal(late.stdout, 'early\nlate\n', 'output written by a child shortly after the root exited is kept');
+  const daemon = await runCli('gh-run', ['-q', '-o', join(dir, 'b.json'), '--', 'sh', '-c', 'sleep 3 & echo started']);
+  t.equal(daemon.stdout, 'started\n');
+  t.ok(daemon.ms < 2500, `a daemon holding the pipe does not hold up the run (${daemon.ms} ms)`);
+});
+
+t.test('no mkfifo: falls back to socket pairs, says so once (not with --quiet)', async (t) => {
+  const dir = t.testdir({});
+  const env = { PATH: '/nonexistent-bin' };
+  const r = await runCli('gh-run', ['-o', join(dir, 'r.json'), '--', '/bin/sh', '-c', 'echo hi; echo bye >&2'], { env });
+  t.equal(r.code, 0);
+  t.equal(r.stdout, 'hi\n');
+  const lines = r.stderr.split('\n').filter((l) => l.includes("cannot make pipes for the command's output"));
+  t.equal(lines.length, 1, 'said once');
+  t.match(lines[0], /using socket pairs/);
+  t.match(r.stderr, 'bye\n');
+  const quiet = await runCli('gh-run', ['-q', '-o', join(dir, 'q.json'), '--', '/bin/sh', '-c', 'echo hi'], { env });
+  t.equal(quiet.stderr, '');
+  t.equal(quiet.stdout, 'hi\n');
+});
