@@ -35,6 +35,8 @@ GATE      := helper/glasshouse-gate
 
 APT_PKGS  := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcap2-bin pkg-config make gcc strace python3 procps util-linux
 NPM_STAMP := node_modules/.glasshouse-npm-ci
+# the system python: a version-manager shim (pyenv) would add its own processes to the demo tree
+PYTHON    ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
 .PHONY: all bpf helper controller deps apt-deps npm-deps test test-unit test-unprivileged demo bench clean setcap setuid
 
@@ -120,7 +122,7 @@ test-unit: npm-deps
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)status=0; node dist/controller/cli/gh-run.js -o receipt.json -- python3 demo/sneaky.py || status=$$?; \
+	$(Q)status=0; node dist/controller/cli/gh-run.js -o receipt.json -- $(PYTHON) demo/sneaky.py || status=$$?; \
 	  echo; echo "gh-run exited with $$status (the demo's own exit code)"; echo; \
 	  node demo/summary.mjs receipt.json
 
