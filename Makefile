@@ -32,6 +32,7 @@ HELPER_HDRS := $(wildcard helper/*.h) ebpf/events.h
 
 HELPER    := helper/glasshouse-helper
 GATE      := helper/glasshouse-gate
+INIT      := helper/glasshouse-init
 
 APT_PKGS  := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcap2-bin pkg-config make gcc strace python3 procps util-linux
 NPM_STAMP := node_modules/.glasshouse-npm-ci
@@ -43,7 +44,7 @@ PYTHON    ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo p
 all: helper controller
 
 bpf: $(BUILD)/glasshouse.bpf.o
-helper: $(HELPER) $(GATE)
+helper: $(HELPER) $(GATE) $(INIT)
 controller: $(NPM_STAMP)
 	$(call msg,TSC,dist/)
 	$(Q)npm run --silent build
@@ -83,6 +84,10 @@ $(HELPER): $(HELPER_SRCS) $(HELPER_HDRS) $(BUILD)/gh.skel.h $(BUILD)/syscall_nam
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD) $(HELPER_SRCS) -o $@ $(LDFLAGS) -lbpf -lelf -lz
 
 $(GATE): helper/gate.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)
+
+$(INIT): helper/init.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)
 
@@ -142,4 +147,4 @@ setuid: $(HELPER)
 
 clean:
 	$(call msg,CLEAN,)
-	$(Q)rm -rf $(BUILD) $(HELPER) $(GATE) dist
+	$(Q)rm -rf $(BUILD) $(HELPER) $(GATE) $(INIT) dist
