@@ -28,5 +28,6 @@ export function environmentSection(facts: RunFacts, rootExe: string | null): Rec
     runtime: inferRuntime(rootExe ?? facts.command_realpath),
     glasshouse_version: GLASSHOUSE_VERSION,
     guest: facts.guest,
+    guest_mounts: facts.guest_mounts ?? [],
   };
 }

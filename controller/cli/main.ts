@@ -9,6 +9,12 @@ export async function main(program: Program, args: readonly string[]): Promise<n
     if (action.stderr) process.stderr.write(action.stderr);
     process.exit(action.code);
   }
+  if (action.kind === 'run') {
+    // PID 1 or --guest: this CLI runs again under glasshouse-init (controller/guest/launch.ts)
+    const { initNeeded, runUnderInit } = await import('../guest/launch.js');
+    const status = initNeeded(action.options) ? await runUnderInit(action.options) : null;
+    if (status !== null) process.exit(status);
+  }
   const { run } = await import('../run/run.js');
   let status: number;
   try {

@@ -7,6 +7,7 @@ import { Diagnostics } from '../collector/diagnostics.js';
 import { HelperFollowError, HelperUnavailableError, type UnavailableKind } from '../collector/errors.js';
 import { gatePathFor, resolveHelperPath } from '../collector/helper-path.js';
 import { HelperProcess, type CollectorResult } from '../collector/helper-process.js';
+import { consumeGuestSetup } from '../guest/setup.js';
 import { signalNumber } from '../aggregate/errno.js';
 import { serializeReceipt } from '../receipt/serialize.js';
 import { writeFileAtomic } from '../receipt/write-receipt.js';
@@ -27,6 +28,7 @@ export const OUTPUT_GRACE_MS = 250;
 /** Run the command observed; resolves to the exit status gh-run should exit with. */
 export async function run(options: RunOptions): Promise<number> {
   const env = options.env ?? process.env;
+  const guestSetup = consumeGuestSetup(env); // what glasshouse-init did; kept from the command's env
   const reporter = new Reporter(options.quiet);
   const diagnostics = new Diagnostics(env);
   const startedAt = new Date().toISOString();
@@ -55,7 +57,7 @@ export async function run(options: RunOptions): Promise<number> {
   }
 
   // 2. the command, held by the gate while the helper starts following it
-  const errors: string[] = [];
+  const errors: string[] = [...guestSetup.errors];
   const forwarder = new SignalForwarder((signal, forwarded) => {
     if (forwarded) errors.push(`received ${signal}, forwarded to the command`);
   });
@@ -99,6 +101,7 @@ export async function run(options: RunOptions): Promise<number> {
   const facts: RunFacts = {
     command: [...options.command],
     guest: options.guest,
+    guest_mounts: guestSetup.mounts,
     started_at: startedAt,
     finished_at: finishedAt,
     mono_start_ns: Number(t0),

@@ -82,6 +82,10 @@ const Artifact = z.object({ sha256: Sha256, bytes: NonNegInt });
 export const CollectorStatus = z.enum(['ok', 'degraded', 'unavailable']);
 export type CollectorStatus = z.infer<typeof CollectorStatus>;
 
+/** A file system glasshouse-init mounted before the command ran (guest mode). */
+export const GuestMount = z.object({ fs: z.string(), target: z.string() });
+export type GuestMount = z.infer<typeof GuestMount>;
+
 export const Receipt = z
   .object({
     schema_version: z.literal(SCHEMA_VERSION),
@@ -110,6 +114,8 @@ export const Receipt = z
       runtime: z.string().nullable(),
       glasshouse_version: z.string(),
       guest: z.boolean(),
+      // what guest mode mounted (proc on /proc, ...); empty when nothing was or not a guest
+      guest_mounts: z.array(GuestMount),
     }),
     collector: z.object({
       status: CollectorStatus,

@@ -1,7 +1,7 @@
 // What the run itself observed, besides the helper's frames: the second input of the
 // aggregator. Plain JSON, so a recorded run (frames + facts) rebuilds the same receipt.
 import { z } from 'zod';
-import { CollectorStatus } from './receipt.js';
+import { CollectorStatus, GuestMount } from './receipt.js';
 
 const Artifact = z.object({ sha256: z.string(), bytes: z.number().int().nonnegative() });
 
@@ -9,6 +9,8 @@ export const RunFacts = z.object({
   /** argv as the user gave it */
   command: z.array(z.string()).min(1),
   guest: z.boolean(),
+  /** what glasshouse-init mounted (guest mode); absent in recordings made before guest mode */
+  guest_mounts: z.array(GuestMount).optional(),
   /** wall clock at start and end, RFC 3339 with milliseconds */
   started_at: z.string(),
   finished_at: z.string(),

@@ -26,6 +26,7 @@ t.test('environment section: host facts, version, guest; runtime from the root e
     runtime: 'python3.12',
     glasshouse_version: '0.3.0',
     guest: true,
+    guest_mounts: [],
   });
   const untraced = receiptOf([], facts({ command_realpath: '/usr/bin/bash', collector: { status: 'unavailable', reason: 'x' } }));
   t.equal(untraced.environment.runtime, 'bash');
