@@ -44,7 +44,22 @@ GH_SHARED const volatile __u64 wakeup_bytes GH_INIT(262144); /* wake the helper 
 /* Written by the helper after load: the pid (in its namespace) to adopt as the tree's root. */
 GH_SHARED volatile __u32 pending_vpid GH_INIT(0);
 
-/* Processes followed, by global tgid. Bounded: a tree larger than this loses forks (counted). */
+/* The hot-path filter: two bits per global tgid (GH_BIT_*), 32 tgids per word, covering
+ * PID_MAX_LIMIT (4194304) in 1 MiB. An array lookup is inlined by the verifier, so a task
+ * outside the tree costs one load and a bit test per syscall, not a hash lookup. */
+#define GH_PID_LIMIT   4194304
+#define GH_BIT_FOLLOWED 1ull  /* the process is in the tree */
+#define GH_BIT_QUIET    2ull  /* count and stage nothing: the gate before its exec, or privileged */
+
+GH_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GH_PID_LIMIT / 32);
+	__type(key, __u32);
+	__type(value, __u64);
+} follow_bits SEC(".maps");
+
+/* Processes followed, by global tgid: identity and flags, for the (rare) lifecycle events.
+ * Bounded: a tree larger than this loses forks (counted). */
 GH_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);

@@ -33,6 +33,7 @@ int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_
 		gh_count_lost(GH_EV_FORK);
 		return 0;
 	}
+	gh_follow_sync(ctgid, ct.flags);
 	s = gh_scratch_get();
 	if (!s)
 		return 0;
@@ -68,6 +69,7 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	 * process's files, network and syscalls are withheld, as ptrace would withhold them. */
 	if (BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
 		t->flags |= GH_T_PRIVILEGED;
+	gh_follow_sync(tgid, t->flags);
 	in = bpf_map_lookup_elem(&inflight, &old_tid);
 	if (in) {
 		call = in->call;
@@ -97,5 +99,6 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *task)
 		e.status = BPF_CORE_READ(task, group_leader, exit_code);
 	gh_emit(&e, sizeof(e), GH_EV_EXIT);
 	bpf_map_delete_elem(&tracked, &tgid);
+	gh_follow_set(tgid, 0, GH_BIT_FOLLOWED | GH_BIT_QUIET);
 	return 0;
 }

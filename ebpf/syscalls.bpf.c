@@ -24,10 +24,10 @@
 #define GH_NR_OPENAT    257
 #define GH_NR_EXECVEAT  322
 #define GH_NR_OPENAT2   437
-#define GH_ARG(regs, i) ((i) == 0 ? BPF_CORE_READ(regs, di) : (i) == 1 ? BPF_CORE_READ(regs, si) : \
-			 (i) == 2 ? BPF_CORE_READ(regs, dx) : (i) == 3 ? BPF_CORE_READ(regs, r10) : \
-			 (i) == 4 ? BPF_CORE_READ(regs, r8) : BPF_CORE_READ(regs, r9))
-#define GH_NR(regs) BPF_CORE_READ(regs, orig_ax)
+/* regs is a trusted tp_btf argument: direct (CO-RE relocated) loads, no probe-read helper */
+#define GH_ARGS(regs, a) do { (a)[0] = (regs)->di; (a)[1] = (regs)->si; (a)[2] = (regs)->dx; \
+			      (a)[3] = (regs)->r10; (a)[4] = (regs)->r8; (a)[5] = (regs)->r9; } while (0)
+#define GH_NR(regs) ((regs)->orig_ax)
 #else
 #error "glasshouse: syscall numbers are only defined for x86_64 so far"
 #endif
@@ -49,8 +49,8 @@ static __always_inline __u32 gh_call_of(long nr)
 }
 
 /* The root of the tree is named by the helper as a pid of its own namespace; the first time
- * that process enters or leaves a syscall, follow it under its global tgid. */
-static __noinline struct gh_tracked *gh_adopt(__u32 tgid)
+ * that process enters or leaves a syscall, follow it under its global tgid. Returns its bits. */
+static __noinline __u64 gh_adopt(__u32 tgid)
 {
 	struct bpf_pidns_info ns = {};
 	struct task_struct *task;
@@ -58,43 +58,50 @@ static __noinline struct gh_tracked *gh_adopt(__u32 tgid)
 	__u32 want = pending_vpid;
 
 	if (!want || bpf_get_ns_current_pid_tgid(ns_dev, ns_ino, &ns, sizeof(ns)))
-		return NULL;
+		return 0;
 	if (ns.tgid != want)
-		return NULL;
+		return 0;
 	task = bpf_get_current_task_btf();
 	t.start = gh_task_start(task);
 	t.vpid = want;
 	t.flags = GH_T_GATE;
-	if (bpf_map_update_elem(&tracked, &tgid, &t, BPF_NOEXIST) == 0)
-		pending_vpid = 0;
-	return bpf_map_lookup_elem(&tracked, &tgid);
+	if (bpf_map_update_elem(&tracked, &tgid, &t, BPF_NOEXIST))
+		return 0;
+	pending_vpid = 0;
+	gh_follow_sync(tgid, t.flags);
+	return GH_BIT_FOLLOWED | GH_BIT_QUIET;
 }
 
-static __always_inline struct gh_tracked *gh_followed(__u32 tgid)
+/* The GH_BIT_* bits of the current process: the one check every syscall on the machine pays. */
+static __always_inline __u64 gh_current_bits(__u32 tgid)
 {
-	struct gh_tracked *t = bpf_map_lookup_elem(&tracked, &tgid);
+	__u64 bits = gh_follow_bits(tgid);
 
-	if (!t && pending_vpid)
-		t = gh_adopt(tgid);
-	return t;
+	if (!bits && pending_vpid)
+		bits = gh_adopt(tgid);
+	return bits;
 }
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct gh_tracked *t = gh_followed(pid_tgid >> 32);
+	__u32 tgid = pid_tgid >> 32, tid = pid_tgid, nr = id;
+	__u64 bits = gh_current_bits(tgid);
 	struct gh_inflight in = {};
-	__u32 tid = pid_tgid, nr = id;
+	struct gh_tracked *t;
 	__u64 *count;
 
-	if (!t)
+	if (!bits)
 		return 0;
 	in.call = gh_call_of(id);
-	if ((t->flags & GH_T_GATE) && in.call != GH_CALL_EXECVE && in.call != GH_CALL_EXECVEAT)
-		return 0; /* the gate's own work before the command's exec */
-	if (t->flags & GH_T_PRIVILEGED)
-		return 0; /* withheld: the caller could not observe it either */
+	if (bits & GH_BIT_QUIET) {
+		/* the gate's own work before the command's exec is not the command's; a privileged
+		 * process is withheld entirely. Only the gate's exec goes on. */
+		t = bpf_map_lookup_elem(&tracked, &tgid);
+		if (!t || (t->flags & GH_T_PRIVILEGED) || (in.call != GH_CALL_EXECVE && in.call != GH_CALL_EXECVEAT))
+			return 0;
+	}
 	if (nr < GH_MAX_SYSCALLS) {
 		count = bpf_map_lookup_elem(&counts, &nr);
 		if (count)
@@ -102,12 +109,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	}
 	if (!in.call)
 		return 0;
-	in.args[0] = GH_ARG(regs, 0);
-	in.args[1] = GH_ARG(regs, 1);
-	in.args[2] = GH_ARG(regs, 2);
-	in.args[3] = GH_ARG(regs, 3);
-	in.args[4] = GH_ARG(regs, 4);
-	in.args[5] = GH_ARG(regs, 5);
+	GH_ARGS(regs, in.args);
 	bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY);
 	return 0;
 }
@@ -116,12 +118,11 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct gh_tracked *t = gh_followed(pid_tgid >> 32);
+	__u32 tid = pid_tgid;
 	struct gh_inflight *in;
 	struct task_struct *task;
-	__u32 tid = pid_tgid;
 
-	if (!t || !gh_call_of(GH_NR(regs)))
+	if (!gh_current_bits(pid_tgid >> 32) || !gh_call_of(GH_NR(regs)))
 		return 0;
 	in = bpf_map_lookup_elem(&inflight, &tid);
 	if (!in)

@@ -39,6 +39,43 @@ static __always_inline __u64 gh_task_start(struct task_struct *task)
 	return BPF_CORE_READ(task, group_leader, start_time);
 }
 
+/* The GH_BIT_* bits of @tgid (0 when not followed). */
+static __always_inline __u64 gh_follow_bits(__u32 tgid)
+{
+	__u32 word = tgid / 32;
+	__u64 *w;
+
+	if (tgid >= GH_PID_LIMIT)
+		return 0;
+	w = bpf_map_lookup_elem(&follow_bits, &word);
+	return w ? (*w >> ((tgid % 32) * 2)) & 3 : 0;
+}
+
+/* Set then clear bits of @tgid, atomically with respect to the other tgids in its word. */
+static __always_inline void gh_follow_set(__u32 tgid, __u64 set, __u64 clear)
+{
+	__u32 word = tgid / 32, shift = (tgid % 32) * 2;
+	__u64 *w;
+
+	if (tgid >= GH_PID_LIMIT)
+		return;
+	w = bpf_map_lookup_elem(&follow_bits, &word);
+	if (!w)
+		return;
+	if (clear)
+		__sync_fetch_and_and(w, ~(clear << shift));
+	if (set)
+		__sync_fetch_and_or(w, set << shift);
+}
+
+/* Keep the fast filter in step with a tracked entry's flags. */
+static __always_inline void gh_follow_sync(__u32 tgid, __u32 flags)
+{
+	__u64 quiet = flags & (GH_T_GATE | GH_T_PRIVILEGED) ? GH_BIT_QUIET : 0;
+
+	gh_follow_set(tgid, GH_BIT_FOLLOWED | quiet, quiet ? 0 : GH_BIT_QUIET);
+}
+
 static __always_inline struct gh_scratch *gh_scratch_get(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
