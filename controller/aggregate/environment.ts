@@ -3,7 +3,6 @@
 import { basename } from 'node:path';
 import type { Receipt } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
-import { GLASSHOUSE_VERSION } from '../version.js';
 
 const RUNTIME =
   /^(python[0-9.]*|pypy[0-9.]*|node|nodejs|ruby[0-9.]*|perl[0-9.]*|php[0-9.]*|java|bash|sh|dash|zsh|lua[0-9.]*|luajit|Rscript|deno|bun)$/;
@@ -26,7 +25,7 @@ export function environmentSection(facts: RunFacts, rootExe: string | null): Rec
     gid: env.gid,
     cwd: env.cwd,
     runtime: inferRuntime(rootExe ?? facts.command_realpath),
-    glasshouse_version: GLASSHOUSE_VERSION,
+    glasshouse_version: facts.glasshouse_version,
     guest: facts.guest,
     guest_mounts: facts.guest_mounts ?? [],
   };

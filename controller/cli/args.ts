@@ -3,12 +3,14 @@
 import yargs, { type Argv } from 'yargs';
 import { GLASSHOUSE_VERSION } from '../version.js';
 import type { RunOptions } from '../run/options.js';
+import type { ReplayOptions } from '../replay/options.js';
 
 export type Program = 'gh-run' | 'glasshouse';
 
 /** What the entry point must do: run, or print and exit (help, version, usage errors). */
 export type CliAction =
   | { kind: 'run'; options: RunOptions }
+  | { kind: 'replay'; options: ReplayOptions }
   | { kind: 'exit'; code: number; stdout: string; stderr: string };
 
 export const USAGE_ERROR = 2;
@@ -18,12 +20,20 @@ interface RunFlags {
   argv: boolean;
   quiet: boolean;
   helper?: string | undefined;
+  record?: string | undefined;
   guest?: boolean | undefined;
+  _: (string | number)[];
+}
+
+interface ReplayFlags {
+  output: string;
+  partial: boolean;
   _: (string | number)[];
 }
 
 /** Parse `args` (process.argv.slice(2)) for `program`. Never exits, never prints. */
 export async function parseCli(program: Program, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliAction> {
+  if (program === 'glasshouse' && args[0] === 'replay') return parseReplay(args.slice(1));
   const dash = args.indexOf('--');
   const before = dash >= 0 ? args.slice(0, dash) : [...args];
   const after = dash >= 0 ? args.slice(dash + 1) : [];
@@ -39,7 +49,8 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
     .option('output', { alias: 'o', type: 'string', default: './receipt.json', requiresArg: true, describe: 'where to write the receipt' })
     .option('argv', { type: 'boolean', default: true, describe: 'capture the argv of every exec (--no-argv or GLASSHOUSE_CAPTURE_ARGV=0: off)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: "no glasshouse messages on stderr (the command's output is kept)" })
-    .option('helper', { type: 'string', requiresArg: true, describe: 'path of glasshouse-helper (also GLASSHOUSE_HELPER)' });
+    .option('helper', { type: 'string', requiresArg: true, describe: 'path of glasshouse-helper (also GLASSHOUSE_HELPER)' })
+    .option('record', { type: 'string', requiresArg: true, describe: 'also write the run\'s recording to this file (glasshouse replay rebuilds the receipt)' });
   if (guest) y = y.option('guest', { type: 'boolean', default: false, describe: 'run as a guest (recorded in the receipt)' });
   return y
     .parserConfiguration({ 'halt-at-non-option': true, 'parse-positional-numbers': false, 'boolean-negation': true })
@@ -69,6 +80,7 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
       captureArgv,
       quiet: flags.quiet,
       helperPath: flags.helper ?? (env.GLASSHOUSE_HELPER || null),
+      record: flags.record ?? null,
       guest: flags.guest ?? false,
       env,
     },
@@ -80,6 +92,7 @@ async function parseTop(before: string[]): Promise<CliAction> {
     .scriptName('glasshouse')
     .usage('Usage: glasshouse <command> [options]')
     .command('run', 'run a command observed and write receipt.json (glasshouse run --help)')
+    .command('replay', 'rebuild the receipt of a recorded run (glasshouse replay --help)')
     .demandCommand(1, 'missing subcommand')
     .strict()
     .help()
@@ -88,6 +101,33 @@ async function parseTop(before: string[]): Promise<CliAction> {
   const parsed = await parseQuietly<{ _: (string | number)[] }>(parser as unknown as Argv<{ _: (string | number)[] }>, before);
   if (parsed.kind === 'exit') return parsed;
   return usageError(await parser.getHelp(), `unknown subcommand: ${String(parsed.argv._[0])}`);
+}
+
+async function parseReplay(args: string[]): Promise<CliAction> {
+  const parser = yargs(args)
+    .scriptName('glasshouse replay')
+    .usage(
+      'Usage: glasshouse replay <recording> [options]\n\nRebuild the receipt of a run recorded with --record, byte for byte, without BPF or privilege.',
+    )
+    .option('output', { alias: 'o', type: 'string', default: './receipt.json', requiresArg: true, describe: 'where to write the receipt' })
+    .option('partial', {
+      type: 'boolean',
+      default: false,
+      describe: 'from a truncated or damaged recording, write a receipt of what could be read (collector degraded)',
+    })
+    .parserConfiguration({ 'parse-positional-numbers': false })
+    .strictOptions()
+    .help()
+    .alias('h', 'help')
+    .version(GLASSHOUSE_VERSION)
+    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<ReplayFlags>;
+  const parsed = await parseQuietly(parser, args);
+  if (parsed.kind === 'exit') return parsed;
+  const files = parsed.argv._.map(String);
+  if (files.length !== 1) {
+    return usageError(await parser.getHelp(), files.length === 0 ? 'missing recording file' : `one recording at a time, got ${files.length}`);
+  }
+  return { kind: 'replay', options: { recording: files[0]!, output: parsed.argv.output, partial: parsed.argv.partial } };
 }
 
 type Parsed<T> = { kind: 'ok'; argv: T } | (CliAction & { kind: 'exit' });

@@ -1,5 +1,5 @@
-// Shared body of the two entry points: parse, then load the run machinery lazily (startup stays
-// fast for --help and usage errors) and exit with the command's status.
+// Shared body of the two entry points: parse, then load the run (or replay) machinery lazily
+// (startup stays fast for --help and usage errors) and exit with its status.
 import { parseCli, type Program } from './args.js';
 
 export async function main(program: Program, args: readonly string[]): Promise<never> {
@@ -15,10 +15,15 @@ export async function main(program: Program, args: readonly string[]): Promise<n
     const status = initNeeded(action.options) ? await runUnderInit(action.options) : null;
     if (status !== null) process.exit(status);
   }
-  const { run } = await import('../run/run.js');
   let status: number;
   try {
-    status = await run(action.options);
+    if (action.kind === 'replay') {
+      const { replay } = await import('../replay/replay.js');
+      status = await replay(action.options);
+    } else {
+      const { run } = await import('../run/run.js');
+      status = await run(action.options);
+    }
   } catch (error) {
     process.stderr.write(`glasshouse: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     status = 70;

@@ -19,6 +19,8 @@ export interface HelperOptions {
   diagnostics?: Diagnostics;
   /** where forwarded helper stderr lines go (default: our stderr) */
   writeStderr?: (text: string) => void;
+  /** every chunk of the helper's stdout that is decoded, in order (for --record) */
+  onBytes?: (chunk: Buffer) => void;
   helloTimeoutMs?: number;
   followTimeoutMs?: number;
   stopTimeoutMs?: number;
@@ -59,6 +61,7 @@ export class HelperProcess {
   private lastStderr: string | null = null;
   private stderrRest = '';
   private ended = false;
+  private streamDone = false;
   private stopping = false;
   private exit: HelperExit | null = null;
   private readonly exited: Promise<HelperExit>;
@@ -79,8 +82,7 @@ export class HelperProcess {
       stdout.on('error', () => done());
       stdout.on('close', () => done());
       stdout.on('end', () => {
-        const tail = this.decoder.end();
-        if (tail !== null) this.stream.errors.push(tail);
+        this.endStream();
         done();
       });
     });
@@ -159,7 +161,9 @@ export class HelperProcess {
       this.child.kill('SIGKILL');
       this.child.stdout?.destroy();
       await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000))]);
-    } else if (!this.ended) {
+    }
+    this.endStream();
+    if (!timedOut && !this.ended) {
       const detail = this.lastError ?? this.lastStderr ?? (this.exit ? `it exited with ${describeExit(this.exit)}` : null);
       this.setStatus('degraded', `the helper stopped without an end frame${detail !== null ? `: ${detail}` : ''}`);
     }
@@ -196,7 +200,21 @@ export class HelperProcess {
     });
   }
 
+  /**
+   * No more stdout: a frame cut short is an error. Done exactly once, at EOF or when stop()
+   * gives up on the stream, so frames and errors are a function of the bytes decoded, which
+   * is what a recording holds and a replay decodes again.
+   */
+  private endStream(): void {
+    if (this.streamDone) return;
+    this.streamDone = true;
+    const tail = this.decoder.end();
+    if (tail !== null) this.stream.errors.push(tail);
+  }
+
   private onChunk(chunk: Buffer): void {
+    if (this.streamDone) return;
+    this.options.onBytes?.(chunk);
     const fresh = acceptItems(this.decoder.push(chunk), this.stream);
     for (const frame of fresh) this.onFrame(frame);
     if (this.helloWaiter && this.stream.errors.length > 0 && this.hello === null) {

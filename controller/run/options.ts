@@ -9,6 +9,8 @@ export interface RunOptions {
   quiet: boolean;
   /** helper path override (--helper / GLASSHOUSE_HELPER), null for the package's own build */
   helperPath: string | null;
+  /** --record FILE: where the run's recording goes (controller/replay/FORMAT.md), null for none */
+  record: string | null;
   /** `glasshouse run --guest`: only recorded for now */
   guest: boolean;
   /** environment for the debug switches (default process.env) */

@@ -1,6 +1,7 @@
 // One observed run: start the helper, spawn the command through the gate, follow it, release
 // it, pass its output through, wait for it, stop the helper, write the receipt, and return the
-// command's exit status. Collector trouble never changes what the command does or returns.
+// command's exit status. Collector trouble never changes what the command does or returns,
+// and neither does a recording (--record) that cannot be written.
 import { resolve } from 'node:path';
 import { aggregate } from '../aggregate/aggregate.js';
 import { Diagnostics } from '../collector/diagnostics.js';
@@ -14,11 +15,13 @@ import { writeFileAtomic } from '../receipt/write-receipt.js';
 import type { Frame } from '../schema/frames.js';
 import type { CollectorStatus } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
+import { GLASSHOUSE_VERSION } from '../version.js';
 import { hostFacts, isExecutableFile, resolveCommand } from './host-facts.js';
 import { Reporter, unavailableLine } from './messages.js';
 import type { RunOptions } from './options.js';
 import { createOutputPipes, OutputPipesError, type OutputPipes } from './output-pipes.js';
 import { OutputTee, settleTees } from './output-tee.js';
+import { Recorder } from './recorder.js';
 import { SignalForwarder } from './signals.js';
 import { spawnDirect, spawnThroughGate, type Target, type TargetExit } from './target.js';
 
@@ -33,6 +36,31 @@ export async function run(options: RunOptions): Promise<number> {
   const diagnostics = new Diagnostics(env);
   const startedAt = new Date().toISOString();
   const t0 = process.hrtime.bigint();
+  const environment = hostFacts();
+  const commandRealpath = resolveCommand(options.command[0]!, env);
+
+  // 0. the recording, if asked for: its failure is an outcome error, never a reason to stop
+  const errors: string[] = [...guestSetup.errors];
+  const recorder =
+    options.record === null
+      ? null
+      : new Recorder(
+          resolve(options.record),
+          {
+            glasshouse_version: GLASSHOUSE_VERSION,
+            command: [...options.command],
+            guest: options.guest,
+            started_at: startedAt,
+            mono_start_ns: Number(t0),
+            controller_pid: process.pid,
+            environment,
+            command_realpath: commandRealpath,
+          },
+          (message) => {
+            errors.push(message);
+            reporter.say(`${message}; the run goes on unrecorded`);
+          },
+        );
 
   const collector: { status: CollectorStatus; reason: string | null } = { status: 'ok', reason: null };
   const unavailable = (reason: string, kind: UnavailableKind): void => {
@@ -50,14 +78,19 @@ export async function run(options: RunOptions): Promise<number> {
     if (isExecutableFile(helperPath) && !isExecutableFile(gatePath)) {
       throw new HelperUnavailableError(`gate not found at ${gatePath}: run make`, 'missing');
     }
-    helper = await HelperProcess.start({ path: helperPath, captureArgv: options.captureArgv, quiet: options.quiet, diagnostics });
+    helper = await HelperProcess.start({
+      path: helperPath,
+      captureArgv: options.captureArgv,
+      quiet: options.quiet,
+      diagnostics,
+      ...(recorder !== null ? { onBytes: (chunk: Buffer) => recorder.helper(chunk) } : {}),
+    });
   } catch (error) {
     if (!(error instanceof HelperUnavailableError)) throw error;
     unavailable(error.reason, error.kind);
   }
 
   // 2. the command, held by the gate while the helper starts following it
-  const errors: string[] = [...guestSetup.errors];
   const forwarder = new SignalForwarder((signal, forwarded) => {
     if (forwarded) errors.push(`received ${signal}, forwarded to the command`);
   });
@@ -99,6 +132,7 @@ export async function run(options: RunOptions): Promise<number> {
   } else diagnostics.finish();
 
   const facts: RunFacts = {
+    glasshouse_version: GLASSHOUSE_VERSION,
     command: [...options.command],
     guest: options.guest,
     guest_mounts: guestSetup.mounts,
@@ -114,11 +148,13 @@ export async function run(options: RunOptions): Promise<number> {
     errors,
     stdout: tees[0]?.result() ?? EMPTY_ARTIFACT,
     stderr: tees[1]?.result() ?? EMPTY_ARTIFACT,
-    environment: hostFacts(),
-    command_realpath: resolveCommand(options.command[0]!, env),
+    environment,
+    command_realpath: commandRealpath,
     collector,
   };
   forwarder.dispose();
+  // the recording's last frame holds these very facts, so a replay rebuilds this very receipt
+  if (recorder !== null) await recorder.finish(facts, helper !== null);
   const frames: Frame[] = result?.frames ?? [];
   const status = await writeReceipt(frames, facts, result?.frameErrors ?? [], resolve(options.output), reporter);
   return status ?? nodeStatus(facts.exit);

@@ -6,11 +6,19 @@ export class FrameError extends Error {
   readonly offset: number;
   /** path of the offending field inside the frame (zod issue path), empty for the whole frame */
   readonly path: ReadonlyArray<string | number>;
+  /** what is wrong, without the location */
+  readonly detail: string;
 
-  constructor(message: string, offset: number, path: ReadonlyArray<string | number> = [], options?: { cause?: unknown }) {
+  constructor(detail: string, offset: number, path: ReadonlyArray<string | number> = [], options?: { cause?: unknown }) {
     const where = path.length > 0 ? ` (field ${path.join('.')})` : '';
-    super(`frame at byte ${offset}: ${message}${where}`, options);
+    super(`frame at byte ${offset}: ${detail}${where}`, options);
     this.offset = offset;
     this.path = path;
+    this.detail = detail;
+  }
+
+  /** The same error located in a larger file where the stream starts at byte `base`. */
+  relocated(base: number): FrameError {
+    return new FrameError(this.detail, base + this.offset, this.path, { cause: this.cause });
   }
 }

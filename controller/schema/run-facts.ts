@@ -6,6 +6,8 @@ import { CollectorStatus, GuestMount } from './receipt.js';
 const Artifact = z.object({ sha256: z.string(), bytes: z.number().int().nonnegative() });
 
 export const RunFacts = z.object({
+  /** the controller that ran it (environment.glasshouse_version): a replay shows who recorded */
+  glasshouse_version: z.string(),
   /** argv as the user gave it */
   command: z.array(z.string()).min(1),
   guest: z.boolean(),

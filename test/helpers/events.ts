@@ -1,5 +1,7 @@
 // Builders of helper frames (as the C helper would send them, PROTOCOL.md v1), of run facts,
-// and of the exact byte stream: 4-byte big-endian length + one msgpack map per frame.
+// of the exact byte stream: 4-byte big-endian length + one msgpack map per frame, and of whole
+// recordings (controller/replay/FORMAT.md), written here independently of the recorder.
+import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { aggregate } from '../../controller/aggregate/aggregate.js';
 import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
@@ -205,6 +207,7 @@ export const end = (o: { events?: number; lost?: number; syscalls?: Record<strin
 /** Run facts of a plain successful run of ROOT, overridable field by field. */
 export function facts(o: Partial<RunFacts> = {}): RunFacts {
   return {
+    glasshouse_version: '0.3.0',
     command: ['true'],
     guest: false,
     started_at: '2024-05-01T12:00:00.000Z',
@@ -235,4 +238,46 @@ export function toFrames(wires: readonly Wire[]): Frame[] {
 /** The receipt of these wire frames and facts. */
 export function receiptOf(wires: readonly Wire[], f: RunFacts = facts(), frameErrors: string[] = []): Receipt {
   return aggregate(toFrames(wires), f, frameErrors);
+}
+
+/** The start facts of a recording, taken from run facts. */
+export function startOf(f: RunFacts): Wire {
+  const { glasshouse_version, command, guest, started_at, mono_start_ns, controller_pid, environment, command_realpath } = f;
+  return { glasshouse_version, command, guest, started_at, mono_start_ns, controller_pid, environment, command_realpath };
+}
+
+export interface RecordingSpec {
+  /** the helper section, bytes as they are (default: the frames of `wires`) */
+  helper?: Buffer;
+  wires?: readonly Wire[];
+  facts?: RunFacts;
+  used?: boolean;
+  /** replace the frames' contents (to build invalid ones) */
+  recordingFrame?: Wire;
+  runFrame?: Wire;
+  format?: number;
+}
+
+/** A whole recording, with correct footer and digest unless the spec says otherwise. */
+export function recordingBytes(spec: RecordingSpec = {}): Buffer {
+  const f = spec.facts ?? facts();
+  const helper = spec.helper ?? encodeFrames(spec.wires ?? [hello(), following(), exec(), exit(), end()]);
+  const header = Buffer.from('GHREC\0\0\0', 'latin1');
+  header.writeUInt16BE(spec.format ?? 1, 6);
+  const first = encodeFrame(spec.recordingFrame ?? { t: 'recording', helper_protocol: 1, start: startOf(f) });
+  const run = encodeFrame(spec.runFrame ?? { t: 'run', facts: f, helper: { bytes: helper.length, used: spec.used ?? true } });
+  const pointer = Buffer.alloc(8);
+  pointer.writeBigUInt64BE(BigInt(header.length + first.length + helper.length));
+  const body = Buffer.concat([header, first, helper, run, pointer]);
+  const digest = createHash('sha256').update(body).digest();
+  return Buffer.concat([body, digest, Buffer.from('GHRECEND', 'latin1')]);
+}
+
+/** Byte offsets where each frame of a recording starts, then the footer's offset. */
+export function frameBoundaries(bytes: Buffer): number[] {
+  const out: number[] = [];
+  const footer = bytes.length - 48;
+  for (let at = 8; at < footer; at += 4 + bytes.readUInt32BE(at)) out.push(at);
+  out.push(footer);
+  return out;
 }

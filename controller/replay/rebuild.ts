@@ -1,0 +1,70 @@
+// The receipt of a recording: the same aggregator, the same frames (decoded from the same
+// bytes) and the same run facts as the live run, so the same receipt, byte for byte. For a
+// damaged or truncated recording, the receipt of what could be read, marked degraded.
+import { aggregate } from '../aggregate/aggregate.js';
+import { decodeFrameStream } from '../collector/frame-stream.js';
+import type { Frame } from '../schema/frames.js';
+import type { Receipt } from '../schema/receipt.js';
+import type { StartFacts } from '../schema/recording.js';
+import type { RunFacts } from '../schema/run-facts.js';
+import { InvalidRecordingFrameError, TruncatedRecordingError, type RecordingError } from './errors.js';
+import type { RecordingParts } from './read-recording.js';
+
+export interface Rebuilt {
+  receipt: Receipt;
+  /** null: the receipt is the live run's; else why it is only partial */
+  problem: RecordingError | null;
+}
+
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+export function rebuild(parts: RecordingParts): Rebuilt {
+  const { run, damage } = parts;
+  if (damage === null && run !== null) {
+    const stream = run.helper.used ? decodeFrameStream(parts.helper) : { frames: [], errors: [] };
+    const receipt = aggregate(stream.frames, run.facts, stream.errors.map((e) => e.message));
+    // the live run tolerated these frames too (its receipt says so), but a replay names them
+    const first = stream.errors[0];
+    const problem = first ? new InvalidRecordingFrameError(first.relocated(parts.helperOffset), stream.errors.length) : null;
+    return { receipt, problem };
+  }
+  const problem = damage!;
+  const stream = decodeFrameStream(parts.helper);
+  const frames = run !== null && !run.helper.used ? [] : stream.frames;
+  const kind = problem instanceof TruncatedRecordingError ? 'truncated' : 'damaged';
+  const unknown = run === null ? ' (exit status, output hashes and end time unknown)' : '';
+  const facts: RunFacts = {
+    ...(run?.facts ?? factsFromStart(parts.start, frames)),
+    collector: { status: 'degraded', reason: `replayed from a ${kind} recording: ${problem.message}${unknown}` },
+  };
+  return { receipt: aggregate(frames, facts, stream.errors.map((e) => e.message)), problem };
+}
+
+/** Run facts for a recording whose end never made it: what the start and the frames tell. */
+function factsFromStart(start: StartFacts, frames: readonly Frame[]): RunFacts {
+  let rootPid: number | null = null;
+  let end = start.mono_start_ns;
+  for (const f of frames) {
+    if (f.t === 'following' && rootPid === null) rootPid = f.pid;
+    if ('ts' in f && f.ts > end) end = f.ts;
+  }
+  return {
+    ...start,
+    finished_at: addMs(start.started_at, (end - start.mono_start_ns) / 1e6),
+    mono_end_ns: end,
+    root_pid: rootPid,
+    exit: { code: null, signal: null },
+    exec_error: null,
+    errors: [],
+    stdout: { sha256: EMPTY_SHA256, bytes: 0 },
+    stderr: { sha256: EMPTY_SHA256, bytes: 0 },
+    collector: { status: 'degraded', reason: null },
+  };
+}
+
+/** RFC 3339 time `ms` after `iso` (no clock read); `iso` itself when either is unusable. */
+function addMs(iso: string, ms: number): string {
+  const t = Date.parse(iso) + Math.round(ms);
+  const date = new Date(t);
+  return Number.isFinite(date.getTime()) ? date.toISOString() : iso;
+}
