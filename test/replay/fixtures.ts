@@ -1,0 +1,109 @@
+// The aggregator on recorded real runs (test/fixtures/recordings, made by record.sh), without
+// BPF: each recording replays to the receipt its live run wrote, byte for byte. The checks
+// after that say what each recording is there to cover, so a re-recorded one still covers it.
+import t from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRecording } from '../../controller/replay/read-recording.js';
+import { rebuild } from '../../controller/replay/rebuild.js';
+import { replay } from '../../controller/replay/replay.js';
+import { serializeReceipt } from '../../controller/receipt/serialize.js';
+import type { Process, Receipt } from '../../controller/schema/receipt.js';
+import { ROOT } from '../helpers/gh-run.js';
+
+const DIR = join(ROOT, 'test', 'fixtures', 'recordings');
+const NAMES = readdirSync(DIR)
+  .filter((n) => n.endsWith('.ghrec'))
+  .map((n) => n.slice(0, -'.ghrec'.length))
+  .sort();
+
+function replayed(name: string): { text: string; receipt: Receipt } {
+  const { receipt, problem } = rebuild(readRecording(readFileSync(join(DIR, `${name}.ghrec`))));
+  if (problem !== null) throw problem;
+  return { text: serializeReceipt(receipt), receipt };
+}
+const expected = (name: string): string => readFileSync(join(DIR, `${name}.receipt.json`), 'utf8');
+
+t.test('the recordings are all there, and small', async (t) => {
+  t.same(NAMES, ['files', 'lost-events', 'net', 'shell', 'signal', 'tree']);
+  for (const name of NAMES) t.ok(readFileSync(join(DIR, `${name}.ghrec`)).length < 300 * 1024, `${name} under 300 KiB`);
+});
+
+for (const name of NAMES) {
+  t.test(`${name}: the replay is the live receipt, byte for byte`, async (t) => {
+    t.equal(replayed(name).text, expected(name));
+  });
+}
+
+t.test('through the replay command too', async (t) => {
+  const out = join(t.testdir({}), 'r.json');
+  const said: string[] = [];
+  t.equal(await replay({ recording: join(DIR, 'tree.ghrec'), output: out, partial: false }, (s) => said.push(s)), 0);
+  t.same(said, []);
+  t.equal(readFileSync(out, 'utf8'), expected('tree'));
+});
+
+const byArgv0 = (r: Receipt, name: string): Process[] => r.processes.filter((p) => (p.argv?.[0] ?? '').split('/').pop() === name);
+
+t.test('tree: children, a killed child, an exit status, an orphan under its parent', async (t) => {
+  const { receipt: r } = replayed('tree');
+  const root = r.process_tree!;
+  t.equal(r.exit_code, 5);
+  t.equal(byArgv0(r, 'true').length, 5);
+  t.match(byArgv0(r, 'sleep')[0], { signal: 'SIGKILL', exit_code: null });
+  t.match(byArgv0(r, 'sh')[0], { exit_code: 7 });
+  const forks = r.processes.filter((p) => p.execs.length === 0);
+  const orphan = forks.find((p) => forks.some((q) => q.pid === p.ppid));
+  t.ok(orphan, 'a fork of a fork, both without exec');
+  const parent = root.children.find((c) => c.pid === orphan!.ppid);
+  t.same(parent?.children.map((c) => c.pid), [orphan!.pid], 'the orphan stays under the parent that forked it');
+  t.ok(r.filesystem.writes.some((w) => w.path.endsWith('/orphan.txt') && w.pids.includes(orphan!.pid)));
+  t.same(r.filesystem.reads.find((e) => e.path === '/etc/hostname')?.pids, [root.pid], "a thread's open is its process's");
+});
+
+t.test('files: relative, dirfd-relative and failed opens made absolute', async (t) => {
+  const { receipt: r } = replayed('files');
+  const failed = r.filesystem.failed.map((e) => e.path);
+  for (const tail of ['/files/sub/missing.txt', '/files/nope/deeper.txt', '/files/absent.txt', '/files/sub/cannot/create.txt']) {
+    t.ok(failed.some((p) => p.endsWith(tail) && p.startsWith('/')), `failed ${tail}`);
+  }
+  t.ok(r.filesystem.failed.every((e) => e.errno === 'ENOENT'));
+  const target = r.filesystem.reads.find((e) => e.path.endsWith('/files/sub/target.txt'));
+  t.ok(target && target.count >= 3, 'read through a symlink, through .. and by dirfd: one resolved path');
+  t.ok(r.filesystem.writes.some((e) => e.path.endsWith('/files/sub/rw.txt')) && r.filesystem.reads.some((e) => e.path.endsWith('/files/sub/rw.txt')), 'O_RDWR');
+  t.notOk([...r.filesystem.reads, ...r.filesystem.writes].some((e) => e.path.includes('..') || e.path.endsWith('/link.txt')));
+});
+
+t.test('net: tcp ok and refused, udp sendto, unix paths', async (t) => {
+  const { receipt: r } = replayed('net');
+  const has = (o: Partial<Receipt['network'][number]>): boolean => r.network.some((n) => Object.entries(o).every(([k, v]) => n[k as keyof typeof n] === v));
+  t.ok(has({ op: 'connect', family: 'inet', protocol: 'tcp', address: '127.0.0.1', result: 'ok' }));
+  t.ok(has({ op: 'connect', family: 'inet', protocol: 'tcp', result: 'ECONNREFUSED' }));
+  t.ok(has({ op: 'sendto', family: 'inet', protocol: 'udp', result: 'ok' }));
+  t.ok(has({ op: 'connect', family: 'unix', port: null, result: 'ok' }));
+  t.ok(has({ op: 'connect', family: 'unix', result: 'ENOENT' }));
+});
+
+t.test('shell: a pipeline, a relative path after cd, a failed open, the exit status', async (t) => {
+  const { receipt: r } = replayed('shell');
+  t.equal(r.exit_code, 2);
+  t.equal(byArgv0(r, 'cat').length, 2);
+  t.equal(byArgv0(r, 'wc').length, 1);
+  t.ok(r.filesystem.reads.some((e) => e.path === '/etc/hostname'), './hostname after cd /etc');
+  t.match(r.filesystem.failed.find((e) => e.path === '/etc/no-such-file-gh'), { mode: 'read', errno: 'ENOENT' });
+});
+
+t.test('signal: a failed exec, the root killed by SIGTERM', async (t) => {
+  const { receipt: r } = replayed('signal');
+  t.equal(r.exit_code, 143);
+  t.match(r.outcome, { exit_code: null, signal: 'SIGTERM' });
+  t.ok(r.processes.some((p) => p.execs.some((e) => e.path === '/nonexistent-gh-binary' && e.result === 'ENOENT')));
+});
+
+t.test('lost events: counted exactly, the collection degraded, the rest intact', async (t) => {
+  const { receipt: r } = replayed('lost-events');
+  t.match(r.collector, { status: 'degraded', events_lost: 7, reason: '7 events lost (ring buffer full)' });
+  t.same(r.processes.map((p) => p.exe), ['/usr/bin/dash', '/usr/bin/cat']);
+  t.same(r.filesystem.reads.map((e) => e.path), ['/etc/adduser.conf', '/etc/ld.so.conf']);
+  t.same(r.syscalls, { execve: 2, openat: 14, read: 30 });
+});
