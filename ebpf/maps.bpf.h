@@ -35,7 +35,6 @@ struct gh_inflight {
 };
 
 /* Settings fixed before load by the helper. */
-GH_SHARED const volatile __u32 ns_level GH_INIT(0);      /* level of the helper's pid namespace */
 GH_SHARED const volatile __u64 ns_dev GH_INIT(0);        /* dev/ino of the helper's pid namespace */
 GH_SHARED const volatile __u64 ns_ino GH_INIT(0);
 GH_SHARED const volatile __u32 capture_argv GH_INIT(1);
@@ -43,6 +42,9 @@ GH_SHARED const volatile __u64 wakeup_bytes GH_INIT(262144); /* wake the helper 
 
 /* Written by the helper after load: the pid (in its namespace) to adopt as the tree's root. */
 GH_SHARED volatile __u32 pending_vpid GH_INIT(0);
+/* Level of the helper's pid namespace, found in the kernel when the root is adopted (/proc's
+ * NSpid cannot tell it: it only lists levels from /proc's own namespace down). */
+GH_SHARED volatile __u32 ns_level GH_INIT(0);
 
 /* The hot-path filter: two bits per global tgid (GH_BIT_*), 32 tgids per word, covering
  * PID_MAX_LIMIT (4194304) in 1 MiB. An array lookup is inlined by the verifier, so a task

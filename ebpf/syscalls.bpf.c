@@ -48,6 +48,24 @@ static __always_inline __u32 gh_call_of(long nr)
 	}
 }
 
+/* The level at which @task's pid lives in the namespace (ns_dev, ns_ino); -1 when it has none. */
+static __always_inline int gh_find_ns_level(struct task_struct *task)
+{
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int top = BPF_CORE_READ(pid, level);
+
+	for (int l = 0; l <= 32; l++) { /* MAX_PID_NS_LEVEL */
+		struct upid up = {};
+
+		if (l > top)
+			break;
+		bpf_core_read(&up, sizeof(up), &pid->numbers[l]);
+		if (BPF_CORE_READ(up.ns, ns.inum) == ns_ino)
+			return l;
+	}
+	return -1;
+}
+
 /* The root of the tree is named by the helper as a pid of its own namespace; the first time
  * that process enters or leaves a syscall, follow it under its global tgid. Returns its bits. */
 static __noinline __u64 gh_adopt(__u32 tgid)
@@ -56,12 +74,17 @@ static __noinline __u64 gh_adopt(__u32 tgid)
 	struct task_struct *task;
 	struct gh_tracked t = {};
 	__u32 want = pending_vpid;
+	int level;
 
 	if (!want || bpf_get_ns_current_pid_tgid(ns_dev, ns_ino, &ns, sizeof(ns)))
 		return 0;
 	if (ns.tgid != want)
 		return 0;
 	task = bpf_get_current_task_btf();
+	level = gh_find_ns_level(task);
+	if (level < 0)
+		return 0;
+	ns_level = level;
 	t.start = gh_task_start(task);
 	t.vpid = want;
 	t.flags = GH_T_GATE;

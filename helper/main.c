@@ -136,32 +136,16 @@ static void read_percpu(int fd, uint64_t *out, uint32_t n)
 	free(vals);
 }
 
-/* Our pid namespace, so that the kernel side reports pids as our caller sees them. */
-static int read_pidns(uint32_t *level, uint64_t *dev, uint64_t *ino)
+/* Our pid namespace, so that the kernel side reports pids as our caller sees them (its level
+ * is found in the kernel at adoption: /proc's NSpid depends on which /proc is mounted). */
+static int read_pidns(uint64_t *dev, uint64_t *ino)
 {
-	char line[512];
 	struct stat sb;
-	FILE *f;
 
 	if (stat("/proc/self/ns/pid", &sb))
 		return -errno;
 	*dev = sb.st_dev;
 	*ino = sb.st_ino;
-	*level = 0;
-	f = fopen("/proc/self/status", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "NSpid:", 6) == 0) {
-			char *save = NULL, *tok = strtok_r(line + 6, " \t\n", &save);
-			int n = 0;
-
-			for (; tok; tok = strtok_r(NULL, " \t\n", &save))
-				n++;
-			*level = n > 0 ? n - 1 : 0;
-		}
-	}
-	fclose(f);
 	return 0;
 }
 
@@ -275,7 +259,7 @@ int main(int argc, char **argv)
 	struct gh_hello hello = {};
 	struct utsname uts;
 	uint64_t counts[GH_MAX_SYSCALLS], last_stats;
-	uint32_t ringbuf_mb = GH_RINGBUF_MB_DEFAULT, ns_level = 0;
+	uint32_t ringbuf_mb = GH_RINGBUF_MB_DEFAULT;
 	uint64_t ns_dev = 0, ns_ino = 0;
 	bool capture_argv = true, followed = false, stdin_open = true;
 	const char *reason = "stop";
@@ -331,7 +315,7 @@ int main(int argc, char **argv)
 		fatal_frame("this kernel has no BTF (/sys/kernel/btf/vmlinux): BPF programs cannot be loaded");
 		return 1;
 	}
-	err = read_pidns(&ns_level, &ns_dev, &ns_ino);
+	err = read_pidns(&ns_dev, &ns_ino);
 	if (err) {
 		fatal_frame("cannot read the pid namespace: %s", strerror(-err));
 		return 1;
@@ -342,7 +326,6 @@ int main(int argc, char **argv)
 		fatal_frame("cannot open the BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
-	st.skel->rodata->ns_level = ns_level;
 	st.skel->rodata->ns_dev = ns_dev;
 	st.skel->rodata->ns_ino = ns_ino;
 	st.skel->rodata->capture_argv = capture_argv;
