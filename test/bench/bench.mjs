@@ -299,6 +299,7 @@ async function benchSaturation(tmp) {
   const bareMax = readOut();
   const steps = [];
   let prevDelivered = 0;
+  let flat = 0;
   for (let rate = SIZE.satStart; rate <= SIZE.satBound; rate *= 2) {
     fs.rmSync(rjson, { force: true });
     fs.rmSync(outFile, { force: true });
@@ -317,9 +318,14 @@ async function benchSaturation(tmp) {
     steps.push(step);
     log(`saturation: target ${fmtRate(rate)}/s -> opens ${fmtRate(step.offered)}/s, delivered ${fmtRate(step.delivered)}/s, lost ${lost}`);
     if (!(lost === 0)) break;
-    // the producer cannot go faster under tracing: doubling the target changes nothing more
-    if (step.offered < 0.6 * rate && step.delivered < 1.15 * prevDelivered) break;
-    prevDelivered = step.delivered;
+    // the producer cannot go faster under tracing: two doublings in a row that fall well short
+    // of their target and deliver no more than the best so far end the ramp
+    if (step.offered < 0.6 * rate && step.delivered < 1.15 * prevDelivered) {
+      if (++flat >= 2) break;
+    } else {
+      flat = 0;
+    }
+    prevDelivered = Math.max(prevDelivered, step.delivered);
   }
   const clean = steps.filter((s) => s.lost === 0);
   const best = clean.reduce((a, s) => (s.delivered > (a?.delivered ?? -1) ? s : a), null);
@@ -416,7 +422,7 @@ function buildReport(results, saturation, machine) {
     lines.push('');
     lines.push(`${workers} processes open (and close) one file, paced to a target rate for ${SIZE.satSeconds} s; the ` +
       `target doubles from ${fmtRate(SIZE.satStart)}/s up to ${fmtRate(SIZE.satBound)}/s, stopping at the first lost ` +
-      `event or once the producer cannot go faster under tracing. delivered = receipt events / wall time of the loop. ` +
+      `event or after two doublings in a row where the traced producer could not go faster. delivered = receipt events / wall time of the loop. ` +
       `Untraced, the same producer reaches ${fmtRate(bareMax)} opens/s.`);
     lines.push('');
     lines.push(mdTable(['target opens/s', 'achieved opens/s', 'events', 'delivered events/s', 'events lost',
@@ -469,6 +475,10 @@ function commandsSection(tmpLabel) {
     `# saturation (test/bench/saturate.c): WORKERS processes, RATE opens/s in total, ${SIZE.satSeconds} s`,
     `node dist/controller/cli/gh-run.js -q -o ${T}/r.json -- ${T}/bin/saturate ${T}/one RATE ${SIZE.satSeconds} WORKERS ${T}/sat.out`,
     '```',
+    '',
+    'gh-run, the helper and `main.js` are run from a copy of the build taken when the bench starts ' +
+      '(`$TMP/pkg`: dist/, helper binaries, package.json; node_modules linked), so that a rebuild in the tree ' +
+      'cannot disturb a run; `--in-place` uses the tree itself.',
     '',
     'Wall time is measured by the bench process from spawn to exit. gh-run\'s controller and helper ' +
       '(the child of gh-run named `glasshouse-help`) are sampled every 20 ms: `VmHWM` from `/proc/<pid>/status` ' +
