@@ -14,11 +14,17 @@ import { rebuild } from './rebuild.js';
 export async function replay(options: ReplayOptions, write: (text: string) => void = (t) => process.stderr.write(t)): Promise<number> {
   const say = (text: string): void => write(`glasshouse: replay: ${text}\n`);
   const file = options.recording;
+  const PARTIAL_HINT = ' (--partial writes one of what could be read)';
   try {
-    const bytes = await readRecordingFile(file);
-    const { receipt, problem } = rebuild(readRecording(bytes));
+    // a throw here: not even the start of the run is readable, --partial or not
+    const parts = readRecording(await readRecordingFile(file));
+    if (parts.damage !== null && !options.partial) {
+      say(`${file}: ${parts.damage.message}; no receipt written${PARTIAL_HINT}`);
+      return 1;
+    }
+    const { receipt, problem } = rebuild(parts);
     if (problem !== null && !options.partial) {
-      say(`${file}: ${problem.message}; no receipt written (--partial writes one of what could be read)`);
+      say(`${file}: ${problem.message}; no receipt written${PARTIAL_HINT}`);
       return 1;
     }
     const output = resolve(options.output);
@@ -52,11 +58,14 @@ async function readRecordingFile(path: string): Promise<Buffer> {
     if (head.length > 0 && !head.subarray(0, n).equals(RECORDING_MAGIC.subarray(0, n))) {
       throw new NotARecordingError('it does not start with the GHREC header');
     }
+    const stat = await handle.stat();
     const chunks = [head];
-    for (;;) {
-      const chunk = await readUpTo(handle, 1 << 20);
+    // a regular file in one read of its size; pipes and the like in chunks until EOF
+    for (let size = stat.isFile() ? Math.max(stat.size - head.length, 0) + 1 : 1 << 16; ; ) {
+      const chunk = await readUpTo(handle, size);
       if (chunk.length === 0) break;
       chunks.push(chunk);
+      size = 1 << 16;
     }
     return Buffer.concat(chunks);
   } catch (cause) {
@@ -69,7 +78,7 @@ async function readRecordingFile(path: string): Promise<Buffer> {
 
 /** Up to `n` bytes from the current position; fewer only at end of file. */
 async function readUpTo(handle: import('node:fs/promises').FileHandle, n: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(n);
+  const buffer = Buffer.allocUnsafe(n);
   let filled = 0;
   while (filled < n) {
     const { bytesRead } = await handle.read(buffer, filled, n - filled, null);

@@ -96,3 +96,32 @@ t.test('glasshouse: --guest only for run; unknown subcommand and no subcommand a
   const bad = await parseCli('glasshouse', ['run', '--nope', '--', 'ls'], {});
   t.equal(bad.kind === 'exit' && bad.code, 2);
 });
+
+t.test('--record FILE on gh-run and glasshouse run; absent: null', async (t) => {
+  t.equal(runOptions(await parseCli('gh-run', ['--record', 'r.ghrec', '--', 'ls'], {})).record, 'r.ghrec');
+  t.equal(runOptions(await parseCli('glasshouse', ['run', '--record=x.ghrec', '--', 'ls'], {})).record, 'x.ghrec');
+  t.equal(runOptions(await parseCli('gh-run', ['--', 'ls'], {})).record, null);
+  const missing = await parseCli('gh-run', ['--record'], {});
+  t.equal(missing.kind === 'exit' && missing.code, 2, '--record needs a file');
+});
+
+t.test('glasshouse replay FILE [-o receipt.json] [--partial]', async (t) => {
+  const replayOptions = (a: CliAction) => {
+    if (a.kind !== 'replay') throw new Error(`expected a replay, got ${a.kind}`);
+    return a.options;
+  };
+  t.same(replayOptions(await parseCli('glasshouse', ['replay', 'r.ghrec'], {})), { recording: 'r.ghrec', output: './receipt.json', partial: false });
+  t.same(replayOptions(await parseCli('glasshouse', ['replay', '--partial', '-o', 'out.json', '007'], {})), { recording: '007', output: 'out.json', partial: true });
+  for (const args of [['replay'], ['replay', 'a', 'b'], ['replay', '--frob', 'a'], ['replay', 'a', '-o']]) {
+    const a = await parseCli('glasshouse', args, {});
+    t.equal(a.kind === 'exit' && a.code, 2, JSON.stringify(args));
+    t.match(a.kind === 'exit' && a.stderr, /Usage: glasshouse replay <recording>/);
+  }
+  const help = await parseCli('glasshouse', ['replay', '--help'], {});
+  t.equal(help.kind === 'exit' && help.code, 0);
+  t.match(help.kind === 'exit' && help.stdout, /--partial/);
+  const top = await parseCli('glasshouse', ['--help'], {});
+  t.match(top.kind === 'exit' && top.stdout, /replay/);
+  const gh = await parseCli('gh-run', ['replay', 'x'], {});
+  t.equal(gh.kind, 'run', 'gh-run has no replay: it runs a command named replay');
+});

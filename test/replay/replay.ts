@@ -1,0 +1,91 @@
+// The replay command: what it says, what it writes, what it returns.
+import t from 'tap';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
+import { aggregate } from '../../controller/aggregate/aggregate.js';
+import { serializeReceipt } from '../../controller/receipt/serialize.js';
+import { replay } from '../../controller/replay/replay.js';
+import { encodeFrames, end, exec, exit, facts, frameBoundaries, following, hello, open, receiptOf, recordingBytes, type Wire } from '../helpers/events.js';
+
+const WIRES: Wire[] = [hello(), following(), exec(), open({ path: '/etc/passwd' }), exit(), end()];
+
+async function run(t: { testdir(f: object): string }, bytes: Buffer, partial = false, output?: string) {
+  const dir = t.testdir({});
+  const file = join(dir, 'r.ghrec');
+  writeFileSync(file, bytes);
+  const out = output ?? join(dir, 'receipt.json');
+  const said: string[] = [];
+  const status = await replay({ recording: file, output: out, partial }, (s) => said.push(s));
+  let text: string | null = null;
+  try {
+    text = readFileSync(out, 'utf8');
+  } catch {
+    text = null;
+  }
+  return { status, said: said.join(''), text, file, dir };
+}
+
+t.test('a good recording: exit 0, silent, the receipt of the frames and facts', async (t) => {
+  const r = await run(t, recordingBytes({ wires: WIRES }));
+  t.equal(r.status, 0);
+  t.equal(r.said, '');
+  t.equal(r.text, serializeReceipt(receiptOf(WIRES)));
+  t.same(readdirSync(r.dir).sort(), ['r.ghrec', 'receipt.json'], 'no temp file left');
+});
+
+t.test('an invalid frame: exit 1 naming the file offset and the field; --partial: the live receipt', async (t) => {
+  const wires = [...WIRES.slice(0, 3), { ...(WIRES[3] as Wire), mode: 'sideways' }, ...WIRES.slice(4)];
+  const bytes = recordingBytes({ wires });
+  const at = frameBoundaries(bytes)[4]; // header, recording frame, hello, following, exec, open
+  const strict = await run(t, bytes);
+  t.equal(strict.status, 1);
+  t.equal(strict.text, null, 'no receipt');
+  t.match(strict.said, new RegExp(`^glasshouse: replay: .*r\\.ghrec: frame at byte ${at}: invalid frame: .*\\(field mode\\); no receipt written \\(--partial writes one of what could be read\\)\\n$`));
+  const partial = await run(t, bytes, true);
+  t.equal(partial.status, 0);
+  const live = decodeFrameStream(encodeFrames(wires));
+  t.equal(partial.text, serializeReceipt(aggregate(live.frames, facts(), live.errors.map((e) => e.message))), 'what the live run wrote');
+  t.match(partial.said, `frame at byte ${at}: invalid frame`);
+  t.match(partial.said, 'partial receipt written to');
+});
+
+t.test('truncated: exit 1 with the offset; --partial: a degraded receipt of what was read', async (t) => {
+  const bytes = recordingBytes({ wires: WIRES });
+  const cut = frameBoundaries(bytes)[5]! + 3;
+  const strict = await run(t, bytes.subarray(0, cut));
+  t.equal(strict.status, 1);
+  t.equal(strict.text, null);
+  t.match(strict.said, `truncated at byte ${cut}: complete frames end at byte ${cut - 3}; the run facts and the footer are missing; no receipt written`);
+  const partial = await run(t, bytes.subarray(0, cut), true);
+  t.equal(partial.status, 0);
+  const receipt = JSON.parse(partial.text!);
+  t.equal(receipt.collector.status, 'degraded');
+  t.match(receipt.collector.reason, `replayed from a truncated recording: truncated at byte ${cut}`);
+  t.same(receipt.filesystem.reads.map((e: { path: string }) => e.path), ['/etc/passwd'], 'the frames before the cut are there');
+});
+
+t.test('not even the start facts: --partial cannot help', async (t) => {
+  const r = await run(t, recordingBytes().subarray(0, 20), true);
+  t.equal(r.status, 1);
+  t.equal(r.text, null);
+  t.match(r.said, /truncated at byte 20: .*; no receipt written\n$/);
+  t.notMatch(r.said, '(--partial writes');
+});
+
+t.test('the receipt cannot be written: exit 1, said why', async (t) => {
+  const r = await run(t, recordingBytes({ wires: WIRES }), false, '/nonexistent-glasshouse-dir/receipt.json');
+  t.equal(r.status, 1);
+  t.match(r.said, /^glasshouse: replay: cannot write the receipt to \/nonexistent-glasshouse-dir\/receipt.json: ENOENT/);
+});
+
+t.test('an unreadable recording: exit 1, one line', async (t) => {
+  const dir = t.testdir({});
+  const said: string[] = [];
+  const status = await replay({ recording: join(dir, 'missing.ghrec'), output: join(dir, 'r.json'), partial: false }, (s) => said.push(s));
+  t.equal(status, 1);
+  t.match(said.join(''), /^glasshouse: replay: .*missing\.ghrec: cannot read it: ENOENT: no such file or directory, open .*; no receipt written\n$/);
+  const asDir: string[] = [];
+  t.equal(await replay({ recording: dir, output: join(dir, 'r.json'), partial: true }, (s) => asDir.push(s)), 1);
+  t.match(asDir.join(''), 'cannot read it: EISDIR');
+});
