@@ -97,21 +97,25 @@ function truncated(bytes: Buffer, start: StartFacts, helperOffset: number): Reco
   const decoder = new FrameDecoder();
   const items = decoder.push(bytes.subarray(helperOffset));
   let end = decoder.position; // after the last complete frame (everything, if a length was bad)
+  let readable = end;
   let run: RunFrame | null = null;
   for (const item of items) {
     if (!item.ok) {
-      if (item.fatal) end = item.error.offset;
+      if (item.fatal) end = readable = item.error.offset;
       continue;
     }
     const value = item.value as { t?: unknown } | null;
     if (value === null || typeof value !== 'object' || value.t !== 'run') continue;
     const parsed = RunFrame.safeParse(value);
-    if (parsed.success) run = parsed.data;
-    end = item.offset;
+    end = readable = item.offset;
+    if (parsed.success) {
+      run = parsed.data;
+      readable = item.offset + 4 + item.length;
+    }
     break;
   }
   const missing = run !== null ? 'the footer (end marker and checksum) is missing' : 'the run facts and the footer are missing';
-  const readableTo = helperOffset + (run !== null ? decoder.position : end);
+  const readableTo = helperOffset + readable;
   return {
     start,
     helperOffset,
