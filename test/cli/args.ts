@@ -2,7 +2,8 @@ import t from 'tap';
 import { parseCli, type CliAction } from '../../controller/cli/args.js';
 
 const runOptions = (a: CliAction) => {
-  if (a.kind !== 'run') throw new Error(`expected a run, got exit ${a.code}: ${a.stderr}`);
+  if (a.kind === 'exit') throw new Error(`expected a run, got exit ${a.code}: ${a.stderr}`);
+  if (a.kind !== 'run') throw new Error(`expected a run, got ${a.kind}`);
   return a.options;
 };
 

@@ -10,8 +10,8 @@ import { encodeFrames, end, exec, exit, facts, frameBoundaries, following, hello
 
 const WIRES: Wire[] = [hello(), following(), exec(), open({ path: '/etc/passwd' }), exit(), end()];
 
-async function run(t: { testdir(f: object): string }, bytes: Buffer, partial = false, output?: string) {
-  const dir = t.testdir({});
+async function run(t: { testdir(): string }, bytes: Buffer, partial = false, output?: string) {
+  const dir = t.testdir();
   const file = join(dir, 'r.ghrec');
   writeFileSync(file, bytes);
   const out = output ?? join(dir, 'receipt.json');
