@@ -11,6 +11,7 @@ export type Program = 'gh-run' | 'glasshouse';
 export type CliAction =
   | { kind: 'run'; options: RunOptions }
   | { kind: 'replay'; options: ReplayOptions }
+  | { kind: 'doctor'; helperPath: string | null }
   | { kind: 'exit'; code: number; stdout: string; stderr: string };
 
 export const USAGE_ERROR = 2;
@@ -34,6 +35,7 @@ interface ReplayFlags {
 /** Parse `args` (process.argv.slice(2)) for `program`. Never exits, never prints. */
 export async function parseCli(program: Program, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliAction> {
   if (program === 'glasshouse' && args[0] === 'replay') return parseReplay(args.slice(1));
+  if (program === 'glasshouse' && args[0] === 'doctor') return parseDoctor(args.slice(1), env);
   const dash = args.indexOf('--');
   const before = dash >= 0 ? args.slice(0, dash) : [...args];
   const after = dash >= 0 ? args.slice(dash + 1) : [];
@@ -51,7 +53,13 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: "no glasshouse messages on stderr (the command's output is kept)" })
     .option('helper', { type: 'string', requiresArg: true, describe: 'path of glasshouse-helper (also GLASSHOUSE_HELPER)' })
     .option('record', { type: 'string', requiresArg: true, describe: 'also write the run\'s recording to this file (glasshouse replay rebuilds the receipt)' });
-  if (guest) y = y.option('guest', { type: 'boolean', default: false, describe: 'run as a guest (recorded in the receipt)' });
+  if (guest) {
+    y = y.option('guest', {
+      type: 'boolean',
+      default: false,
+      describe: 'prepare a minimal guest (mount /proc, /sys, bpffs when missing) and act as its init (reap orphans, forward signals)',
+    });
+  }
   return y
     .parserConfiguration({ 'halt-at-non-option': true, 'parse-positional-numbers': false, 'boolean-negation': true })
     .strict()
@@ -93,6 +101,7 @@ async function parseTop(before: string[]): Promise<CliAction> {
     .usage('Usage: glasshouse <command> [options]')
     .command('run', 'run a command observed and write receipt.json (glasshouse run --help)')
     .command('replay', 'rebuild the receipt of a recorded run (glasshouse replay --help)')
+    .command('doctor', 'tell what is missing for traced runs and the command that fixes it')
     .demandCommand(1, 'missing subcommand')
     .strict()
     .help()
@@ -128,6 +137,21 @@ async function parseReplay(args: string[]): Promise<CliAction> {
     return usageError(await parser.getHelp(), files.length === 0 ? 'missing recording file' : `one recording at a time, got ${files.length}`);
   }
   return { kind: 'replay', options: { recording: files[0]!, output: parsed.argv.output, partial: parsed.argv.partial } };
+}
+
+async function parseDoctor(args: string[], env: NodeJS.ProcessEnv): Promise<CliAction> {
+  const parser = yargs(args)
+    .scriptName('glasshouse doctor')
+    .usage('Usage: glasshouse doctor [--helper PATH]\n\nTell what is missing for traced runs here, and the exact command that fixes each thing.')
+    .option('helper', { type: 'string', requiresArg: true, describe: 'path of glasshouse-helper (also GLASSHOUSE_HELPER)' })
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(GLASSHOUSE_VERSION) as unknown as Argv<{ helper?: string; _: (string | number)[] }>;
+  const parsed = await parseQuietly(parser, args);
+  if (parsed.kind === 'exit') return parsed;
+  if (parsed.argv._.length > 0) return usageError(await parser.getHelp(), `unexpected argument: ${String(parsed.argv._[0])}`);
+  return { kind: 'doctor', helperPath: parsed.argv.helper ?? (env.GLASSHOUSE_HELPER || null) };
 }
 
 type Parsed<T> = { kind: 'ok'; argv: T } | (CliAction & { kind: 'exit' });

@@ -9,6 +9,10 @@ export async function main(program: Program, args: readonly string[]): Promise<n
     if (action.stderr) process.stderr.write(action.stderr);
     process.exit(action.code);
   }
+  if (action.kind === 'doctor') {
+    const { doctor } = await import('../doctor/doctor.js');
+    process.exit(doctor(action.helperPath));
+  }
   if (action.kind === 'run') {
     // PID 1 or --guest: this CLI runs again under glasshouse-init (controller/guest/launch.ts)
     const { initNeeded, runUnderInit } = await import('../guest/launch.js');

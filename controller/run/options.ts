@@ -11,7 +11,7 @@ export interface RunOptions {
   helperPath: string | null;
   /** --record FILE: where the run's recording goes (controller/replay/FORMAT.md), null for none */
   record: string | null;
-  /** `glasshouse run --guest`: only recorded for now */
+  /** `glasshouse run --guest`: prepare the guest and run under glasshouse-init (controller/guest) */
   guest: boolean;
   /** environment for the debug switches (default process.env) */
   env?: NodeJS.ProcessEnv;

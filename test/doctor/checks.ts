@@ -42,3 +42,19 @@ t.test('the load check really starts the helper', async (t) => {
   const missing = checkLoad('/nonexistent/glasshouse-helper');
   t.match(missing, { ok: false, fix: 'make' });
 });
+
+t.test('glasshouse doctor, end to end', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const cli = join(ROOT, 'dist', 'controller', 'cli', 'glasshouse.js');
+  const bad = spawnSync(process.execPath, [cli, 'doctor', '--helper', '/nonexistent/glasshouse-helper'], { encoding: 'utf8' });
+  t.equal(bad.status, 1, 'exit 1 when something is missing');
+  t.match(bad.stdout, /FAIL\s+helper: \/nonexistent\/glasshouse-helper not found/);
+  t.match(bad.stdout, /fix: make/);
+  const usage = spawnSync(process.execPath, [cli, 'doctor', '--bogus'], { encoding: 'utf8' });
+  t.equal(usage.status, 2, 'unknown flag: usage error');
+  if (process.getuid!() === 0) {
+    const good = spawnSync(process.execPath, [cli, 'doctor'], { encoding: 'utf8' });
+    t.equal(good.status, 0, good.stdout);
+    t.match(good.stdout, /glasshouse can trace commands here/);
+  }
+});
