@@ -54,3 +54,23 @@ t.test('SIGTERM to gh-run is forwarded; receipt still written', async (t) => {
   const sleeper = r.receipt.processes.find((p: any) => p.argv?.[0] === 'sleep');
   t.ok(sleeper, 'the sleep child is in the tree');
 });
+
+t.test('a descendant still alive when the root exits is "running"', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const r = await ghRun(['/bin/sh', '-c', '/bin/sleep 3 >/dev/null 2>&1 & exit 0']);
+  t.equal(r.code, 0);
+  const sleeper = r.receipt.processes.find((p: any) => p.argv?.[0] === '/bin/sleep');
+  t.match(sleeper, { state: 'running', exit_code: null, signal: null }, 'still running, no exit status');
+  t.match(r.receipt.process_tree, { state: 'exited', exit_code: 0 });
+});
+
+t.test('the helper dying mid-run does not disturb the command: degraded', async (t) => {
+  if (!(await requireBpf(t))) return;
+  // the command kills its sibling, the helper (a child of gh-run, its own parent)
+  const r = await ghRun(['/bin/sh', '-c', 'pkill -KILL -P $PPID -x glasshouse-help; sleep 0.2; echo still-here; exit 4']);
+  t.equal(r.code, 4, 'exit code mirrored');
+  t.equal(r.stdout.toString(), 'still-here\n', 'output passed through');
+  t.equal(r.receipt.collector.status, 'degraded');
+  t.match(r.receipt.collector.reason, /helper/);
+  t.match(r.receipt.process_tree, { argv: ['/bin/sh', '-c', /pkill/] }, 'what was seen before is kept');
+});
