@@ -38,7 +38,16 @@ chown root:root "$marker"
 ( while :; do cat "$marker" >/dev/null; done ) &
 neighbour=$!
 
-echo "running the end-to-end tests as $user ($(id -u "$user"))"
+as_user() {
+  runuser -u "$user" -- env -i PATH="$PATH" HOME="$home" CI="${CI:-}" LANG=C.UTF-8 \
+    GLASSHOUSE_ROOT_NEIGHBOUR_MARKER="$marker" "$@"
+}
 cd "$work"
-runuser -u "$user" -- env -i PATH="$PATH" HOME="$home" CI="${CI:-}" LANG=C.UTF-8 \
-  GLASSHOUSE_ROOT_NEIGHBOUR_MARKER="$marker" npx tap test/e2e
+echo "running the end-to-end tests as $user ($(id -u "$user")), helper with file capabilities"
+as_user npx tap test/e2e
+
+# the alternative for systems without file capabilities: `make setuid`
+setcap -r "$work/helper/glasshouse-helper"
+chmod 4755 "$work/helper/glasshouse-helper"
+echo "running the privilege, scope and file tests as $user, helper setuid root"
+as_user npx tap test/e2e/privilege.ts test/e2e/scope.ts test/e2e/files.ts test/e2e/process-tree.ts
