@@ -1,17 +1,18 @@
-// The aggregator: a pure function of (validated frames, run facts) to the receipt. No clock
-// reads, no I/O, every list sorted and every object built in schema order, so a recorded
-// stream rebuilds the same receipt byte for byte.
+// The aggregator: folds validated frames, one at a time and in stream order, into per-process,
+// per-path and per-peer tables, and turns those and the run facts into the receipt. No clock
+// reads, no I/O, no frame kept, every list sorted and every object built in schema order, so a
+// recorded stream rebuilds the same receipt byte for byte.
 import { createHash } from 'node:crypto';
 import type { Frame } from '../schema/frames.js';
 import { SCHEMA_VERSION, type Receipt } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
-import { collectorSection, syscallsSection } from './collector.js';
+import { CollectorTally } from './collector.js';
 import { environmentSection } from './environment.js';
 import { errnoText, signalNumber } from './errno.js';
-import { filesystemSection } from './filesystem.js';
-import { networkSection } from './network.js';
+import { FilesystemTable } from './filesystem.js';
+import { NetworkTable } from './network.js';
 import { nsToMs } from './numbers.js';
-import { buildProcessTable, processList, processTree } from './process-tree.js';
+import { ProcessTableBuilder, processList, processTree, type RootFacts } from './process-tree.js';
 
 /** sha256 hex of `${started_at}\0${rootPid}\0${argv joined with \0}`. */
 export function executionId(facts: RunFacts): string {
@@ -19,46 +20,107 @@ export function executionId(facts: RunFacts): string {
   return createHash('sha256').update(material, 'utf8').digest('hex');
 }
 
+export class Aggregator {
+  private readonly collector = new CollectorTally();
+  private readonly filesystem = new FilesystemTable();
+  private readonly network = new NetworkTable();
+  private processes: ProcessTableBuilder | null = null;
+  private root: RootFacts | null = null;
+  // process events that came before the root was known (a live run knows it before it follows)
+  private early: Frame[] = [];
+  private finished = false;
+
+  /** `root`: which process is the root, when known before the first frame (else setRoot()). */
+  constructor(root: RootFacts | null = null) {
+    if (root !== null) this.setRoot(root);
+  }
+
+  /** The root is known (the command was spawned): from now on every frame folds straight in. */
+  setRoot(root: RootFacts): void {
+    if (this.root !== null) throw new Error('Aggregator: the root is already set');
+    this.root = { root_pid: root.root_pid, controller_pid: root.controller_pid, environment: { uid: root.environment.uid, cwd: root.environment.cwd } };
+    const processes = (this.processes = new ProcessTableBuilder(this.root));
+    for (const f of this.early) processes.add(f);
+    this.early = [];
+  }
+
+  /** Fold the next validated frame of the stream. */
+  add(frame: Frame): void {
+    this.collector.add(frame);
+    switch (frame.t) {
+      case 'open':
+        this.filesystem.add(frame);
+        break;
+      case 'net':
+        this.network.add(frame);
+        break;
+      case 'exec':
+      case 'fork':
+      case 'exit':
+        break;
+      default:
+        return; // not about a process
+    }
+    if (this.processes !== null) this.processes.add(frame);
+    else this.early.push(frame);
+  }
+
+  /**
+   * The receipt of every frame added and the run facts. `frameErrors` are the messages of frames
+   * that could not be decoded or validated; they degrade the collector status. Call once.
+   */
+  finish(facts: RunFacts, frameErrors: readonly string[] = []): Receipt {
+    if (this.finished) throw new Error('Aggregator: finish() called twice');
+    this.finished = true;
+    if (this.root === null) this.setRoot(facts);
+    else if (this.root.root_pid !== facts.root_pid || this.root.controller_pid !== facts.controller_pid) {
+      throw new Error(`Aggregator: the run facts name root ${facts.root_pid}, the frames were folded for root ${this.root.root_pid}`);
+    }
+    const t0 = facts.mono_start_ns;
+    const table = this.processes!.finish(facts);
+    const root = table.root;
+    const collector = this.collector.section(facts, frameErrors);
+
+    const exitCode = root !== null ? root.exitCode : facts.exit.code;
+    const signal = root !== null ? root.signal : facts.exit.signal;
+    const shellStatus = signal !== null ? 128 + (signalNumber(signal) ?? 0) : (exitCode ?? 1);
+
+    const errors: string[] = [];
+    if (facts.exec_error !== null) errors.push(`${facts.command[0]}: ${errnoText(facts.exec_error)}`);
+    errors.push(...facts.errors);
+    if (collector.status !== 'ok') errors.push(`collector ${collector.status}: ${collector.reason ?? 'no reason given'}`);
+
+    const duration = Math.max(0, nsToMs(facts.mono_start_ns, facts.mono_end_ns));
+    const receipt: Receipt = {
+      schema_version: SCHEMA_VERSION,
+      execution_id: executionId(facts),
+      command: [...facts.command],
+      outcome: { exit_code: signal !== null ? null : exitCode, signal, errors },
+      timing: { started_at: facts.started_at, finished_at: facts.finished_at, duration_ms: duration },
+      process_tree: processTree(table, t0),
+      environment: environmentSection(facts, root?.exe ?? null),
+      collector,
+      artifacts: {
+        stdout: { sha256: facts.stdout.sha256, bytes: facts.stdout.bytes },
+        stderr: { sha256: facts.stderr.sha256, bytes: facts.stderr.bytes },
+      },
+      exit_code: shellStatus,
+      duration_ms: duration,
+      processes: processList(table, t0),
+      filesystem: this.filesystem.section(),
+      network: this.network.section(),
+      syscalls: this.collector.syscalls(),
+    };
+    return receipt;
+  }
+}
+
 /**
- * Fold frames (in stream order) and run facts into a receipt. `frameErrors` are the messages
- * of frames that could not be decoded or validated; they degrade the collector status.
+ * Fold frames (in stream order) and run facts into a receipt: the Aggregator over a list, for
+ * tests and callers that have the frames at hand.
  */
 export function aggregate(frames: readonly Frame[], facts: RunFacts, frameErrors: readonly string[] = []): Receipt {
-  const t0 = facts.mono_start_ns;
-  const table = buildProcessTable(frames, facts);
-  const root = table.root;
-  const tree = processTree(table, t0);
-  const collector = collectorSection(frames, facts, frameErrors);
-
-  const exitCode = root !== null ? root.exitCode : facts.exit.code;
-  const signal = root !== null ? root.signal : facts.exit.signal;
-  const shellStatus = signal !== null ? 128 + (signalNumber(signal) ?? 0) : (exitCode ?? 1);
-
-  const errors: string[] = [];
-  if (facts.exec_error !== null) errors.push(`${facts.command[0]}: ${errnoText(facts.exec_error)}`);
-  errors.push(...facts.errors);
-  if (collector.status !== 'ok') errors.push(`collector ${collector.status}: ${collector.reason ?? 'no reason given'}`);
-
-  const duration = Math.max(0, nsToMs(facts.mono_start_ns, facts.mono_end_ns));
-  const receipt: Receipt = {
-    schema_version: SCHEMA_VERSION,
-    execution_id: executionId(facts),
-    command: [...facts.command],
-    outcome: { exit_code: signal !== null ? null : exitCode, signal, errors },
-    timing: { started_at: facts.started_at, finished_at: facts.finished_at, duration_ms: duration },
-    process_tree: tree,
-    environment: environmentSection(facts, root?.exe ?? null),
-    collector,
-    artifacts: {
-      stdout: { sha256: facts.stdout.sha256, bytes: facts.stdout.bytes },
-      stderr: { sha256: facts.stderr.sha256, bytes: facts.stderr.bytes },
-    },
-    exit_code: shellStatus,
-    duration_ms: duration,
-    processes: processList(table, t0),
-    filesystem: filesystemSection(frames),
-    network: networkSection(frames),
-    syscalls: syscallsSection(frames),
-  };
-  return receipt;
+  const aggregator = new Aggregator(facts);
+  for (const f of frames) aggregator.add(f);
+  return aggregator.finish(facts, frameErrors);
 }

@@ -1,5 +1,6 @@
-// The filesystem section from open frames: what was read, written, or failed to open.
-import type { Frame, OpenFrame } from '../schema/frames.js';
+// The filesystem section from open frames: what was read, written, or failed to open. Folded
+// frame by frame into one entry per path (and mode and errno for failures).
+import type { OpenFrame } from '../schema/frames.js';
 import type { FailedPathEntry, PathEntry, Receipt } from '../schema/receipt.js';
 import { absolutePath, realProcPath } from './paths.js';
 import { compare } from './numbers.js';
@@ -19,36 +20,42 @@ export function openPath(f: OpenFrame): string {
   return realProcPath(absolutePath(f.path, f.err === null ? null : f.base), f.pid, f.tid);
 }
 
-export function filesystemSection(frames: readonly Frame[]): Receipt['filesystem'] {
-  const reads = new Map<string, Acc>();
-  const writes = new Map<string, Acc>();
-  const failed = new Map<string, FailedAcc>();
-  const bump = <A extends Acc>(map: Map<string, A>, key: string, make: () => A, pid: number): void => {
-    let acc = map.get(key);
-    if (!acc) map.set(key, (acc = make()));
-    acc.pids.add(pid);
-    acc.count++;
-  };
-  for (const f of frames) {
-    if (f.t !== 'open') continue;
+export class FilesystemTable {
+  private readonly reads = new Map<string, Acc>();
+  private readonly writes = new Map<string, Acc>();
+  private readonly failed = new Map<string, FailedAcc>();
+
+  add(f: OpenFrame): void {
     const path = openPath(f);
     if (f.err !== null) {
-      const mode = f.mode;
-      const errno = f.err;
-      bump(failed, `${path}\0${mode}\0${errno}`, () => ({ path, mode, errno, pids: new Set(), count: 0 }), f.pid);
-      continue;
+      const key = `${path}\0${f.mode}\0${f.err}`;
+      let acc = this.failed.get(key);
+      if (acc === undefined) this.failed.set(key, (acc = { path, mode: f.mode, errno: f.err, pids: new Set(), count: 0 }));
+      acc.pids.add(f.pid);
+      acc.count++;
+      return;
     }
     // a successful O_PATH open reads and writes nothing: it is counted in neither list
-    if (f.mode === 'read' || f.mode === 'readwrite') bump(reads, path, () => ({ path, pids: new Set(), count: 0 }), f.pid);
-    if (f.mode === 'write' || f.mode === 'readwrite') bump(writes, path, () => ({ path, pids: new Set(), count: 0 }), f.pid);
+    if (f.mode === 'read' || f.mode === 'readwrite') bump(this.reads, path, f.pid);
+    if (f.mode === 'write' || f.mode === 'readwrite') bump(this.writes, path, f.pid);
   }
-  return {
-    reads: entries(reads),
-    writes: entries(writes),
-    failed: [...failed.values()]
-      .sort((a, b) => compare(a.path, b.path) || compare(a.mode, b.mode) || compare(a.errno, b.errno))
-      .map((a) => ({ path: a.path, mode: a.mode, errno: a.errno, pids: sortedPids(a.pids), count: a.count })),
-  };
+
+  section(): Receipt['filesystem'] {
+    return {
+      reads: entries(this.reads),
+      writes: entries(this.writes),
+      failed: [...this.failed.values()]
+        .sort((a, b) => compare(a.path, b.path) || compare(a.mode, b.mode) || compare(a.errno, b.errno))
+        .map((a) => ({ path: a.path, mode: a.mode, errno: a.errno, pids: sortedPids(a.pids), count: a.count })),
+    };
+  }
+}
+
+function bump(map: Map<string, Acc>, path: string, pid: number): void {
+  let acc = map.get(path);
+  if (acc === undefined) map.set(path, (acc = { path, pids: new Set(), count: 0 }));
+  acc.pids.add(pid);
+  acc.count++;
 }
 
 function entries(map: Map<string, Acc>): PathEntry[] {

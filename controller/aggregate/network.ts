@@ -1,18 +1,19 @@
-// The network section from net frames, merged by (pid, op, family, protocol, address, port, result).
-import type { Frame } from '../schema/frames.js';
+// The network section from net frames, merged by (pid, op, family, protocol, address, port,
+// result) as they arrive.
+import type { NetFrame } from '../schema/frames.js';
 import type { NetworkEntry } from '../schema/receipt.js';
 import { compare } from './numbers.js';
 
-export function networkSection(frames: readonly Frame[]): NetworkEntry[] {
-  const merged = new Map<string, NetworkEntry>();
-  for (const f of frames) {
-    if (f.t !== 'net') continue;
+export class NetworkTable {
+  private readonly merged = new Map<string, NetworkEntry>();
+
+  add(f: NetFrame): void {
     const result = f.err ?? 'ok';
     const key = JSON.stringify([f.pid, f.op, f.family, f.proto, f.addr, f.port, result]);
-    const entry = merged.get(key);
+    const entry = this.merged.get(key);
     if (entry) entry.count++;
     else
-      merged.set(key, {
+      this.merged.set(key, {
         pid: f.pid,
         op: f.op,
         family: f.family,
@@ -24,14 +25,17 @@ export function networkSection(frames: readonly Frame[]): NetworkEntry[] {
         bytes: 0,
       });
   }
-  return [...merged.values()].sort(
-    (a, b) =>
-      a.pid - b.pid ||
-      compare(a.op, b.op) ||
-      compare(a.family, b.family) ||
-      compare(a.address, b.address) ||
-      compare(a.port, b.port) ||
-      compare(a.result, b.result) ||
-      compare(a.protocol, b.protocol),
-  );
+
+  section(): NetworkEntry[] {
+    return [...this.merged.values()].sort(
+      (a, b) =>
+        a.pid - b.pid ||
+        compare(a.op, b.op) ||
+        compare(a.family, b.family) ||
+        compare(a.address, b.address) ||
+        compare(a.port, b.port) ||
+        compare(a.result, b.result) ||
+        compare(a.protocol, b.protocol),
+    );
+  }
 }

@@ -1,5 +1,5 @@
-// Folds fork/exec/exit frames into the process table, keyed by (pid, start) because pids are
-// reused, and builds the fork tree (orphans stay under the parent that forked them).
+// Folds fork/exec/exit frames into the process table as they arrive, keyed by (pid, start)
+// because pids are reused, and builds the fork tree (orphans stay under the parent that forked them).
 import type { ExecFrame, Frame } from '../schema/frames.js';
 import type { ExecEntry, Process, ProcessNode } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
@@ -35,14 +35,79 @@ export type { ProcState };
 
 const keyOf = (pid: number, start: number | null): string => `${pid}:${start ?? '?'}`;
 
-/** Build the process table from frames (in stream order) and the run facts. */
-export function buildProcessTable(frames: readonly Frame[], facts: RunFacts): ProcessTable {
-  const byKey = new Map<string, ProcState>();
-  const rootPid = facts.root_pid;
-  let root: ProcState | null = null;
-  let rootExitSeen = false;
+/** What the table needs to know before the first event: which pid is the root, and its parent's. */
+export type RootFacts = Pick<RunFacts, 'root_pid' | 'controller_pid'> & { environment: Pick<RunFacts['environment'], 'uid' | 'cwd'> };
 
-  const create = (pid: number, start: number | null, ppid: number | null, parentKey: string | null): ProcState => {
+/**
+ * Folds frames (in stream order) into the process table as they come, so a run's frames are
+ * never kept: only one entry per process. finish() completes the root from the run facts.
+ */
+export class ProcessTableBuilder {
+  private readonly byKey = new Map<string, ProcState>();
+  private root: ProcState | null = null;
+  private rootExitSeen = false;
+  // the process of the previous event: a storm of events from one process skips the key string
+  private lastPid = -1;
+  private lastStart = -1;
+  private last: ProcState | null = null;
+
+  constructor(private readonly facts: RootFacts) {}
+
+  add(f: Frame): void {
+    switch (f.t) {
+      case 'fork': {
+        if (this.byKey.has(keyOf(f.pid, f.start))) break;
+        const parent = this.byKey.get(keyOf(f.ppid, f.pstart)) ?? null;
+        const child = this.create(f.pid, f.start, f.ppid, keyOf(f.ppid, f.pstart));
+        // a forked child runs its parent's program (and holds its privilege) until it execs
+        child.exe = parent?.exe ?? null;
+        child.argv = parent?.argv ?? null;
+        child.privileged = parent?.privileged ?? false;
+        child.uid = f.uid;
+        child.cwd = f.cwd ?? parent?.cwd ?? null;
+        break;
+      }
+      case 'exec':
+        applyExec(this.lookup(f.pid, f.start, f.ppid), f);
+        break;
+      case 'exit': {
+        const p = this.lookup(f.pid, f.start, null);
+        p.exited = true;
+        p.exitCode = f.sig !== null ? null : f.code;
+        p.signal = f.sig;
+        if (p === this.root) this.rootExitSeen = true;
+        break;
+      }
+      case 'open':
+      case 'net':
+        this.lookup(f.pid, f.start, null);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** The table, the root completed from what the run itself saw. Call once, after the last frame. */
+  finish(facts: RunFacts): ProcessTable {
+    if (this.root === null && this.facts.root_pid !== null) this.root = this.newRoot(null);
+    const root = this.root;
+    if (root !== null) {
+      // the root certainly ended (the run waited for it): fill in what Node saw when the kernel did not say
+      if (!this.rootExitSeen) {
+        root.exited = true;
+        root.exitCode = facts.exit.signal !== null ? null : facts.exit.code;
+        root.signal = facts.exit.signal;
+      }
+      if (!root.execOk && facts.exec_error === null && root.exe === null) {
+        // no exec observed (collector unavailable or event lost): what the run itself knows
+        root.exe = facts.command_realpath;
+        root.argv = [...facts.command];
+      }
+    }
+    return { root, rootExitSeen: this.rootExitSeen, byKey: this.byKey };
+  }
+
+  private create(pid: number, start: number | null, ppid: number | null, parentKey: string | null): ProcState {
     const p: ProcState = {
       key: keyOf(pid, start),
       pid,
@@ -60,72 +125,32 @@ export function buildProcessTable(frames: readonly Frame[], facts: RunFacts): Pr
       execOk: false,
       privileged: false,
     };
-    byKey.set(p.key, p);
+    this.byKey.set(p.key, p);
     return p;
-  };
-  const newRoot = (start: number | null): ProcState => {
-    const p = create(rootPid!, start, facts.controller_pid, null);
-    p.uid = facts.environment.uid;
-    p.cwd = facts.environment.cwd;
+  }
+
+  private newRoot(start: number | null): ProcState {
+    const p = this.create(this.facts.root_pid!, start, this.facts.controller_pid, null);
+    p.uid = this.facts.environment.uid;
+    p.cwd = this.facts.environment.cwd;
     return p;
-  };
+  }
+
   // the process an event is about; a process first seen here lost its fork event, or is the root
-  const lookup = (pid: number, start: number, ppidHint: number | null): ProcState => {
-    const known = byKey.get(keyOf(pid, start));
-    if (known) return known;
-    if (root === null && pid === rootPid) return (root = newRoot(start));
-    return create(pid, start, ppidHint, null);
-  };
-
-  for (const f of frames) {
-    switch (f.t) {
-      case 'fork': {
-        if (byKey.has(keyOf(f.pid, f.start))) break;
-        const parent = byKey.get(keyOf(f.ppid, f.pstart)) ?? null;
-        const child = create(f.pid, f.start, f.ppid, keyOf(f.ppid, f.pstart));
-        // a forked child runs its parent's program (and holds its privilege) until it execs
-        child.exe = parent?.exe ?? null;
-        child.argv = parent?.argv ?? null;
-        child.privileged = parent?.privileged ?? false;
-        child.uid = f.uid;
-        child.cwd = f.cwd ?? parent?.cwd ?? null;
-        break;
-      }
-      case 'exec':
-        applyExec(lookup(f.pid, f.start, f.ppid), f);
-        break;
-      case 'exit': {
-        const p = lookup(f.pid, f.start, null);
-        p.exited = true;
-        p.exitCode = f.sig !== null ? null : f.code;
-        p.signal = f.sig;
-        if (p === root) rootExitSeen = true;
-        break;
-      }
-      case 'open':
-      case 'net':
-        lookup(f.pid, f.start, null);
-        break;
-      default:
-        break;
+  private lookup(pid: number, start: number, ppidHint: number | null): ProcState {
+    if (pid === this.lastPid && start === this.lastStart && this.last !== null) return this.last;
+    const key = keyOf(pid, start);
+    let p = this.byKey.get(key);
+    if (p === undefined) {
+      if (this.root === null && pid === this.facts.root_pid) p = this.root = this.newRoot(start);
+      else p = this.create(pid, start, ppidHint, null);
     }
+    // entries are never replaced, so (pid, start) names this one for the rest of the stream
+    this.lastPid = pid;
+    this.lastStart = start;
+    this.last = p;
+    return p;
   }
-
-  if (root === null && rootPid !== null) root = newRoot(null);
-  if (root !== null) {
-    // the root certainly ended (the run waited for it): fill in what Node saw when the kernel did not say
-    if (!rootExitSeen) {
-      root.exited = true;
-      root.exitCode = facts.exit.signal !== null ? null : facts.exit.code;
-      root.signal = facts.exit.signal;
-    }
-    if (!root.execOk && facts.exec_error === null && root.exe === null) {
-      // no exec observed (collector unavailable or event lost): what the run itself knows
-      root.exe = facts.command_realpath;
-      root.argv = [...facts.command];
-    }
-  }
-  return { root, rootExitSeen, byKey };
 }
 
 function applyExec(p: ProcState, f: ExecFrame): void {

@@ -24,6 +24,7 @@ export class Diagnostics {
   }
 
   frame(frame: Frame): void {
+    if (!this.counts && !this.events) return;
     this.byType.set(frame.t, (this.byType.get(frame.t) ?? 0) + 1);
     if (!this.events) return;
     if (this.shown < MAX_EVENTS_SHOWN) {

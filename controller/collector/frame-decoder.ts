@@ -1,6 +1,7 @@
 // Streaming decoder of the helper's stdout: 4-byte big-endian length, then one msgpack map.
 // Chunks are kept as a list and a frame is copied only when it straddles chunk boundaries,
-// so a long stream is decoded in linear time whatever the chunking.
+// so a long stream is decoded in linear time whatever the chunking; a frame inside one chunk
+// (the common case: a pipe read holds hundreds) is decoded from a view of it.
 import { Unpackr } from 'msgpackr';
 import { FrameError } from '../schema/frame-error.js';
 
@@ -11,6 +12,14 @@ const PREFIX_BYTES = 4;
 export type DecodedItem =
   | { ok: true; offset: number; length: number; value: unknown }
   | { ok: false; error: FrameError; fatal: boolean };
+
+/** Where decoded frames go, one call each, in stream order (no per-frame item objects). */
+export interface FrameSink {
+  /** one decoded msgpack value, the frame's length prefix at stream offset `offset` */
+  value(value: unknown, offset: number, length: number): void;
+  /** one frame that could not be decoded; `fatal`: the rest of the stream is ignored */
+  error(error: FrameError, fatal: boolean): void;
+}
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
@@ -34,31 +43,85 @@ export class FrameDecoder {
 
   /** Feed the next chunk; returns every frame completed by it, in order. */
   push(chunk: Uint8Array): DecodedItem[] {
-    if (this.failed !== null || chunk.length === 0) return [];
-    this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-    this.buffered += chunk.length;
     const items: DecodedItem[] = [];
+    this.feed(chunk, {
+      value: (value, offset, length) => items.push({ ok: true, offset, length, value }),
+      error: (error, fatal) => items.push({ ok: false, error, fatal }),
+    });
+    return items;
+  }
+
+  /** Feed the next chunk; every frame completed by it goes to `sink`, in order. */
+  feed(chunk: Uint8Array, sink: FrameSink): void {
+    if (this.failed !== null || chunk.length === 0) return;
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    if (this.buffered === 0) this.feedWhole(buffer, sink);
+    else {
+      this.chunks.push(buffer);
+      this.buffered += buffer.length;
+    }
     while (this.buffered >= PREFIX_BYTES) {
       const length = this.peekLength();
       if (length === 0 || length > MAX_FRAME_BYTES) {
-        const why = length === 0 ? 'length 0' : `length ${length} exceeds the 1 MiB limit`;
-        this.failed = new FrameError(`bad frame length prefix: ${why}; the rest of the stream is ignored`, this.offset);
-        this.drop();
-        items.push({ ok: false, error: this.failed, fatal: true });
-        break;
+        this.fail(length, sink);
+        return;
       }
       if (this.buffered < PREFIX_BYTES + length) break;
       const frameOffset = this.offset;
       this.skip(PREFIX_BYTES);
-      const body = this.take(length);
-      try {
-        items.push({ ok: true, offset: frameOffset, length, value: unpackr.unpack(body) });
-      } catch (cause) {
-        const msg = cause instanceof Error ? cause.message : String(cause);
-        items.push({ ok: false, fatal: false, error: new FrameError(`not one msgpack value: ${msg}`, frameOffset, [], { cause }) });
+      this.decode(this.take(length), frameOffset, sink);
+      // the rest of the current chunk holds whole frames again: decode them in place
+      if (this.first === this.chunks.length - 1 && this.head > 0) {
+        const rest = this.chunks[this.first]!.subarray(this.head);
+        this.chunks = [];
+        this.first = 0;
+        this.head = 0;
+        this.buffered = 0;
+        this.feedWhole(rest, sink);
       }
     }
-    return items;
+  }
+
+  /**
+   * The common case: nothing buffered, a chunk holding many whole frames. They are decoded from
+   * views of the chunk, and only an incomplete last frame is kept for the next chunk.
+   */
+  private feedWhole(chunk: Buffer, sink: FrameSink): void {
+    const size = chunk.length;
+    let pos = 0;
+    while (size - pos >= PREFIX_BYTES) {
+      const length = chunk.readUInt32BE(pos);
+      if (length === 0 || length > MAX_FRAME_BYTES) break; // reported by the general path
+      if (size - pos - PREFIX_BYTES < length) break;
+      const frameOffset = this.offset;
+      this.offset += PREFIX_BYTES + length;
+      pos += PREFIX_BYTES;
+      this.decode(chunk.subarray(pos, pos + length), frameOffset, sink);
+      pos += length;
+    }
+    if (pos < size) {
+      this.chunks.push(pos === 0 ? chunk : chunk.subarray(pos));
+      this.buffered += size - pos;
+    }
+  }
+
+  private decode(body: Buffer, frameOffset: number, sink: FrameSink): void {
+    let value: unknown;
+    try {
+      value = unpackr.unpack(body);
+    } catch (cause) {
+      const msg = cause instanceof Error ? cause.message : String(cause);
+      sink.error(new FrameError(`not one msgpack value: ${msg}`, frameOffset, [], { cause }), false);
+      return;
+    }
+    sink.value(value, frameOffset, body.length);
+  }
+
+  private fail(length: number, sink: FrameSink): void {
+    const why = length === 0 ? 'length 0' : `length ${length} exceeds the 1 MiB limit`;
+    this.failed = new FrameError(`bad frame length prefix: ${why}; the rest of the stream is ignored`, this.offset);
+    this.drop();
+    sink.error(this.failed, true);
   }
 
   /** Call at end of stream: an error when a frame was cut short, else null. */

@@ -1,14 +1,14 @@
 // The privileged C helper as a child process: start it and wait for `hello`, ask it to follow
-// the command, stop it and collect every frame. Its failures never disturb the command: they
-// make the collector "unavailable" (before hello) or "degraded" (during the run).
+// the command, stop it; every frame goes to `onFrame` as it arrives (none is kept here). Its
+// failures never disturb the command: they make the collector "unavailable" (before hello) or
+// "degraded" (during the run).
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { PROTOCOL_VERSION, type Frame, type HelloFrame } from '../schema/frames.js';
 import type { CollectorStatus } from '../schema/receipt.js';
 import { Diagnostics } from './diagnostics.js';
 import { HelperFollowError, HelperUnavailableError } from './errors.js';
-import { FrameDecoder } from './frame-decoder.js';
-import { acceptItems, type DecodedStream } from './frame-stream.js';
+import { FrameStream } from './frame-stream.js';
 
 export interface HelperOptions {
   /** absolute path of glasshouse-helper */
@@ -21,6 +21,8 @@ export interface HelperOptions {
   writeStderr?: (text: string) => void;
   /** every chunk of the helper's stdout that is decoded, in order (for --record) */
   onBytes?: (chunk: Buffer) => void;
+  /** every valid frame, in stream order, as soon as it is decoded (the aggregator) */
+  onFrame?: (frame: Frame) => void;
   helloTimeoutMs?: number;
   followTimeoutMs?: number;
   stopTimeoutMs?: number;
@@ -28,8 +30,6 @@ export interface HelperOptions {
 
 /** Everything the helper said, and how its life went. */
 export interface CollectorResult {
-  /** validated frames in stream order */
-  frames: Frame[];
   /** messages of frames that could not be decoded or validated */
   frameErrors: string[];
   /** "ok", or "degraded" when the helper died, hung or refused to follow */
@@ -50,8 +50,7 @@ interface HelperExit {
 }
 
 export class HelperProcess {
-  private readonly stream: DecodedStream = { frames: [], errors: [] };
-  private readonly decoder = new FrameDecoder();
+  private readonly stream = new FrameStream((frame) => this.onFrame(frame));
   private readonly diagnostics: Diagnostics;
   private hello: HelloFrame | null = null;
   private helloWaiter: Waiter<HelloFrame> | null = null;
@@ -169,7 +168,6 @@ export class HelperProcess {
     }
     this.diagnostics.finish();
     return {
-      frames: this.stream.frames,
       frameErrors: this.stream.errors.map((e) => e.message),
       status: this.status,
       reason: this.reason,
@@ -208,15 +206,13 @@ export class HelperProcess {
   private endStream(): void {
     if (this.streamDone) return;
     this.streamDone = true;
-    const tail = this.decoder.end();
-    if (tail !== null) this.stream.errors.push(tail);
+    this.stream.end();
   }
 
   private onChunk(chunk: Buffer): void {
     if (this.streamDone) return;
     this.options.onBytes?.(chunk);
-    const fresh = acceptItems(this.decoder.push(chunk), this.stream);
-    for (const frame of fresh) this.onFrame(frame);
+    this.stream.push(chunk);
     if (this.helloWaiter && this.stream.errors.length > 0 && this.hello === null) {
       this.helloWaiter.reject(new HelperUnavailableError(`the helper spoke garbage: ${this.stream.errors[0]!.message}`, 'protocol'));
     }
@@ -259,6 +255,7 @@ export class HelperProcess {
       default:
         break;
     }
+    this.options.onFrame?.(frame);
   }
 
   private onStderr(text: string): void {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { FrameDecoder, unpackFrameBody } from '../collector/frame-decoder.js';
-import { decodeFrameStream } from '../collector/frame-stream.js';
+import { decodeFrames } from '../collector/frame-stream.js';
 import { FrameError } from '../schema/frame-error.js';
 import {
   END_MARKER,
@@ -127,7 +127,7 @@ function truncated(bytes: Buffer, start: StartFacts, helperOffset: number): Reco
 
 /** Checksum mismatch: name the first frame that is wrong, if one is. */
 function firstProblem(helper: Buffer, helperOffset: number, runProblem: RecordingError | null, footer: number): RecordingError {
-  const { errors } = decodeFrameStream(helper);
+  const errors = decodeFrames(helper, () => undefined);
   const frame = errors[0] ? new InvalidRecordingFrameError(errors[0].relocated(helperOffset), errors.length) : null;
   const first = frame ?? runProblem;
   const why = `its checksum does not match: bytes were changed after it was written`;

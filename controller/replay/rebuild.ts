@@ -1,9 +1,10 @@
 // The receipt of a recording: the same aggregator, the same frames (decoded from the same
-// bytes) and the same run facts as the live run, so the same receipt, byte for byte. For a
-// damaged or truncated recording, the receipt of what could be read, marked degraded.
-import { aggregate } from '../aggregate/aggregate.js';
-import { decodeFrameStream } from '../collector/frame-stream.js';
-import type { Frame } from '../schema/frames.js';
+// bytes, folded one by one as in the live run) and the same run facts as the live run, so the
+// same receipt, byte for byte. For a damaged or truncated recording, the receipt of what could
+// be read, marked degraded.
+import { Aggregator } from '../aggregate/aggregate.js';
+import { decodeFrames } from '../collector/frame-stream.js';
+import type { FrameError } from '../schema/frame-error.js';
 import type { Receipt } from '../schema/receipt.js';
 import type { StartFacts } from '../schema/recording.js';
 import type { RunFacts } from '../schema/run-facts.js';
@@ -16,38 +17,47 @@ export interface Rebuilt {
   problem: RecordingError | null;
 }
 
+const EMPTY = Buffer.alloc(0);
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export function rebuild(parts: RecordingParts): Rebuilt {
   const { run, damage } = parts;
   if (damage === null && run !== null) {
-    const stream = run.helper.used ? decodeFrameStream(parts.helper) : { frames: [], errors: [] };
-    const receipt = aggregate(stream.frames, run.facts, stream.errors.map((e) => e.message));
+    // helper.used false: the live run decoded nothing, so there is nothing to name either
+    const { receipt, errors } = fold(run.helper.used ? parts.helper : EMPTY, run.facts, true);
     // the live run tolerated these frames too (its receipt says so), but a replay names them
-    const first = stream.errors[0];
-    const problem = first ? new InvalidRecordingFrameError(first.relocated(parts.helperOffset), stream.errors.length) : null;
+    const first = errors[0];
+    const problem = first ? new InvalidRecordingFrameError(first.relocated(parts.helperOffset), errors.length) : null;
     return { receipt, problem };
   }
   const problem = damage!;
-  const stream = decodeFrameStream(parts.helper);
-  const frames = run !== null && !run.helper.used ? [] : stream.frames;
   const kind = problem instanceof TruncatedRecordingError ? 'truncated' : 'damaged';
   const unknown = run === null ? ' (exit status, output hashes and end time unknown)' : '';
   const facts: RunFacts = {
-    ...(run?.facts ?? factsFromStart(parts.start, frames)),
+    ...(run?.facts ?? factsFromStart(parts.start, parts.helper)),
     collector: { status: 'degraded', reason: `replayed from a ${kind} recording: ${problem.message}${unknown}` },
   };
-  return { receipt: aggregate(frames, facts, stream.errors.map((e) => e.message)), problem };
+  return { receipt: fold(parts.helper, facts, run === null || run.helper.used).receipt, problem };
+}
+
+/**
+ * Decode the helper's stream frame by frame into the aggregator and build the receipt. `frames`
+ * false: the live run used none (the helper never got going), only the stream's errors count.
+ */
+function fold(helper: Buffer, facts: RunFacts, frames: boolean): { receipt: Receipt; errors: FrameError[] } {
+  const aggregator = new Aggregator(facts);
+  const errors = decodeFrames(helper, frames ? (frame) => aggregator.add(frame) : () => undefined);
+  return { receipt: aggregator.finish(facts, errors.map((e) => e.message)), errors };
 }
 
 /** Run facts for a recording whose end never made it: what the start and the frames tell. */
-function factsFromStart(start: StartFacts, frames: readonly Frame[]): RunFacts {
+function factsFromStart(start: StartFacts, helper: Buffer): RunFacts {
   let rootPid: number | null = null;
   let end = start.mono_start_ns;
-  for (const f of frames) {
+  decodeFrames(helper, (f) => {
     if (f.t === 'following' && rootPid === null) rootPid = f.pid;
     if ('ts' in f && f.ts > end) end = f.ts;
-  }
+  });
   return {
     ...start,
     finished_at: addMs(start.started_at, (end - start.mono_start_ns) / 1e6),

@@ -3,7 +3,7 @@
 // command's exit status. Collector trouble never changes what the command does or returns,
 // and neither does a recording (--record) that cannot be written.
 import { resolve } from 'node:path';
-import { aggregate } from '../aggregate/aggregate.js';
+import { Aggregator } from '../aggregate/aggregate.js';
 import { Diagnostics } from '../collector/diagnostics.js';
 import { HelperFollowError, HelperUnavailableError, type UnavailableKind } from '../collector/errors.js';
 import { gatePathFor, resolveHelperPath } from '../collector/helper-path.js';
@@ -12,7 +12,6 @@ import { consumeGuestSetup } from '../guest/setup.js';
 import { signalNumber } from '../aggregate/errno.js';
 import { serializeReceipt } from '../receipt/serialize.js';
 import { writeFileAtomic } from '../receipt/write-receipt.js';
-import type { Frame } from '../schema/frames.js';
 import type { CollectorStatus } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { GLASSHOUSE_VERSION } from '../version.js';
@@ -70,6 +69,9 @@ export async function run(options: RunOptions): Promise<number> {
     reporter.line(unavailableLine(reason, kind));
   };
 
+  // every frame is folded into the receipt's tables as it arrives; none is kept
+  const folding = new Aggregator();
+
   // 1. the helper, if it and the gate exist
   const helperPath = resolveHelperPath(options.helperPath, env);
   const gatePath = gatePathFor(helperPath);
@@ -83,12 +85,15 @@ export async function run(options: RunOptions): Promise<number> {
       captureArgv: options.captureArgv,
       quiet: options.quiet,
       diagnostics,
+      onFrame: (frame) => folding.add(frame),
       ...(recorder !== null ? { onBytes: (chunk: Buffer) => recorder.helper(chunk) } : {}),
     });
   } catch (error) {
     if (!(error instanceof HelperUnavailableError)) throw error;
     unavailable(error.reason, error.kind);
   }
+  // only a helper that got going counts (what a recording's helper.used says): not its hello of another protocol
+  const aggregator = helper !== null ? folding : new Aggregator();
 
   // 2. the command, held by the gate while the helper starts following it
   const forwarder = new SignalForwarder((signal, forwarded) => {
@@ -97,6 +102,7 @@ export async function run(options: RunOptions): Promise<number> {
   const pipes = outputPipes(reporter);
   const target: Target = isExecutableFile(gatePath) ? spawnThroughGate(gatePath, options.command, pipes) : spawnDirect(options.command, pipes);
   forwarder.setTarget(target.pid);
+  aggregator.setRoot({ root_pid: target.pid, controller_pid: process.pid, environment });
   const tees = [
     target.stdout ? new OutputTee(target.stdout, process.stdout) : null,
     target.stderr ? new OutputTee(target.stderr, process.stderr) : null,
@@ -155,8 +161,7 @@ export async function run(options: RunOptions): Promise<number> {
   forwarder.dispose();
   // the recording's last frame holds these very facts, so a replay rebuilds this very receipt
   if (recorder !== null) await recorder.finish(facts, helper !== null);
-  const frames: Frame[] = result?.frames ?? [];
-  const status = await writeReceipt(frames, facts, result?.frameErrors ?? [], resolve(options.output), reporter);
+  const status = await writeReceipt(aggregator, facts, result?.frameErrors ?? [], resolve(options.output), reporter);
   return status ?? nodeStatus(facts.exit);
 }
 
@@ -175,14 +180,14 @@ const EMPTY_ARTIFACT = { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b93
 
 /** Aggregate, validate, write; returns the receipt's exit status, or null when that failed. */
 async function writeReceipt(
-  frames: readonly Frame[],
+  aggregator: Aggregator,
   facts: RunFacts,
   frameErrors: readonly string[],
   output: string,
   reporter: Reporter,
 ): Promise<number | null> {
   try {
-    const receipt = aggregate(frames, facts, frameErrors);
+    const receipt = aggregator.finish(facts, frameErrors);
     if (facts.exec_error !== null) reporter.say(receipt.outcome.errors[0]!);
     if (receipt.collector.status === 'degraded') reporter.say(`collector degraded: ${receipt.collector.reason}`);
     await writeFileAtomic(output, serializeReceipt(receipt));

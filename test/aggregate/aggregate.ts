@@ -3,11 +3,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { aggregate, executionId } from '../../controller/aggregate/aggregate.js';
+import { Aggregator, aggregate, executionId } from '../../controller/aggregate/aggregate.js';
 import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
 import { serializeReceipt } from '../../controller/receipt/serialize.js';
 import { RunFacts } from '../../controller/schema/run-facts.js';
-import { ROOT, encodeFrames, end, exec, exit, facts, fork, hello, ms, net, open, receiptOf, stats, type Wire } from '../helpers/events.js';
+import { ROOT, encodeFrames, end, exec, exit, facts, fork, hello, ms, net, open, receiptOf, stats, toFrames, type Wire } from '../helpers/events.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'streams');
 
@@ -97,4 +97,28 @@ t.test('exec failure in the gate: error text, exit status 1', async (t) => {
 t.test('forwarded signals from the run facts are kept in order', async (t) => {
   const r = receiptOf([hello(), exec(), exit(), end()], facts({ errors: ['received SIGINT, forwarded to the command', 'received SIGTERM, forwarded to the command'] }));
   t.same(r.outcome.errors, ['received SIGINT, forwarded to the command', 'received SIGTERM, forwarded to the command']);
+});
+
+t.test('the streaming Aggregator: frames before the root is known, then after, give the same receipt', async (t) => {
+  const frames = toFrames(mixed);
+  const expected = serializeReceipt(aggregate(frames, mixedFacts));
+  for (let cut = 0; cut <= frames.length; cut++) {
+    const a = new Aggregator();
+    frames.slice(0, cut).forEach((f) => a.add(f));
+    a.setRoot(mixedFacts);
+    frames.slice(cut).forEach((f) => a.add(f));
+    if (serializeReceipt(a.finish(mixedFacts)) !== expected) return t.fail(`root set after ${cut} frames`);
+  }
+  const late = new Aggregator();
+  frames.forEach((f) => late.add(f));
+  t.equal(serializeReceipt(late.finish(mixedFacts)), expected, 'root never set: taken from the facts at the end');
+});
+
+t.test('the Aggregator refuses run facts of another root, a second root, a second finish', async (t) => {
+  const a = new Aggregator(mixedFacts);
+  t.throws(() => a.setRoot(mixedFacts), /already set/);
+  t.throws(() => a.finish({ ...mixedFacts, root_pid: ROOT + 1 }), /root/);
+  const b = new Aggregator(mixedFacts);
+  b.finish(mixedFacts);
+  t.throws(() => b.finish(mixedFacts), /twice/);
 });

@@ -7,6 +7,7 @@ import { gatePathFor, resolveHelperPath } from '../../controller/collector/helpe
 import { HelperProcess, type HelperOptions } from '../../controller/collector/helper-process.js';
 import { Diagnostics } from '../../controller/collector/diagnostics.js';
 import { packageRoot } from '../../controller/package-root.js';
+import type { Frame } from '../../controller/schema/frames.js';
 import { fakeHelper } from '../fixtures/run-cli.js';
 
 const withMode = (mode: string, extra: Partial<HelperOptions> = {}): HelperOptions => {
@@ -44,7 +45,8 @@ t.test('helper path: override, env, else <package root>/helper; gate beside it',
 t.test('ok: hello, follow, stop with every frame; --no-argv passed when argv is off', async (t) => {
   const log = join(t.testdir({}), 'log');
   process.env.FAKE_HELPER_LOG = log;
-  const helper = await HelperProcess.start(withMode('ok', { captureArgv: false }));
+  const frames: Frame[] = [];
+  const helper = await HelperProcess.start(withMode('ok', { captureArgv: false, onFrame: (f) => frames.push(f) }));
   t.equal(helper.helloFrame?.argv, false);
   const child = sleeper();
   t.teardown(() => child.kill());
@@ -54,7 +56,7 @@ t.test('ok: hello, follow, stop with every frame; --no-argv passed when argv is 
   t.equal(result.status, 'ok');
   t.equal(result.reason, null);
   t.same(
-    result.frames.map((f) => f.t),
+    frames.map((f) => f.t),
     ['hello', 'following', 'exec', 'open', 'stats', 'end'],
   );
   t.same(result.frameErrors, []);
