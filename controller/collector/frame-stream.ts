@@ -4,10 +4,11 @@
 import { parseFrame, type Frame } from '../schema/frames.js';
 import { FrameError } from '../schema/frame-error.js';
 import { FrameDecoder, type FrameSink } from './frame-decoder.js';
+import { isCanonicalFrame } from './frame-guard.js';
 
-/** Validate one decoded value (throws FrameError). */
+/** Validate one decoded value: the fast guard, else zod (which normalises or throws FrameError). */
 export function validateFrame(value: unknown, offset: number): Frame {
-  return parseFrame(value, offset);
+  return isCanonicalFrame(value) ? value : parseFrame(value, offset);
 }
 
 export class FrameStream implements FrameSink {

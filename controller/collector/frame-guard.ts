@@ -1,0 +1,147 @@
+// Fast hand-written checks of the helper's frames, for the hot path. The zod schemas in
+// schema/frames.ts stay the one definition of a frame; a guard accepts a decoded value only
+// when zod would accept it AND zod's output would equal it (every key present, ints as
+// numbers, nil only where zod keeps null, no extra keys), so the decoded object is used as is.
+// Anything else (an invalid frame, or a valid one that zod would rewrite: a bigint, a missing
+// optional key, an extra key) goes to zod, which says what is wrong or normalises it.
+// test/collector/frame-guard.ts holds the two to each other on a corpus of frames and mutations.
+import type { Frame } from '../schema/frames.js';
+
+type Fields = Record<string, unknown>;
+
+const isInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v);
+const isStr = (v: unknown): boolean => typeof v === 'string';
+const isOptStr = (v: unknown): boolean => v === null || typeof v === 'string';
+const isOptInt = (v: unknown): boolean => v === null || isInt(v);
+const isBool = (v: unknown): boolean => typeof v === 'boolean';
+
+function isArgv(v: unknown): boolean {
+  if (v === null) return true;
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+  return true;
+}
+
+function isCounts(v: unknown): boolean {
+  if (!isPlainObject(v)) return false;
+  for (const k in v) if (!isInt((v as Fields)[k])) return false;
+  return true;
+}
+
+function isPlainObject(v: unknown): v is Fields {
+  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+/** Number of enumerable keys (no array allocated, unlike Object.keys). */
+function keyCount(o: Fields): number {
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
+}
+
+const isIdent = (f: Fields): boolean => isInt(f.ts) && isInt(f.pid) && isInt(f.start);
+
+const OPEN_MODES: ReadonlySet<unknown> = new Set(['read', 'write', 'readwrite', 'path']);
+const NET_OPS: ReadonlySet<unknown> = new Set(['connect', 'sendto', 'sendmsg']);
+const NET_FAMILIES: ReadonlySet<unknown> = new Set(['inet', 'inet6', 'unix']);
+
+const isOpen = (f: Fields): boolean =>
+  isIdent(f) &&
+  isInt(f.tid) &&
+  isStr(f.call) &&
+  isInt(f.flags) &&
+  OPEN_MODES.has(f.mode) &&
+  isOptStr(f.err) &&
+  isStr(f.path) &&
+  isOptStr(f.base) &&
+  isBool(f.path_truncated) &&
+  keyCount(f) === 12;
+
+const isExec = (f: Fields): boolean =>
+  isIdent(f) &&
+  isInt(f.tid) &&
+  isInt(f.ppid) &&
+  isInt(f.uid) &&
+  isInt(f.euid) &&
+  isStr(f.call) &&
+  isStr(f.path) &&
+  isOptStr(f.base) &&
+  isOptStr(f.err) &&
+  isOptStr(f.exe) &&
+  isOptStr(f.cwd) &&
+  isArgv(f.argv) &&
+  isBool(f.argv_truncated) &&
+  isBool(f.privileged) &&
+  keyCount(f) === 17;
+
+const isFork = (f: Fields): boolean =>
+  isIdent(f) && isInt(f.ppid) && isInt(f.pstart) && isInt(f.uid) && isOptStr(f.cwd) && keyCount(f) === 8;
+
+const isExit = (f: Fields): boolean =>
+  isIdent(f) && isOptInt(f.code) && isOptStr(f.sig) && isBool(f.core) && keyCount(f) === 7;
+
+const isNet = (f: Fields): boolean =>
+  isIdent(f) &&
+  isInt(f.tid) &&
+  NET_OPS.has(f.op) &&
+  NET_FAMILIES.has(f.family) &&
+  isStr(f.proto) &&
+  isStr(f.addr) &&
+  isOptInt(f.port) &&
+  isOptStr(f.err) &&
+  keyCount(f) === 11;
+
+const isHello = (f: Fields): boolean =>
+  isInt(f.proto) &&
+  isStr(f.version) &&
+  isStr(f.arch) &&
+  isInt(f.mono_ns) &&
+  isInt(f.real_ns) &&
+  isBool(f.argv) &&
+  isInt(f.ringbuf) &&
+  isStr(f.privilege) &&
+  keyCount(f) === 9;
+
+const isStats = (f: Fields): boolean =>
+  isInt(f.ts) && isInt(f.events) && isInt(f.lost) && isCounts(f.lost_by_type) && keyCount(f) === 5;
+
+const isEnd = (f: Fields): boolean =>
+  isInt(f.ts) &&
+  isInt(f.events) &&
+  isInt(f.lost) &&
+  isCounts(f.lost_by_type) &&
+  isCounts(f.syscalls) &&
+  isStr(f.reason) &&
+  keyCount(f) === 7;
+
+/**
+ * Whether `value` is a frame exactly as zod would output it (see above). False does not mean
+ * invalid: it means "ask zod".
+ */
+export function isCanonicalFrame(value: unknown): value is Frame {
+  if (!isPlainObject(value)) return false;
+  switch (value.t) {
+    case 'open':
+      return isOpen(value);
+    case 'exec':
+      return isExec(value);
+    case 'fork':
+      return isFork(value);
+    case 'exit':
+      return isExit(value);
+    case 'net':
+      return isNet(value);
+    case 'hello':
+      return isHello(value);
+    case 'following':
+      return isInt(value.pid) && keyCount(value) === 2;
+    case 'error':
+      return isStr(value.msg) && isBool(value.fatal) && keyCount(value) === 3;
+    case 'stats':
+      return isStats(value);
+    case 'end':
+      return isEnd(value);
+    default:
+      return false;
+  }
+}

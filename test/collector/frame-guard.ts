@@ -1,0 +1,136 @@
+import t from 'tap';
+import { isDeepStrictEqual } from 'node:util';
+import { Packr, Unpackr } from 'msgpackr';
+import { isCanonicalFrame } from '../../controller/collector/frame-guard.js';
+import { validateFrame } from '../../controller/collector/frame-stream.js';
+import { Frame, parseFrame } from '../../controller/schema/frames.js';
+import { FrameError } from '../../controller/schema/frame-error.js';
+import { end, errorFrame, exec, exit, following, fork, hello, ms, net, open, stats, type Wire } from '../helpers/events.js';
+
+// frames as the helper sends them: every key, ints as numbers, nil where the protocol allows it
+const valid: Wire[] = [
+  hello(),
+  hello({ argv: false, real_ns: 1_732_000_000_123_456_789 }),
+  following(),
+  errorFrame('cannot follow 5: not our child'),
+  errorFrame('fatal', true),
+  exec({ privileged: false }),
+  exec({ privileged: true, argv: null, cwd: null }),
+  exec({ err: 'ENOENT', path: 'nope', base: '/home/me', privileged: false, argv_truncated: true }),
+  exec({ argv: [], privileged: false, exe: null }),
+  fork({ pid: 5001, start: ms(2) }),
+  fork({ pid: 5001, start: ms(2), cwd: null }),
+  exit(),
+  exit({ sig: 'SIGKILL', core: true }),
+  open({ path: '/etc/passwd' }),
+  open({ path: 'rel', base: '/home/me', err: 'ENOENT', mode: 'write' }),
+  open({ path: '/x', mode: 'path' }),
+  open({ path: '/x', mode: 'readwrite' }),
+  net({ addr: '127.0.0.1', port: 80 }),
+  net({ family: 'unix', proto: 'stream', addr: '/run/x.sock', port: null, err: 'ECONNREFUSED' }),
+  net({ op: 'sendmsg', family: 'inet6', proto: 'udp', addr: '::1', port: 53 }),
+  stats({ events: 3, lost: 1, lost_by_type: { open: 1 } }),
+  stats(),
+  end({ syscalls: { openat: 3, execve: 1 } }),
+  end({ lost: 2 }),
+];
+
+// values every field is tried with
+const replacements: unknown[] = [
+  undefined, null, '', 'x', 'read', 'connect', 'inet', 0, -0, 1, -1, 1.5, 2 ** 53 + 2, -(2 ** 60), NaN, Infinity,
+  0n, 7n, 2n ** 64n, true, false, [], ['a'], [1], ['a', null], {}, { a: 1 }, { a: 'b' }, { a: 1n }, new Date(0),
+];
+
+function mutations(frame: Wire): unknown[] {
+  const out: unknown[] = [];
+  for (const key of Object.keys(frame)) {
+    const { [key]: _, ...missing } = frame;
+    out.push(missing);
+    for (const v of replacements) out.push({ ...frame, [key]: v });
+  }
+  out.push({ ...frame, extra: 1 }, { ...frame, extra: null }, { ...frame, __proto__x: 1 });
+  out.push(Object.assign(Object.create(null), frame), Object.assign(Object.create({ inherited: 1 }), frame));
+  out.push(Object.assign(new (class Frameish {})(), frame));
+  // ints as bigints, as a 64-bit msgpack int would decode without int64AsType
+  out.push(Object.fromEntries(Object.entries(frame).map(([k, v]) => [k, typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : v])));
+  return out;
+}
+
+const others: unknown[] = [null, undefined, 0, 'open', [], [valid[0]], { t: 'mystery' }, { t: null }, {}, new Map([['t', 'open']])];
+
+const corpus: unknown[] = [...valid, ...valid.flatMap(mutations), ...others];
+
+type Outcome = { ok: true; frame: unknown } | { ok: false; message: string; path: ReadonlyArray<string | number> };
+
+function outcome(fn: () => unknown): Outcome {
+  try {
+    return { ok: true, frame: fn() };
+  } catch (error) {
+    if (!(error instanceof FrameError)) throw error;
+    return { ok: false, message: error.message, path: error.path };
+  }
+}
+
+t.test('the guard accepts every frame the helper sends, as is', async (t) => {
+  for (const frame of valid) t.ok(isCanonicalFrame(frame), `${frame.t}: ${JSON.stringify(frame)}`);
+  // and as they come out of msgpack, 64-bit ints included
+  const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+  const packr = new Packr({ useRecords: false });
+  for (const frame of valid) t.ok(isCanonicalFrame(unpackr.unpack(packr.pack(frame))), `${frame.t} through msgpack`);
+});
+
+t.test('the guard never accepts what zod rejects, and what it accepts is exactly what zod outputs', async (t) => {
+  let accepted = 0;
+  let zodAccepted = 0;
+  for (const value of corpus) {
+    const zod = Frame.safeParse(value);
+    if (zod.success) zodAccepted++;
+    if (!isCanonicalFrame(value)) continue;
+    accepted++;
+    if (!zod.success) {
+      t.fail(`the guard accepts what zod rejects: ${describe(value)}`);
+      continue;
+    }
+    if (!isDeepStrictEqual(zod.data, value) || !isDeepStrictEqual(Object.keys(zod.data).sort(), Object.keys(value as object).sort())) {
+      t.fail(`zod rewrites what the guard accepts: ${describe(value)} -> ${describe(zod.data)}`);
+    }
+  }
+  t.ok(corpus.length > 3000, `a corpus of ${corpus.length} values`);
+  t.ok(accepted >= valid.length, `${accepted} accepted by the guard, ${zodAccepted} by zod`);
+});
+
+t.test('validation with the guard and with zod alone: same frames, same errors with the same field path', async (t) => {
+  let differ = 0;
+  for (const value of corpus) {
+    const fast = outcome(() => validateFrame(value, 42));
+    const slow = outcome(() => parseFrame(value, 42));
+    if (!isDeepStrictEqual(fast, slow)) {
+      differ++;
+      t.fail(`differ on ${describe(value)}: ${describe(fast)} vs ${describe(slow)}`);
+    }
+  }
+  t.equal(differ, 0);
+  const bad = outcome(() => validateFrame({ ...open({ path: '/x' }), pid: 'nope' }, 42));
+  t.same(bad, { ok: false, message: 'frame at byte 42: invalid frame: Invalid input (field pid)', path: ['pid'] });
+});
+
+t.test('valid frames the guard leaves to zod are normalised by zod', async (t) => {
+  const older = exec(); // no `privileged` key, as in recordings of older helpers
+  t.notOk(isCanonicalFrame(older));
+  const frame = validateFrame(older, 0);
+  t.equal(frame.t === 'exec' && frame.privileged, false);
+  const nil = validateFrame({ ...exit(), core: null }, 0);
+  t.equal(nil.t === 'exit' && nil.core, false);
+  const big = validateFrame({ ...open({ path: '/x' }), ts: BigInt(ms(3)) }, 0);
+  t.equal(big.t === 'open' && big.ts, ms(3));
+  const extra = validateFrame({ ...open({ path: '/x' }), extra: 1 }, 0);
+  t.notOk('extra' in extra, 'extra keys are stripped');
+});
+
+function describe(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x === undefined ? '(undefined)' : x));
+  } catch {
+    return String(v);
+  }
+}
