@@ -4,11 +4,26 @@ import { posix } from 'node:path';
 
 /** Join a relative path to its base (when given) and normalise lexically. */
 export function absolutePath(path: string, base: string | null): string {
+  // the kernel's own paths (every successful open) are absolute and normal already
+  if (isNormalAbsolute(path)) return path;
   const joined = !posix.isAbsolute(path) && base !== null && base !== '' ? posix.join(base, path) : path;
   if (joined === '') return joined;
   let normal = posix.normalize(joined);
   if (normal.length > 1 && normal.endsWith('/')) normal = normal.slice(0, -1);
   return normal;
+}
+
+/** An absolute path that posix.normalize (and the trailing-slash rule above) would leave alone. */
+export function isNormalAbsolute(path: string): boolean {
+  return (
+    path.charCodeAt(0) === 47 /* / */ &&
+    !path.includes('//') &&
+    !path.includes('/./') &&
+    !path.includes('/../') &&
+    !path.endsWith('/.') &&
+    !path.endsWith('/..') &&
+    (path.length === 1 || !path.endsWith('/'))
+  );
 }
 
 /** `/proc/self/...` -> `/proc/<pid>/...`, `/proc/thread-self/...` -> `/proc/<pid>/task/<tid>/...`. */
