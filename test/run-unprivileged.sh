@@ -44,7 +44,8 @@ as_user() {
 }
 cd "$work"
 echo "running the end-to-end tests as $user ($(id -u "$user")), helper with file capabilities"
-as_user npx tap test/e2e
+# all but guest mode, which is PID 1 in new namespaces: a root scenario, run as root by make test
+as_user npx tap $(ls test/e2e/*.ts | grep -v '/guest\.ts$')
 
 # the alternative for systems without file capabilities: `make setuid`
 setcap -r "$work/helper/glasshouse-helper"
