@@ -1,32 +1,43 @@
-// Shared body of the two entry points: parse, then load the run (or replay) machinery lazily
+// Shared body of the two entry points: start the helper of a plain run at once (its BPF load
+// overlaps the rest of our startup), parse, then load the run (or replay) machinery lazily
 // (startup stays fast for --help and usage errors) and exit with its status.
-import { parseCli, type Program } from './args.js';
+import { startEarlyHelper } from '../run/early-helper.js';
+import type { Program } from './args.js';
 
 export async function main(program: Program, args: readonly string[]): Promise<never> {
+  // first execa and the helper, then yargs and everything else while the helper loads BPF
+  const early = await startEarlyHelper(program, args);
+  const { parseCli } = await import('./args.js');
   const action = await parseCli(program, args);
   if (action.kind === 'exit') {
+    early?.discard();
     if (action.stdout) process.stdout.write(action.stdout);
     if (action.stderr) process.stderr.write(action.stderr);
     process.exit(action.code);
   }
   if (action.kind === 'doctor') {
+    early?.discard();
     const { doctor } = await import('../doctor/doctor.js');
     process.exit(doctor(action.helperPath));
   }
   if (action.kind === 'run') {
     // PID 1 or --guest: this CLI runs again under glasshouse-init (controller/guest/launch.ts)
     const { initNeeded, runUnderInit } = await import('../guest/launch.js');
-    const status = initNeeded(action.options) ? await runUnderInit(action.options) : null;
-    if (status !== null) process.exit(status);
+    if (initNeeded(action.options)) {
+      early?.discard();
+      const status = await runUnderInit(action.options);
+      if (status !== null) process.exit(status);
+    }
   }
   let status: number;
   try {
     if (action.kind === 'replay') {
+      early?.discard();
       const { replay } = await import('../replay/replay.js');
       status = await replay(action.options);
     } else {
       const { run } = await import('../run/run.js');
-      status = await run(action.options);
+      status = await run(action.options, early);
     }
   } catch (error) {
     process.stderr.write(`glasshouse: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -2,13 +2,13 @@
 // the command, stop it; every frame goes to `onFrame` as it arrives (none is kept here). Its
 // failures never disturb the command: they make the collector "unavailable" (before hello) or
 // "degraded" (during the run).
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { PROTOCOL_VERSION, type Frame, type HelloFrame } from '../schema/frames.js';
 import type { CollectorStatus } from '../schema/receipt.js';
 import { Diagnostics } from './diagnostics.js';
 import { HelperFollowError, HelperUnavailableError } from './errors.js';
 import { FrameStream } from './frame-stream.js';
+import { SpawnedHelper } from './helper-spawn.js';
 
 export interface HelperOptions {
   /** absolute path of glasshouse-helper */
@@ -65,51 +65,43 @@ export class HelperProcess {
   private exit: HelperExit | null = null;
   private readonly exited: Promise<HelperExit>;
   private readonly stdoutDone: Promise<void>;
+  private readonly child: ResultPromise;
+  private stdoutDoneNow!: () => void;
   private status: CollectorStatus = 'ok';
   private reason: string | null = null;
 
   private constructor(
-    private readonly child: ResultPromise,
+    spawned: SpawnedHelper,
     private readonly options: HelperOptions,
   ) {
+    this.child = spawned.child;
     this.diagnostics = options.diagnostics ?? new Diagnostics({});
-    child.stdin?.on('error', () => undefined); // EPIPE when the helper is gone: its exit says why
-    this.stdoutDone = new Promise<void>((done) => {
-      const stdout = child.stdout;
-      if (!stdout) return done();
-      stdout.on('data', (chunk: Buffer) => this.onChunk(chunk));
-      stdout.on('error', () => done());
-      stdout.on('close', () => done());
-      stdout.on('end', () => {
-        this.endStream();
-        done();
-      });
-    });
-    child.stderr?.on('data', (chunk: Buffer) => this.onStderr(chunk.toString('utf8')));
-    child.stderr?.on('end', () => this.onStderr('\n'));
-    this.exited = child.then(
-      (r) => this.onExit({ code: r.exitCode ?? null, signal: r.signal ?? null, spawnError: spawnErrorOf(r) }),
-      (e: unknown) => this.onExit({ code: null, signal: null, spawnError: e instanceof Error ? e.message : String(e) }),
+    this.stdoutDone = new Promise<void>((done) => (this.stdoutDoneNow = done));
+    // its death is looked at after its last words: a helper started early may have written its
+    // error frame and exited before we listened
+    const afterOutput = (): Promise<unknown> => Promise.race([this.stdoutDone, new Promise((r) => setTimeout(r, 1000).unref())]);
+    this.exited = this.child.then(
+      (r) => afterOutput().then(() => this.onExit({ code: r.exitCode ?? null, signal: r.signal ?? null, spawnError: spawnErrorOf(r) })),
+      (e: unknown) => afterOutput().then(() => this.onExit({ code: null, signal: null, spawnError: e instanceof Error ? e.message : String(e) })),
     );
   }
 
-  /** Start the helper and wait for its hello; throws HelperUnavailableError. */
-  static async start(options: HelperOptions): Promise<HelperProcess> {
-    checkExecutable(options.path);
-    const args = options.captureArgv ? [] : ['--no-argv'];
-    const child = execa(options.path, args, {
-      stdin: 'pipe',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      encoding: 'buffer',
-      // its own session: a terminal ^C goes to the command, the helper stops on `stop` or stdin EOF
-      detached: true,
-      cleanup: false,
-    });
-    const helper = new HelperProcess(child, options);
-    await helper.waitForHello(options.helloTimeoutMs ?? 15_000);
+  /**
+   * Start the helper and wait for its hello; throws HelperUnavailableError. `early`: a helper
+   * already started (by the CLI, before parsing), taken over when it is the one asked for,
+   * else discarded.
+   */
+  static async start(options: HelperOptions, early: SpawnedHelper | null = null): Promise<HelperProcess> {
+    let spawned: SpawnedHelper;
+    if (early !== null && early.matches(options.path, options.captureArgv)) spawned = early;
+    else {
+      early?.discard();
+      spawned = SpawnedHelper.spawn(options.path, options.captureArgv);
+    }
+    const helper = new HelperProcess(spawned, options);
+    const hello = helper.waitForHello(options.helloTimeoutMs ?? 15_000);
+    helper.listen(spawned); // after the wait is set up: what an early helper said is handled at once
+    await hello;
     return helper;
   }
 
@@ -173,6 +165,20 @@ export class HelperProcess {
       reason: this.reason,
       hello: this.hello!,
     };
+  }
+
+  /** Take over the helper's output: what it said so far, then what it says. */
+  private listen(spawned: SpawnedHelper): void {
+    spawned.attach({
+      stdout: (chunk) => this.onChunk(chunk),
+      stdoutEnd: () => {
+        this.endStream();
+        this.stdoutDoneNow();
+      },
+      stdoutClosed: () => this.stdoutDoneNow(),
+      stderr: (chunk) => this.onStderr(chunk.toString('utf8')),
+      stderrEnd: () => this.onStderr('\n'),
+    });
   }
 
   private waitForHello(timeoutMs: number): Promise<HelloFrame> {
@@ -304,18 +310,4 @@ function describeExit(exit: HelperExit): string {
 function spawnErrorOf(result: { failed: boolean; exitCode?: number | undefined; signal?: string | undefined; originalMessage?: string; code?: string }): string | null {
   if (!result.failed || result.exitCode !== undefined || result.signal !== undefined) return null;
   return result.originalMessage || result.code || 'unknown spawn error';
-}
-
-/** A missing helper is a setup problem with a known fix, not a crash. */
-function checkExecutable(path: string): void {
-  try {
-    if (!statSync(path).isFile()) throw new Error('not a file');
-  } catch (cause) {
-    throw new HelperUnavailableError(`helper not found at ${path}: run make`, 'missing', { cause });
-  }
-  try {
-    accessSync(path, fsConstants.X_OK);
-  } catch (cause) {
-    throw new HelperUnavailableError(`helper at ${path} is not executable: run make`, 'missing', { cause });
-  }
 }

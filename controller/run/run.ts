@@ -8,6 +8,7 @@ import { Diagnostics } from '../collector/diagnostics.js';
 import { HelperFollowError, HelperUnavailableError, type UnavailableKind } from '../collector/errors.js';
 import { gatePathFor, resolveHelperPath } from '../collector/helper-path.js';
 import { HelperProcess, type CollectorResult } from '../collector/helper-process.js';
+import type { SpawnedHelper } from '../collector/helper-spawn.js';
 import { consumeGuestSetup } from '../guest/setup.js';
 import { signalNumber } from '../aggregate/errno.js';
 import { serializeReceipt } from '../receipt/serialize.js';
@@ -27,8 +28,11 @@ import { spawnDirect, spawnThroughGate, type Target, type TargetExit } from './t
 /** How long to wait for the command's stdout/stderr EOF after its root process exited. */
 export const OUTPUT_GRACE_MS = 250;
 
-/** Run the command observed; resolves to the exit status gh-run should exit with. */
-export async function run(options: RunOptions): Promise<number> {
+/**
+ * Run the command observed; resolves to the exit status gh-run should exit with. `early`: the
+ * helper the CLI started before parsing (run/early-helper.ts), used if it is the right one.
+ */
+export async function run(options: RunOptions, early: SpawnedHelper | null = null): Promise<number> {
   const env = options.env ?? process.env;
   const guestSetup = consumeGuestSetup(env); // what glasshouse-init did; kept from the command's env
   const reporter = new Reporter(options.quiet);
@@ -78,6 +82,7 @@ export async function run(options: RunOptions): Promise<number> {
   let helper: HelperProcess | null = null;
   try {
     if (isExecutableFile(helperPath) && !isExecutableFile(gatePath)) {
+      early?.discard();
       throw new HelperUnavailableError(`gate not found at ${gatePath}: run make`, 'missing');
     }
     helper = await HelperProcess.start({
@@ -87,7 +92,7 @@ export async function run(options: RunOptions): Promise<number> {
       diagnostics,
       onFrame: (frame) => folding.add(frame),
       ...(recorder !== null ? { onBytes: (chunk: Buffer) => recorder.helper(chunk) } : {}),
-    });
+    }, early);
   } catch (error) {
     if (!(error instanceof HelperUnavailableError)) throw error;
     unavailable(error.reason, error.kind);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { HelperFollowError, HelperUnavailableError } from '../../controller/collector/errors.js';
 import { gatePathFor, resolveHelperPath } from '../../controller/collector/helper-path.js';
 import { HelperProcess, type HelperOptions } from '../../controller/collector/helper-process.js';
+import { SpawnedHelper } from '../../controller/collector/helper-spawn.js';
 import { Diagnostics } from '../../controller/collector/diagnostics.js';
 import { packageRoot } from '../../controller/package-root.js';
 import type { Frame } from '../../controller/schema/frames.js';
@@ -62,6 +63,27 @@ t.test('ok: hello, follow, stop with every frame; --no-argv passed when argv is 
   t.same(result.frameErrors, []);
   const lines = readFileSync(log, 'utf8').trim().split('\n');
   t.same(lines, ['args ["--no-argv"]', `line follow ${child.pid}`, 'line stop']);
+});
+
+t.test('a helper started early is taken over when it is the one asked for, else discarded', async (t) => {
+  const log = join(t.testdir({}), 'log');
+  process.env.FAKE_HELPER_LOG = log;
+  process.env.FAKE_HELPER_MODE = 'ok';
+  const early = SpawnedHelper.spawn(fakeHelper, true);
+  await new Promise((r) => setTimeout(r, 300)); // its hello waits in the pipe meanwhile
+  const same = await HelperProcess.start({ path: fakeHelper, captureArgv: true, quiet: true }, early);
+  t.equal(same.helloFrame?.argv, true);
+  await same.stop();
+  t.same(readFileSync(log, 'utf8').trim().split('\n'), ['args []', 'line stop'], 'the early one, not a second');
+
+  const other = SpawnedHelper.spawn(fakeHelper, true);
+  const result = await HelperProcess.start({ path: fakeHelper, captureArgv: false, quiet: true }, other);
+  t.equal(result.helloFrame?.argv, false, 'a new helper with --no-argv');
+  await result.stop();
+  const starts = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('args '));
+  t.equal(starts.at(-1), 'args ["--no-argv"]');
+  const discarded = await other.child;
+  t.ok(discarded.signal === 'SIGKILL' || discarded.exitCode === 0, 'the other one was stopped');
 });
 
 t.test('missing helper: unavailable with the make hint', async (t) => {
