@@ -4,7 +4,7 @@
 // recorded stream rebuilds the same receipt byte for byte.
 import { createHash } from 'node:crypto';
 import type { Frame } from '../schema/frames.js';
-import { SCHEMA_VERSION, type Receipt } from '../schema/receipt.js';
+import type { Receipt } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { CollectorTally } from './collector.js';
 import { environmentSection } from './environment.js';
@@ -13,6 +13,10 @@ import { FilesystemTable } from './filesystem.js';
 import { NetworkTable } from './network.js';
 import { nsToMs } from './numbers.js';
 import { ProcessTableBuilder, processList, processTree, type RootFacts } from './process-tree.js';
+
+// schema/receipt.ts's SCHEMA_VERSION, whose literal type this is (tsc refuses any other value):
+// not imported from there, which would load zod before the first frame is folded
+const SCHEMA_VERSION: Receipt['schema_version'] = '0.3';
 
 /** sha256 hex of `${started_at}\0${rootPid}\0${argv joined with \0}`. */
 export function executionId(facts: RunFacts): string {

@@ -3,12 +3,13 @@
 // failures never disturb the command: they make the collector "unavailable" (before hello) or
 // "degraded" (during the run).
 import type { ResultPromise } from 'execa';
-import { PROTOCOL_VERSION, type Frame, type HelloFrame } from '../schema/frames.js';
+import type { Frame, HelloFrame } from '../schema/frames.js';
 import type { CollectorStatus } from '../schema/receipt.js';
 import { Diagnostics } from './diagnostics.js';
 import { HelperFollowError, HelperUnavailableError } from './errors.js';
-import { FrameStream } from './frame-stream.js';
+import { FramePipeline, type FrameParser } from './frame-pipeline.js';
 import { SpawnedHelper } from './helper-spawn.js';
+import { PROTOCOL_VERSION } from './protocol.js';
 
 export interface HelperOptions {
   /** absolute path of glasshouse-helper */
@@ -50,7 +51,8 @@ interface HelperExit {
 }
 
 export class HelperProcess {
-  private readonly stream = new FrameStream((frame) => this.onFrame(frame));
+  // zod only for frames the guard leaves over (none, from a current helper): loaded when needed
+  private readonly stream = new FramePipeline((frame) => this.onFrame(frame), { load: loadFrameParser }, () => this.afterFrames());
   private readonly diagnostics: Diagnostics;
   private hello: HelloFrame | null = null;
   private helloWaiter: Waiter<HelloFrame> | null = null;
@@ -154,6 +156,7 @@ export class HelperProcess {
       await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000))]);
     }
     this.endStream();
+    await this.stream.settled(); // frames that waited for zod: the end frame may be among them
     if (!timedOut && !this.ended) {
       const detail = this.lastError ?? this.lastStderr ?? (this.exit ? `it exited with ${describeExit(this.exit)}` : null);
       this.setStatus('degraded', `the helper stopped without an end frame${detail !== null ? `: ${detail}` : ''}`);
@@ -219,6 +222,11 @@ export class HelperProcess {
     if (this.streamDone) return;
     this.options.onBytes?.(chunk);
     this.stream.push(chunk);
+    this.afterFrames();
+  }
+
+  /** Garbage before the hello: the helper is not one we can talk to. */
+  private afterFrames(): void {
     if (this.helloWaiter && this.stream.errors.length > 0 && this.hello === null) {
       this.helloWaiter.reject(new HelperUnavailableError(`the helper spoke garbage: ${this.stream.errors[0]!.message}`, 'protocol'));
     }
@@ -310,4 +318,9 @@ function describeExit(exit: HelperExit): string {
 function spawnErrorOf(result: { failed: boolean; exitCode?: number | undefined; signal?: string | undefined; originalMessage?: string; code?: string }): string | null {
   if (!result.failed || result.exitCode !== undefined || result.signal !== undefined) return null;
   return result.originalMessage || result.code || 'unknown spawn error';
+}
+
+/** zod's frame validation (schema/frames.ts), loaded the first time a frame needs it. */
+function loadFrameParser(): Promise<FrameParser> {
+  return import('../schema/frames.js').then((m) => m.parseFrame);
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { encodeFrame } from '../collector/frame-encoder.js';
-import { PROTOCOL_VERSION } from '../schema/frames.js';
+import { PROTOCOL_VERSION } from '../collector/protocol.js';
 import { END_MARKER, RECORDING_FORMAT, RECORDING_MAGIC, type RunFrame, type StartFacts } from '../schema/recording.js';
 
 export class Recorder {

@@ -11,8 +11,6 @@ import { HelperProcess, type CollectorResult } from '../collector/helper-process
 import type { SpawnedHelper } from '../collector/helper-spawn.js';
 import { consumeGuestSetup } from '../guest/setup.js';
 import { signalNumber } from '../aggregate/errno.js';
-import { serializeReceipt } from '../receipt/serialize.js';
-import { writeFileAtomic } from '../receipt/write-receipt.js';
 import type { CollectorStatus } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { GLASSHOUSE_VERSION } from '../version.js';
@@ -21,7 +19,6 @@ import { Reporter, unavailableLine } from './messages.js';
 import type { RunOptions } from './options.js';
 import { createOutputPipes, OutputPipesError, type OutputPipes } from './output-pipes.js';
 import { OutputTee, settleTees } from './output-tee.js';
-import { Recorder } from './recorder.js';
 import { SignalForwarder } from './signals.js';
 import { spawnDirect, spawnThroughGate, type Target, type TargetExit } from './target.js';
 
@@ -47,7 +44,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   const recorder =
     options.record === null
       ? null
-      : new Recorder(
+      : new (await import('./recorder.js')).Recorder(
           resolve(options.record),
           {
             glasshouse_version: GLASSHOUSE_VERSION,
@@ -121,6 +118,8 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     }
   }
   target.release();
+  // what writes the receipt (zod and its schemas) loads while the command runs, not before it
+  const writer = loadReceiptWriter();
 
   // 3. the command's end (its root process), then the rest of its output for a short while
   const exit: TargetExit = await target.exited;
@@ -166,7 +165,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   forwarder.dispose();
   // the recording's last frame holds these very facts, so a replay rebuilds this very receipt
   if (recorder !== null) await recorder.finish(facts, helper !== null);
-  const status = await writeReceipt(aggregator, facts, result?.frameErrors ?? [], resolve(options.output), reporter);
+  const status = await writeReceipt(writer, aggregator, facts, result?.frameErrors ?? [], resolve(options.output), reporter);
   return status ?? nodeStatus(facts.exit);
 }
 
@@ -183,8 +182,24 @@ function outputPipes(reporter: Reporter): OutputPipes | null {
 
 const EMPTY_ARTIFACT = { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', bytes: 0 };
 
+interface ReceiptWriter {
+  serializeReceipt: typeof import('../receipt/serialize.js').serializeReceipt;
+  writeFileAtomic: typeof import('../receipt/write-receipt.js').writeFileAtomic;
+}
+
+/** Start loading the receipt's serializer and writer; a failure is seen where they are used. */
+function loadReceiptWriter(): Promise<ReceiptWriter> {
+  const writer = Promise.all([import('../receipt/serialize.js'), import('../receipt/write-receipt.js')]).then(([s, w]) => ({
+    serializeReceipt: s.serializeReceipt,
+    writeFileAtomic: w.writeFileAtomic,
+  }));
+  writer.catch(() => undefined); // awaited later, in writeReceipt
+  return writer;
+}
+
 /** Aggregate, validate, write; returns the receipt's exit status, or null when that failed. */
 async function writeReceipt(
+  writer: Promise<ReceiptWriter>,
   aggregator: Aggregator,
   facts: RunFacts,
   frameErrors: readonly string[],
@@ -195,6 +210,7 @@ async function writeReceipt(
     const receipt = aggregator.finish(facts, frameErrors);
     if (facts.exec_error !== null) reporter.say(receipt.outcome.errors[0]!);
     if (receipt.collector.status === 'degraded') reporter.say(`collector degraded: ${receipt.collector.reason}`);
+    const { serializeReceipt, writeFileAtomic } = await writer;
     await writeFileAtomic(output, serializeReceipt(receipt));
     return receipt.exit_code;
   } catch (error) {

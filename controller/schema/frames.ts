@@ -1,9 +1,8 @@
-// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 1): what the
-// controller accepts from the helper, validated at the boundary.
+// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 1; the version
+// constant is collector/protocol.ts): what the controller accepts from the helper, validated at
+// the boundary. The hot path checks frames with collector/frame-guard.ts first, held to these.
 import { z } from 'zod';
 import { FrameError } from './frame-error.js';
-
-export const PROTOCOL_VERSION = 1;
 
 // msgpack ints may be decoded as number or bigint depending on their width: accept both.
 // Not z.number().int(): that demands a safe integer, and real_ns (ns since 1970) is above 2^53.
