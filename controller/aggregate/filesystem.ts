@@ -26,6 +26,14 @@ export class FilesystemTable {
   private readonly failed = new Map<string, FailedAcc>();
 
   add(f: OpenFrame): void {
+    if (f.err === null) {
+      const acc = this.known(f);
+      if (acc !== undefined) {
+        acc.pids.add(f.pid);
+        acc.count++;
+        return;
+      }
+    }
     const path = openPath(f);
     if (f.err !== null) {
       const key = `${path}\0${f.mode}\0${f.err}`;
@@ -38,6 +46,16 @@ export class FilesystemTable {
     // a successful O_PATH open reads and writes nothing: it is counted in neither list
     if (f.mode === 'read' || f.mode === 'readwrite') bump(this.reads, path, f.pid);
     if (f.mode === 'write' || f.mode === 'readwrite') bump(this.writes, path, f.pid);
+  }
+
+  /**
+   * The entry of a successful open's path, if that path is already a key as the kernel gave it:
+   * a key is openPath's output, which openPath leaves as it is, so the path needs no normalising.
+   */
+  private known(f: OpenFrame): Acc | undefined {
+    if (f.mode === 'read') return this.reads.get(f.path);
+    if (f.mode === 'write') return this.writes.get(f.path);
+    return undefined;
   }
 
   section(): Receipt['filesystem'] {
