@@ -1,11 +1,9 @@
 // Streaming decoder of the helper's stdout: 4-byte big-endian length, then one msgpack map.
 // Chunks are kept as a list and a frame is copied only when it straddles chunk boundaries,
 // so a long stream is decoded in linear time whatever the chunking; a frame inside one chunk
-// (the common case: a pipe read holds hundreds) is decoded in place, an event frame by the fast
-// path of event-unpack.ts, anything else by msgpackr from a view of it.
+// (the common case: a pipe read holds hundreds) is decoded from a view of it.
 import { Unpackr } from 'msgpackr';
 import { FrameError } from '../schema/frame-error.js';
-import { unpackEventFrame } from './event-unpack.js';
 
 export const MAX_FRAME_BYTES = 1024 * 1024;
 const PREFIX_BYTES = 4;
@@ -90,7 +88,6 @@ export class FrameDecoder {
    */
   private feedWhole(chunk: Buffer, sink: FrameSink): void {
     const size = chunk.length;
-    const view = new DataView(chunk.buffer, chunk.byteOffset, size);
     let pos = 0;
     while (size - pos >= PREFIX_BYTES) {
       const length = chunk.readUInt32BE(pos);
@@ -99,10 +96,7 @@ export class FrameDecoder {
       const frameOffset = this.offset;
       this.offset += PREFIX_BYTES + length;
       pos += PREFIX_BYTES;
-      // an event frame as the helper writes it: decoded in place; anything else: msgpackr
-      const event = unpackEventFrame(chunk, view, pos, pos + length);
-      if (event !== undefined) sink.value(event, frameOffset, length);
-      else this.decode(chunk.subarray(pos, pos + length), frameOffset, sink);
+      this.decode(chunk.subarray(pos, pos + length), frameOffset, sink);
       pos += length;
     }
     if (pos < size) {
