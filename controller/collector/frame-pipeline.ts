@@ -13,6 +13,7 @@ export type FrameParser = (value: unknown, offset: number) => Frame;
 
 type Waiting = { value: unknown; offset: number } | { error: FrameError };
 
+/** One helper stream's decoder, validation and errors; frames go to `onFrame` in stream order. */
 export class FramePipeline implements FrameSink {
   private readonly decoder = new FrameDecoder();
   /** frames that could not be decoded or validated, in stream order */

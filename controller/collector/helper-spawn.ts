@@ -16,6 +16,7 @@ export interface HelperOutput {
   stderrEnd(): void;
 }
 
+/** A started helper whose output nobody has taken yet (HelperProcess.start takes it over). */
 export class SpawnedHelper {
   private output: HelperOutput | null = null;
   private held: Array<(output: HelperOutput) => void> = [];

@@ -54,7 +54,9 @@ export async function startEarlyHelper(
 ): Promise<SpawnedHelper | null> {
   const scan = scanRunArgs(program, args);
   if (scan === null) return null;
-  if (pid === 1 && env[UNDER_INIT_ENV] !== '1') return null; // guest mode: this CLI runs again under init
+  // PID 1: this CLI runs again under init; under init: run() first takes init's variables out of
+  // the environment the helper would inherit
+  if (pid === 1 || env[UNDER_INIT_ENV] === '1') return null;
   const path = resolveHelperPath(scan.helper ?? (env.GLASSHOUSE_HELPER || null), env);
   if (!isExecutableFile(path) || !isExecutableFile(gatePathFor(path))) return null; // run() says why
   const captureArgv = scan.argv && !/^(0|false|no|off)$/i.test((env.GLASSHOUSE_CAPTURE_ARGV ?? '').trim());

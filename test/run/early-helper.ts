@@ -30,10 +30,11 @@ t.test('scanRunArgs: the plain options of a run, else null', async (t) => {
   t.equal(scanRunArgs('glasshouse', ['replay', 'x.ghrec']), null);
 });
 
-t.test('startEarlyHelper: only with a helper and its gate, not as PID 1 outside init', async (t) => {
+t.test('startEarlyHelper: only with a helper and its gate, not in guest mode', async (t) => {
   t.equal(await startEarlyHelper('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: '/nonexistent/glasshouse-helper' }), null);
   t.equal(await startEarlyHelper('gh-run', ['--help'], { GLASSHOUSE_HELPER: fakeHelper }), null);
-  t.equal(await startEarlyHelper('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: fakeHelper }, 1), null);
+  t.equal(await startEarlyHelper('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: fakeHelper }, 1), null, 'PID 1');
+  t.equal(await startEarlyHelper('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: fakeHelper, GLASSHOUSE_UNDER_INIT: '1' }), null, 'under init');
   const early = await startEarlyHelper('gh-run', ['--no-argv', '--', 'true'], { GLASSHOUSE_HELPER: fakeHelper, GLASSHOUSE_CAPTURE_ARGV: '1' });
   t.ok(early);
   t.equal(early!.path, fakeHelper);
