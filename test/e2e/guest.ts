@@ -3,11 +3,11 @@
 // forwards shutdown signals, and mounts what a bare guest lacks. Needs root (namespaces):
 // CI runs this file as root; as a normal user (make test-unprivileged) it is skipped.
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GH_RUN, GLASSHOUSE, PROGRAMS, PYTHON, ROOT, ghRun, paths, requireBpf } from '../helpers/gh-run.js';
+import { GH_RUN, GLASSHOUSE, PROGRAMS, PYTHON, ROOT, ghRun, paths, requireBpf, runCollect } from '../helpers/gh-run.js';
 
 const ORPHANS = join(PROGRAMS, 'guest-orphans.py');
 const INIT = join(ROOT, 'helper', 'glasshouse-init');
@@ -24,31 +24,10 @@ interface NsResult {
 }
 
 /** Run the argv that `build` makes from the receipt path (and a scratch dir); collect it all. */
-function nsRun(build: (receipt: string, dir: string) => string[], env: NodeJS.ProcessEnv = process.env): Promise<NsResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'gh-guest-'));
-  chmodSync(dir, 0o777); // one test runs glasshouse as nobody
-  const receiptPath = join(dir, 'receipt.json');
-  const [cmd, ...args] = build(receiptPath, dir);
-  const child = spawn(cmd!, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      let receipt: any = null;
-      try {
-        receipt = JSON.parse(readFileSync(receiptPath, 'utf8'));
-      } catch {
-        receipt = null;
-      }
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, signal, stdout, stderr, receipt });
-    });
-  });
+async function nsRun(build: (receipt: string, dir: string) => string[], env: NodeJS.ProcessEnv = process.env): Promise<NsResult> {
+  // 0o777: one test runs glasshouse as nobody
+  const r = await runCollect(build, { env, timeoutMs: 60_000, dirMode: 0o777 });
+  return { ...r, stdout: r.stdout.toString() };
 }
 
 let nsProbe: string | null | undefined;
@@ -68,7 +47,7 @@ function namespacesUnavailableReason(): string | null {
  * in CI (CI=true) when running as root. Not being root is a skip even in CI: the unprivileged
  * run of the suite cannot create namespaces, and the root run covers guest mode.
  */
-async function requireGuest(t: { fail(msg: string): unknown; skip(msg: string): unknown }): Promise<boolean> {
+async function requireGuest(t: { fail(msg: string): unknown; skip(...args: any[]): unknown }): Promise<boolean> {
   const reason = namespacesUnavailableReason();
   if (reason !== null) {
     if (process.env.CI === 'true' && process.getuid!() === 0) t.fail(`namespaces must work in CI as root: ${reason}`);

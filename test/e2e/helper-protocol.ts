@@ -5,8 +5,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { unpack } from 'msgpackr';
-import { requireBpf, ROOT } from '../helpers/gh-run.js';
+import { helperFrames, requireBpf, ROOT } from '../helpers/gh-run.js';
 
 const HELPER = join(ROOT, 'helper', 'glasshouse-helper');
 
@@ -26,13 +25,7 @@ function feed(input: Buffer | string, waitHello = true): Promise<Outcome> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
   return new Promise((res) => child.on('close', (code) => {
     clearTimeout(timer);
-    const buf = Buffer.concat(out);
-    const frames: any[] = [];
-    for (let off = 0; off + 4 <= buf.length;) {
-      const n = buf.readUInt32BE(off);
-      frames.push(unpack(buf.subarray(off + 4, off + 4 + n)));
-      off += 4 + n;
-    }
+    const frames = helperFrames(Buffer.concat(out));
     res({ code, frames, stderr });
   }));
 }

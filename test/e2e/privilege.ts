@@ -5,7 +5,7 @@
 // from the caller's environment chooses what the privileged helper loads.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { ghRun, requireBpf, ROOT } from '../helpers/gh-run.js';
+import { ghRun, helperFrames, requireBpf, ROOT } from '../helpers/gh-run.js';
 import { join } from 'node:path';
 
 const HELPER = join(ROOT, 'helper', 'glasshouse-helper');
@@ -77,22 +77,13 @@ t.test('the helper follows only a child of its own parent', async (t) => {
 });
 
 /** Start the helper, send it lines, collect its frames until it exits. */
-export async function talk(helper: string, lines: string[]): Promise<any[]> {
-  const { unpack } = await import('msgpackr');
+async function talk(helper: string, lines: string[]): Promise<any[]> {
   const child = spawn(helper, [], { stdio: ['pipe', 'pipe', 'ignore'] });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => chunks.push(c));
-  const hello = new Promise<void>((res) => child.stdout.once('data', () => res()));
-  await hello;
+  await new Promise<void>((res) => child.stdout.once('data', () => res()));
   for (const l of lines) child.stdin.write(l);
   child.stdin.end();
   await new Promise((res) => child.on('close', res));
-  const buf = Buffer.concat(chunks);
-  const frames: any[] = [];
-  for (let off = 0; off + 4 <= buf.length;) {
-    const n = buf.readUInt32BE(off);
-    frames.push(unpack(buf.subarray(off + 4, off + 4 + n)));
-    off += 4 + n;
-  }
-  return frames;
+  return helperFrames(Buffer.concat(chunks));
 }
