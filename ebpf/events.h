@@ -104,10 +104,16 @@ struct gh_exit_event {
 };
 _Static_assert(sizeof(struct gh_exit_event) == 32 + 8, "gh_exit_event layout");
 
+/* Repeats: the first successful open of a file (or the first connect/send to a peer with one
+ * result) by a process carries a repeat id (rid, never 0); later identical ones are only counted
+ * in the kernel, under that id, and sent once at the end (the helper's `repeats` frames). An event
+ * that could not be folded (a failed open, a unix peer, the table full, a race) has rid 0. */
+
 /* GH_EV_OPEN: data = path | base */
 struct gh_open_event {
 	struct gh_event_header h;
 	__s64 ret;        /* fd or -errno */
+	__u64 rid;        /* repeat id, 0 for none */
 	__u32 flags;      /* open flags as passed */
 	__u32 path_len;   /* success: path blob of the opened file; failure: requested string incl. NUL */
 	__u32 base_len;   /* failure with a relative path: path blob of cwd or dirfd; else 0 */
@@ -115,12 +121,13 @@ struct gh_open_event {
 	__u16 __pad0;
 	__u8  data[];
 };
-_Static_assert(sizeof(struct gh_open_event) == 32 + 24, "gh_open_event layout");
+_Static_assert(sizeof(struct gh_open_event) == 32 + 32, "gh_open_event layout");
 
 /* GH_EV_NET */
 struct gh_net_event {
 	struct gh_event_header h;
 	__s64 ret;        /* 0 or -errno */
+	__u64 rid;        /* repeat id, 0 for none */
 	__u32 addr_len;   /* sockaddr bytes copied */
 	__u16 call;       /* GH_CALL_CONNECT / SENDTO / SENDMSG */
 	__u16 sk_type;    /* SOCK_STREAM, SOCK_DGRAM, ... */
@@ -129,7 +136,24 @@ struct gh_net_event {
 	__u32 __pad1;
 	__u8  addr[GH_SOCKADDR_MAX];
 };
-_Static_assert(sizeof(struct gh_net_event) == 32 + 24 + GH_SOCKADDR_MAX, "gh_net_event layout");
+_Static_assert(sizeof(struct gh_net_event) == 32 + 32 + GH_SOCKADDR_MAX, "gh_net_event layout");
+
+/* What makes two events the same for the receipt (key of the repeats map). open: a, b, c, d =
+ * dentry, vfsmount, inode number, inode generation of the file opened; net: a, b = address
+ * bytes, c = port | family << 16 | socket type << 32 | protocol << 48, d = the result. kind =
+ * event type | call-specific class << 8 (open: access mode and O_PATH; net: the call). */
+struct gh_repeat_key {
+	__u64 start;      /* process identity: (tgid, start) */
+	__u64 a, b, c, d;
+	__u32 tgid;       /* global tgid */
+	__u32 kind;
+};
+_Static_assert(sizeof(struct gh_repeat_key) == 48, "gh_repeat_key layout");
+
+struct gh_repeat {
+	__u64 id;         /* the rid of the event that was sent */
+	__u64 n;          /* identical events since, counted and not sent */
+};
 
 /* tracked process flags (value of the tracked map) */
 #define GH_T_GATE       (1u << 0) /* the gate, before its exec: counts nothing but the exec */

@@ -3,7 +3,8 @@
  * open, openat, openat2, creat, reported at sys_exit: a success carries the path of the file
  * actually opened (walked from the new fd, so symlinks and ".." are resolved by the kernel);
  * a failure carries the path as requested plus, when it is relative, the directory it was
- * relative to (cwd or dirfd).
+ * relative to (cwd or dirfd). A success that repeats one already sent (same process, same file,
+ * same access mode) is only counted (gh_repeated).
  */
 #ifndef GLASSHOUSE_FILE_BPF_H
 #define GLASSHOUSE_FILE_BPF_H
@@ -18,15 +19,15 @@ struct gh_open_how { /* struct open_how, user ABI */
 
 static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inflight *in, __s64 ret)
 {
-	struct gh_scratch *s = gh_scratch_get();
+	struct gh_repeat_key key = {};
 	struct gh_open_event *e;
-	__u64 pathname, off;
+	struct gh_scratch *s;
+	struct file *file = NULL;
+	__u64 pathname, off, rid = 0;
 	__s64 dirfd = AT_FDCWD_GH;
 	__u32 flags = 0;
 	long n;
 
-	if (!s)
-		return;
 	switch (in->call) {
 	case GH_CALL_OPEN:
 		pathname = in->args[0];
@@ -52,16 +53,35 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 		break;
 	}
 
+	if (ret >= 0) {
+		/* the same file opened the same way by the same process is counted, not walked again */
+		file = gh_fd_file(task, ret);
+		if (file) {
+			key.start = gh_task_start(task);
+			key.tgid = bpf_get_current_pid_tgid() >> 32;
+			key.a = (__u64)BPF_CORE_READ(file, f_path.dentry);
+			key.b = (__u64)BPF_CORE_READ(file, f_path.mnt);
+			key.c = BPF_CORE_READ(file, f_inode, i_ino);
+			key.d = BPF_CORE_READ(file, f_inode, i_generation);
+			key.kind = GH_EV_OPEN | (flags & GH_O_ACCMODE) << 8 | (flags & GH_O_PATH ? 1 << 10 : 0);
+			if (gh_repeated(&key, &rid))
+				return;
+		}
+	}
+	s = gh_scratch_get();
+	if (!s)
+		return;
 	e = (void *)s->buf;
 	gh_header(&e->h, task, GH_EV_OPEN);
 	e->ret = ret;
+	e->rid = rid;
 	e->flags = flags;
 	e->call = in->call;
 	e->__pad0 = 0;
 	e->base_len = 0;
 	off = sizeof(*e);
 	if (ret >= 0) {
-		e->path_len = gh_walk_file(off, gh_fd_file(task, ret), task, &e->h.flags);
+		e->path_len = gh_walk_file(off, file, task, &e->h.flags);
 		off += e->path_len & (GH_PATH_MAX * 2 - 1);
 	} else {
 		n = bpf_probe_read_user_str(s->buf + off, GH_PATH_MAX, (void *)pathname);

@@ -76,6 +76,20 @@ GH_SHARED struct {
 	__type(value, struct gh_inflight);
 } inflight SEC(".maps");
 
+/* Events already sent once, by what makes them the same in the receipt (struct gh_repeat_key
+ * in events.h): repeats are counted here, not sent. A plain hash, never LRU: an entry is never
+ * evicted, so no count is ever dropped; when it is full, events are simply sent each time. */
+#define GH_REPEATS_MAX 65536
+GH_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GH_REPEATS_MAX);
+	__type(key, struct gh_repeat_key);
+	__type(value, struct gh_repeat);
+} repeats SEC(".maps");
+
+/* Last repeat id handed out. */
+GH_SHARED volatile __u64 last_rid GH_INIT(0);
+
 /* Indexed by CPU id; max_entries set to the number of possible CPUs before load. */
 GH_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -11,7 +11,9 @@
 static __always_inline void gh_net_emit(struct task_struct *task, struct gh_inflight *in, __s64 ret)
 {
 	struct gh_net_event e = {};
+	struct gh_repeat_key key = {};
 	__u64 addr = 0, addrlen = 0;
+	__u16 family;
 	struct socket *sock;
 	struct file *file;
 	struct sock *sk;
@@ -44,11 +46,6 @@ static __always_inline void gh_net_emit(struct task_struct *task, struct gh_infl
 	if (bpf_probe_read_user(e.addr, addrlen, (void *)addr))
 		return;
 
-	gh_header(&e.h, task, GH_EV_NET);
-	e.h.size = sizeof(e);
-	e.ret = ret;
-	e.addr_len = addrlen;
-	e.call = in->call;
 	file = gh_fd_file(task, in->args[0]);
 	if (file && (BPF_CORE_READ(file, f_inode, i_mode) & 0170000) == 0140000 /* S_ISSOCK */) {
 		sock = BPF_CORE_READ(file, private_data);
@@ -56,6 +53,29 @@ static __always_inline void gh_net_emit(struct task_struct *task, struct gh_infl
 		e.sk_type = BPF_CORE_READ(sk, sk_type);
 		e.sk_protocol = BPF_CORE_READ(sk, sk_protocol);
 	}
+	/* the same peer reached the same way with the same result by the same process is counted;
+	 * inet and inet6 only (a unix path does not fit the key) */
+	family = *(__u16 *)e.addr;
+	if ((family == 2 /* AF_INET */ && addrlen >= 8) || (family == 10 /* AF_INET6 */ && addrlen >= 24)) {
+		key.start = gh_task_start(task);
+		key.tgid = bpf_get_current_pid_tgid() >> 32;
+		if (family == 2) {
+			key.a = *(__u32 *)&e.addr[4];
+		} else {
+			key.a = *(__u64 *)&e.addr[8];
+			key.b = *(__u64 *)&e.addr[16];
+		}
+		key.c = *(__u16 *)&e.addr[2] | (__u64)family << 16 | (__u64)e.sk_type << 32 | (__u64)e.sk_protocol << 48;
+		key.d = ret;
+		key.kind = GH_EV_NET | in->call << 8;
+		if (gh_repeated(&key, &e.rid))
+			return;
+	}
+	gh_header(&e.h, task, GH_EV_NET);
+	e.h.size = sizeof(e);
+	e.ret = ret;
+	e.addr_len = addrlen;
+	e.call = in->call;
 	gh_emit(&e, sizeof(e), GH_EV_NET);
 }
 

@@ -102,17 +102,42 @@ static __always_inline void gh_header(struct gh_event_header *h, struct task_str
 	h->size = 0;
 }
 
-/* Send @size bytes of @buf; wake the helper only once enough data is waiting. */
-static __always_inline void gh_emit(void *buf, __u64 size, __u32 type)
+/* Send @size bytes of @buf; wake the helper only once enough data is waiting. Returns 0, or
+ * nonzero when the record was lost (and counted as such). */
+static __always_inline long gh_emit(void *buf, __u64 size, __u32 type)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
+	long err;
 
 	if (size > GH_SCRATCH_SIZE)
 		size = GH_SCRATCH_SIZE;
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, buf, size, flags))
+	err = bpf_ringbuf_output(&events, buf, size, flags);
+	if (err)
 		gh_count_lost(type);
+	return err;
+}
+
+/* An event like @key was already sent: count this one under its rid and return true. Else try
+ * to claim a rid for the event about to be sent (0 when the table is full or another thread of
+ * the process claimed it first: that event is then sent without one, counted by itself). When
+ * the event that claimed a rid is lost, its repeats are still counted under it: the controller,
+ * which never saw that rid, counts them as lost too. */
+static __always_inline bool gh_repeated(struct gh_repeat_key *key, __u64 *rid)
+{
+	struct gh_repeat *r = bpf_map_lookup_elem(&repeats, key);
+	struct gh_repeat fresh = {};
+
+	*rid = 0;
+	if (r) {
+		__sync_fetch_and_add(&r->n, 1);
+		return true;
+	}
+	fresh.id = __sync_fetch_and_add(&last_rid, 1) + 1;
+	if (!bpf_map_update_elem(&repeats, key, &fresh, BPF_NOEXIST))
+		*rid = fresh.id;
+	return false;
 }
 
 /* The struct file behind @fd in @task's table, or NULL. */

@@ -223,8 +223,10 @@ static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t s
 {
 	if ((uint64_t)sizeof(*e) + e->path_len + e->base_len > size)
 		return false;
-	mp_map(b, 12);
+	mp_map(b, 12 + (e->rid != 0));
 	put_common(b, "open", &e->h, true);
+	if (e->rid)
+		mp_kv_uint(b, "rid", e->rid);
 	mp_kv_cstr(b, "call", call_name(e->call));
 	mp_kv_uint(b, "flags", e->flags);
 	mp_kv_cstr(b, "mode", open_mode(e->flags));
@@ -311,8 +313,10 @@ static bool frame_net(struct mp_buf *b, const struct gh_net_event *e)
 		return false; /* AF_UNSPEC, netlink, ...: not a network peer */
 	}
 
-	mp_map(b, 11);
+	mp_map(b, 11 + (e->rid != 0));
 	put_common(b, "net", &e->h, true);
+	if (e->rid)
+		mp_kv_uint(b, "rid", e->rid);
 	mp_kv_cstr(b, "op", call_name(e->call));
 	mp_kv_cstr(b, "family", family);
 	mp_kv_cstr(b, "proto", net_proto(fam, e->sk_type, e->sk_protocol, proto, sizeof(proto)));
@@ -419,6 +423,18 @@ void gh_frame_stats(struct mp_buf *b, uint64_t ts, const struct gh_counters *c)
 	mp_kv_uint(b, "ts", ts);
 	mp_kv_uint(b, "events", c->events);
 	put_lost(b, c);
+	mp_frame_end(b);
+}
+
+void gh_frame_repeats(struct mp_buf *b, const uint64_t *pairs, size_t npairs)
+{
+	mp_frame_begin(b);
+	mp_map(b, 2);
+	mp_kv_cstr(b, "t", "repeats");
+	mp_cstr(b, "counts");
+	mp_array(b, npairs * 2);
+	for (size_t i = 0; i < npairs * 2; i++)
+		mp_uint(b, pairs[i]);
 	mp_frame_end(b);
 }
 

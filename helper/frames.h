@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "msgpack.h"
 
-#define GH_PROTO_VERSION 1
+#define GH_PROTO_VERSION 2
 #define GH_HELPER_VERSION "0.3.0"
 
 enum { GH_LOST_SLOTS = 6 };
@@ -34,6 +34,9 @@ bool gh_frame_event(struct mp_buf *b, const void *data, size_t size);
 void gh_frame_hello(struct mp_buf *b, const struct gh_hello *h);
 void gh_frame_following(struct mp_buf *b, uint32_t pid);
 void gh_frame_error(struct mp_buf *b, const char *msg, bool fatal);
+/* One `repeats` frame: @npairs (rid, n) pairs from @pairs (rid0, n0, rid1, n1, ...). */
+#define GH_REPEATS_PER_FRAME 4096
+void gh_frame_repeats(struct mp_buf *b, const uint64_t *pairs, size_t npairs);
 void gh_frame_stats(struct mp_buf *b, uint64_t ts, const struct gh_counters *c);
 /* @counts[nr] for nr < n */
 void gh_frame_end(struct mp_buf *b, uint64_t ts, const struct gh_counters *c, const uint64_t *counts,

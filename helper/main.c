@@ -136,6 +136,33 @@ static void read_percpu(int fd, uint64_t *out, uint32_t n)
 	free(vals);
 }
 
+/* The repeats the kernel counted instead of sending (struct gh_repeat), as `repeats` frames of
+ * (rid, n) pairs; entries whose n is still 0 say nothing. */
+static void send_repeats(int fd)
+{
+	uint64_t pairs[GH_REPEATS_PER_FRAME * 2];
+	struct gh_repeat_key key, next;
+	struct gh_repeat r;
+	size_t npairs = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &r) || !r.n)
+			continue;
+		pairs[npairs * 2] = r.id;
+		pairs[npairs * 2 + 1] = r.n;
+		if (++npairs == GH_REPEATS_PER_FRAME) {
+			gh_frame_repeats(&st.out, pairs, npairs);
+			flush_out();
+			npairs = 0;
+		}
+	}
+	if (npairs)
+		gh_frame_repeats(&st.out, pairs, npairs);
+}
+
 /* Our pid namespace, so that the kernel side reports pids as our caller sees them (its level
  * is found in the kernel at adoption: /proc's NSpid depends on which /proc is mounted). */
 static int read_pidns(uint64_t *dev, uint64_t *ino)
@@ -404,6 +431,7 @@ int main(int argc, char **argv)
 	ring_buffer__consume(st.rb);
 	read_percpu(bpf_map__fd(st.skel->maps.lost), st.ctr.lost, GH_EV_MAX);
 	read_percpu(bpf_map__fd(st.skel->maps.counts), counts, GH_MAX_SYSCALLS);
+	send_repeats(bpf_map__fd(st.skel->maps.repeats));
 	gh_frame_end(&st.out, now_ns(CLOCK_MONOTONIC), &st.ctr, counts, GH_MAX_SYSCALLS, reason);
 	flush_out();
 	if (st.ctr.bad_records)

@@ -32,6 +32,9 @@ export class Aggregator {
   private root: RootFacts | null = null;
   // process events that came before the root was known (a live run knows it before it follows)
   private early: Frame[] = [];
+  // (rid, n) pairs of repeats frames: resolved at the end, when every event that can carry
+  // a rid has arrived
+  private repeats: number[][] = [];
   private finished = false;
 
   /** `root`: which process is the root, when known before the first frame (else setRoot()). */
@@ -62,11 +65,28 @@ export class Aggregator {
       case 'fork':
       case 'exit':
         break;
+      case 'repeats':
+        this.repeats.push(frame.counts);
+        return;
       default:
         return; // not about a process
     }
     if (this.processes !== null) this.processes.add(frame);
     else this.early.push(frame);
+  }
+
+  /** Count each repeat into the entry of the event that carried its rid, or as lost. */
+  private resolveRepeats(): void {
+    for (const pairs of this.repeats) {
+      for (let i = 0; i + 1 < pairs.length; i += 2) {
+        const rid = pairs[i]!;
+        const n = pairs[i + 1]!;
+        if (n <= 0) continue;
+        if (this.filesystem.repeat(rid, n) || this.network.repeat(rid, n)) this.collector.folded(n);
+        else this.collector.unresolved(n); // the event that carried the rid was lost
+      }
+    }
+    this.repeats = [];
   }
 
   /**
@@ -83,6 +103,7 @@ export class Aggregator {
     const t0 = facts.mono_start_ns;
     const table = this.processes!.finish(facts);
     const root = table.root;
+    this.resolveRepeats();
     const collector = this.collector.section(facts, frameErrors);
 
     const exitCode = root !== null ? root.exitCode : facts.exit.code;

@@ -10,6 +10,18 @@ export class CollectorTally {
   private end: EndFrame | null = null;
   private stats: StatsFrame | null = null;
   private events = 0;
+  private eventsFolded = 0;
+  private repeatsLost = 0;
+
+  /** `n` repeats counted in the kernel were added to the entry of the event they repeat. */
+  folded(n: number): void {
+    this.eventsFolded += n;
+  }
+
+  /** `n` repeats of an event that never arrived (it was lost): lost as well. */
+  unresolved(n: number): void {
+    this.repeatsLost += n;
+  }
 
   add(f: Frame): void {
     switch (f.t) {
@@ -36,10 +48,11 @@ export class CollectorTally {
 
   section(facts: RunFacts, frameErrors: readonly string[]): Receipt['collector'] {
     const { hello, end, stats, events } = this;
-    const lost = end?.lost ?? stats?.lost ?? 0;
+    const lost = (end?.lost ?? stats?.lost ?? 0) + this.repeatsLost;
+    const folded = this.eventsFolded;
     const argvCaptured = hello?.argv ?? false;
     if (facts.collector.status === 'unavailable') {
-      return { status: 'unavailable', reason: facts.collector.reason, events, events_lost: lost, argv_captured: argvCaptured };
+      return { status: 'unavailable', reason: facts.collector.reason, events, events_lost: lost, events_folded: folded, argv_captured: argvCaptured };
     }
     const reasons: string[] = [];
     if (facts.collector.reason !== null) reasons.push(facts.collector.reason);
@@ -56,6 +69,7 @@ export class CollectorTally {
       reason: reasons.length > 0 ? reasons.join('; ') : null,
       events,
       events_lost: lost,
+      events_folded: folded,
       argv_captured: argvCaptured,
     };
   }

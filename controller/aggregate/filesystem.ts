@@ -1,5 +1,7 @@
 // The filesystem section from open frames: what was read, written, or failed to open. Folded
-// frame by frame into one entry per path (and mode and errno for failures).
+// frame by frame into one entry per path (and mode and errno for failures). An open that came
+// with a repeat id is remembered under it, so that the repeats the kernel only counted land on
+// the same entries.
 import type { OpenFrame } from '../schema/frames.js';
 import type { FailedPathEntry, PathEntry, Receipt } from '../schema/receipt.js';
 import { absolutePath, realProcPath } from './paths.js';
@@ -24,6 +26,8 @@ export class FilesystemTable {
   private readonly reads = new Map<string, Acc>();
   private readonly writes = new Map<string, Acc>();
   private readonly failed = new Map<string, FailedAcc>();
+  // entries bumped by the open that carried each repeat id (two for readwrite, none for O_PATH)
+  private readonly byRid = new Map<number, Acc[]>();
 
   add(f: OpenFrame): void {
     if (f.err === null) {
@@ -31,6 +35,7 @@ export class FilesystemTable {
       if (acc !== undefined) {
         acc.pids.add(f.pid);
         acc.count++;
+        if (f.rid !== undefined) this.byRid.set(f.rid, [acc]);
         return;
       }
     }
@@ -44,8 +49,18 @@ export class FilesystemTable {
       return;
     }
     // a successful O_PATH open reads and writes nothing: it is counted in neither list
-    if (f.mode === 'read' || f.mode === 'readwrite') bump(this.reads, path, f.pid);
-    if (f.mode === 'write' || f.mode === 'readwrite') bump(this.writes, path, f.pid);
+    const bumped: Acc[] = [];
+    if (f.mode === 'read' || f.mode === 'readwrite') bumped.push(bump(this.reads, path, f.pid));
+    if (f.mode === 'write' || f.mode === 'readwrite') bumped.push(bump(this.writes, path, f.pid));
+    if (f.rid !== undefined) this.byRid.set(f.rid, bumped);
+  }
+
+  /** Add `n` repeats of the open that carried `rid`; false when no open carried it. */
+  repeat(rid: number, n: number): boolean {
+    const accs = this.byRid.get(rid);
+    if (accs === undefined) return false;
+    for (const acc of accs) acc.count += n;
+    return true;
   }
 
   /**
@@ -69,11 +84,12 @@ export class FilesystemTable {
   }
 }
 
-function bump(map: Map<string, Acc>, path: string, pid: number): void {
+function bump(map: Map<string, Acc>, path: string, pid: number): Acc {
   let acc = map.get(path);
   if (acc === undefined) map.set(path, (acc = { path, pids: new Set(), count: 0 }));
   acc.pids.add(pid);
   acc.count++;
+  return acc;
 }
 
 function entries(map: Map<string, Acc>): PathEntry[] {

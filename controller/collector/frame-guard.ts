@@ -40,6 +40,15 @@ function keyCount(o: Fields): number {
 }
 
 const isIdent = (f: Fields): boolean => isInt(f.ts) && isInt(f.pid) && isInt(f.start);
+/** Key count of a frame with `base` keys and an optional repeat id; -1 for a bad rid. */
+const withRid = (f: Fields, base: number): number => (f.rid === undefined ? base : isInt(f.rid) && (f.rid as number) > 0 ? base + 1 : -1);
+
+function isRepeats(f: Fields): boolean {
+  const c = f.counts;
+  if (!Array.isArray(c) || c.length % 2 !== 0 || keyCount(f) !== 2) return false;
+  for (let i = 0; i < c.length; i++) if (!isInt(c[i])) return false;
+  return true;
+}
 
 const OPEN_MODES: ReadonlySet<unknown> = new Set(['read', 'write', 'readwrite', 'path']);
 const NET_OPS: ReadonlySet<unknown> = new Set(['connect', 'sendto', 'sendmsg']);
@@ -55,7 +64,7 @@ const isOpen = (f: Fields): boolean =>
   isStr(f.path) &&
   isOptStr(f.base) &&
   isBool(f.path_truncated) &&
-  keyCount(f) === 12;
+  keyCount(f) === withRid(f, 12);
 
 const isExec = (f: Fields): boolean =>
   isIdent(f) &&
@@ -89,7 +98,7 @@ const isNet = (f: Fields): boolean =>
   isStr(f.addr) &&
   isOptInt(f.port) &&
   isOptStr(f.err) &&
-  keyCount(f) === 11;
+  keyCount(f) === withRid(f, 11);
 
 const isHello = (f: Fields): boolean =>
   isInt(f.proto) &&
@@ -137,6 +146,8 @@ export function isCanonicalFrame(value: unknown): value is Frame {
       return isInt(value.pid) && keyCount(value) === 2;
     case 'error':
       return isStr(value.msg) && isBool(value.fatal) && keyCount(value) === 3;
+    case 'repeats':
+      return isRepeats(value);
     case 'stats':
       return isStats(value);
     case 'end':

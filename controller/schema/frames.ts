@@ -1,4 +1,4 @@
-// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 1; the version
+// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 2; the version
 // constant is collector/protocol.ts): what the controller accepts from the helper, validated at
 // the boundary. The hot path checks frames with collector/frame-guard.ts first, held to these.
 import { z } from 'zod';
@@ -16,6 +16,9 @@ const OptBool = z.boolean().nullable().optional().transform((v) => v ?? false);
 const EventCounts = z.record(z.string(), Int);
 
 const ident = { ts: Int, pid: Int, start: Int };
+// repeat id: present on an event whose later identical occurrences the kernel only counted
+// (they arrive in `repeats` frames); absent in protocol 1 and where nothing was folded
+const Rid = Int.refine((v) => v > 0, { message: 'expected a positive repeat id' }).optional();
 
 export const HelloFrame = z.object({
   t: z.literal('hello'),
@@ -75,6 +78,7 @@ export const OpenFrame = z.object({
   path: Str,
   base: OptStr,
   path_truncated: OptBool,
+  rid: Rid,
 });
 export const NetFrame = z.object({
   t: z.literal('net'),
@@ -86,6 +90,12 @@ export const NetFrame = z.object({
   addr: Str,
   port: Int.nullable().optional().transform((v) => v ?? null),
   err: ErrName,
+  rid: Rid,
+});
+// (rid, n) pairs, flattened: n more events like the one sent with that rid
+export const RepeatsFrame = z.object({
+  t: z.literal('repeats'),
+  counts: z.array(Int).refine((a) => a.length % 2 === 0, { message: 'expected (rid, count) pairs' }),
 });
 export const StatsFrame = z.object({
   t: z.literal('stats'),
@@ -113,6 +123,7 @@ export const Frame = z.discriminatedUnion('t', [
   ExitFrame,
   OpenFrame,
   NetFrame,
+  RepeatsFrame,
   StatsFrame,
   EndFrame,
 ]);
@@ -126,6 +137,7 @@ export type ForkFrame = z.output<typeof ForkFrame>;
 export type ExitFrame = z.output<typeof ExitFrame>;
 export type OpenFrame = z.output<typeof OpenFrame>;
 export type NetFrame = z.output<typeof NetFrame>;
+export type RepeatsFrame = z.output<typeof RepeatsFrame>;
 export type StatsFrame = z.output<typeof StatsFrame>;
 export type EndFrame = z.output<typeof EndFrame>;
 /** Frames that describe what followed processes did (counted in collector.events). */

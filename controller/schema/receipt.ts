@@ -122,6 +122,9 @@ export const Receipt = z
       reason: z.string().nullable(),
       events: NonNegInt,
       events_lost: NonNegInt,
+      // further events identical to one already received (same process, same file and access
+      // mode, or same peer and result), counted in the kernel instead of sent: in the counts
+      events_folded: NonNegInt,
       argv_captured: z.boolean(),
     }),
     artifacts: z.object({ stdout: Artifact, stderr: Artifact }),

@@ -1,9 +1,9 @@
 import t from 'tap';
-import { end, exec, exit, facts, hello, open, receiptOf, stats } from '../helpers/events.js';
+import { end, exec, exit, facts, hello, net, open, receiptOf, repeats, ROOT, stats } from '../helpers/events.js';
 
 t.test('a clean stream: ok, events counted, syscalls sorted by name', async (t) => {
   const r = receiptOf([hello(), exec(), open({ path: '/a' }), stats({ events: 2 }), exit(), end({ events: 3, syscalls: { write: 2, openat: 5, read: 9 } })]);
-  t.same(r.collector, { status: 'ok', reason: null, events: 3, events_lost: 0, argv_captured: true });
+  t.same(r.collector, { status: 'ok', reason: null, events: 3, events_lost: 0, events_folded: 0, argv_captured: true });
   t.same(Object.keys(r.syscalls), ['openat', 'read', 'write']);
   t.same(r.syscalls, { openat: 5, read: 9, write: 2 });
   t.same(r.outcome.errors, []);
@@ -40,6 +40,44 @@ t.test('invalid frames -> degraded', async (t) => {
 
 t.test('unavailable: reason from the run, nothing else', async (t) => {
   const r = receiptOf([], facts({ collector: { status: 'unavailable', reason: 'helper not found at /x: run make' } }));
-  t.same(r.collector, { status: 'unavailable', reason: 'helper not found at /x: run make', events: 0, events_lost: 0, argv_captured: false });
+  t.same(r.collector, { status: 'unavailable', reason: 'helper not found at /x: run make', events: 0, events_lost: 0, events_folded: 0, argv_captured: false });
   t.same(r.outcome.errors, ['collector unavailable: helper not found at /x: run make']);
+});
+
+t.test('repeats: counted into the entry of the event with their rid; unknown rids are lost', async (t) => {
+  const r = receiptOf([
+    hello(),
+    exec(),
+    open({ path: '/etc/hosts', rid: 1 }),
+    open({ path: '/tmp/log', mode: 'readwrite', rid: 2 }),
+    net({ addr: '127.0.0.1', port: 8080, err: 'ECONNREFUSED', rid: 3 }),
+    repeats([
+      [1, 41],
+      [3, 9],
+    ]),
+    repeats([
+      [2, 4],
+      [7, 5], // the open that claimed rid 7 was lost in the kernel (counted in the end frame)
+    ]),
+    exit(),
+    end({ events: 4, lost: 1 }),
+  ]);
+  t.same(r.filesystem.reads, [
+    { path: '/etc/hosts', pids: [ROOT], count: 42 },
+    { path: '/tmp/log', pids: [ROOT], count: 5 },
+  ]);
+  t.same(r.filesystem.writes, [{ path: '/tmp/log', pids: [ROOT], count: 5 }]);
+  t.equal(r.network[0]!.count, 10);
+  t.equal(r.collector.events, 5, 'frames received: exec, 3 opens/nets, exit');
+  t.equal(r.collector.events_folded, 41 + 9 + 4);
+  t.equal(r.collector.events_lost, 1 + 5, 'the lost open and its 5 repeats');
+  t.equal(r.collector.status, 'degraded');
+});
+
+t.test('repeats that arrive before the event carrying their rid still count (resolved at the end)', async (t) => {
+  const r = receiptOf([hello(), exec(), repeats([[4, 2]]), open({ path: '/a', rid: 4 }), exit(), end({ events: 3 })]);
+  t.same(r.filesystem.reads, [{ path: '/a', pids: [ROOT], count: 3 }]);
+  t.equal(r.collector.events_folded, 2);
+  t.equal(r.collector.events_lost, 0);
+  t.equal(r.collector.status, 'ok');
 });

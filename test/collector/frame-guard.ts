@@ -5,7 +5,7 @@ import { isCanonicalFrame } from '../../controller/collector/frame-guard.js';
 import { validateFrame } from '../../controller/collector/frame-stream.js';
 import { Frame, parseFrame } from '../../controller/schema/frames.js';
 import { FrameError } from '../../controller/schema/frame-error.js';
-import { end, errorFrame, exec, exit, following, fork, hello, ms, net, open, stats, type Wire } from '../helpers/events.js';
+import { end, errorFrame, exec, exit, following, fork, hello, ms, net, open, repeats, stats, type Wire } from '../helpers/events.js';
 
 // frames as the helper sends them: every key, ints as numbers, nil where the protocol allows it
 const valid: Wire[] = [
@@ -26,9 +26,18 @@ const valid: Wire[] = [
   open({ path: 'rel', base: '/home/me', err: 'ENOENT', mode: 'write' }),
   open({ path: '/x', mode: 'path' }),
   open({ path: '/x', mode: 'readwrite' }),
+  open({ path: '/x', rid: 1 }),
+  open({ path: '/x', mode: 'write', rid: 2 ** 40 }),
   net({ addr: '127.0.0.1', port: 80 }),
   net({ family: 'unix', proto: 'stream', addr: '/run/x.sock', port: null, err: 'ECONNREFUSED' }),
   net({ op: 'sendmsg', family: 'inet6', proto: 'udp', addr: '::1', port: 53 }),
+  net({ addr: '10.0.0.1', port: 443, err: 'ECONNREFUSED', rid: 77 }),
+  repeats([]),
+  repeats([[1, 41]]),
+  repeats([
+    [3, 1],
+    [2 ** 40, 2 ** 33],
+  ]),
   stats({ events: 3, lost: 1, lost_by_type: { open: 1 } }),
   stats(),
   end({ syscalls: { openat: 3, execve: 1 } }),
@@ -56,7 +65,7 @@ function mutations(frame: Wire): unknown[] {
   return out;
 }
 
-const others: unknown[] = [null, undefined, 0, 'open', [], [valid[0]], { t: 'mystery' }, { t: null }, {}, new Map([['t', 'open']])];
+const others: unknown[] = [{ t: 'repeats', counts: [1, 2, 3] }, { t: 'repeats', counts: [1, 2n] }, null, undefined, 0, 'open', [], [valid[0]], { t: 'mystery' }, { t: null }, {}, new Map([['t', 'open']])];
 
 const corpus: unknown[] = [...valid, ...valid.flatMap(mutations), ...others];
 

@@ -126,8 +126,8 @@ t.test('garbage on stdout: unavailable', async (t) => {
 });
 
 t.test('another protocol version: unavailable', async (t) => {
-  const e = await unavailable(withMode('proto2'));
-  t.match(e.reason, /protocol 2/);
+  const e = await unavailable(withMode('proto9'));
+  t.match(e.reason, /protocol 9/);
 });
 
 t.test('a refused follow rejects with the error frame message; the helper still stops cleanly', async (t) => {

@@ -37,3 +37,37 @@ t.test('opens are absolute, resolved and classified', async (t) => {
   t.equal(r.receipt.collector.status, 'ok');
   t.equal(r.receipt.collector.events_lost, 0);
 });
+
+t.test('repeats are counted in the kernel, exactly, and never merge different files', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const d = realpathSync(t.testdir({}));
+  const r = await ghRun([PYTHON, join(PROGRAMS, 'repeats.py'), d]);
+  t.equal(r.code, 0, r.stderr);
+  const { port } = JSON.parse(r.stdout);
+  const fs = r.receipt.filesystem;
+  const entry = (list: any[], path: string) => list.find((e: any) => e.path === path);
+  const same = join(d, 'same.txt');
+  t.match(entry(fs.reads, same), { count: 2010 }, '2000 reads by the parent, 10 by the child');
+  t.equal(entry(fs.reads, same).pids.length, 2, 'both processes named');
+  t.match(entry(fs.writes, same), { count: 31 }, 'the first write plus 30 more');
+  for (let i = 0; i < 400; i++) {
+    const e = entry(fs.writes, join(d, `gone-${i}.txt`));
+    if (!e || e.count !== 1) {
+      t.fail(`gone-${i}.txt: ${JSON.stringify(e)}`);
+      break;
+    }
+  }
+  t.equal(fs.writes.filter((e: any) => e.path.includes('/gone-')).length, 400, 'each of 400 short-lived files once');
+  t.match(entry(fs.reads, join(d, 'swap.txt')), { count: 2 }, 'a replaced file is a new file: both opens');
+  const refused = r.receipt.network.filter((e: any) => e.port === port);
+  t.same(
+    refused.map((e: any) => [e.op, e.result, e.count]),
+    [['connect', 'ECONNREFUSED', 300]],
+    '300 refused connects, one entry',
+  );
+  const c = r.receipt.collector;
+  t.equal(c.status, 'ok');
+  t.equal(c.events_lost, 0);
+  t.ok(c.events_folded >= 2000 + 30 + 9 + 299, `repeats folded in the kernel: ${c.events_folded}`);
+  t.ok(c.events < 1500, `far fewer events sent than opens made: ${c.events}`);
+});

@@ -43,7 +43,7 @@ function toBigInts(v: unknown): unknown {
 
 export const hello = (o: Partial<Wire> = {}): Wire => ({
   t: 'hello',
-  proto: 1,
+  proto: 2,
   version: '0.3.0',
   arch: 'x86_64',
   mono_ns: ms(1),
@@ -138,6 +138,7 @@ export function open(o: {
   flags?: number;
   call?: string;
   ts?: number;
+  rid?: number;
 }): Wire {
   const pid = o.pid ?? ROOT;
   const mode = o.mode ?? 'read';
@@ -155,6 +156,7 @@ export function open(o: {
     path: o.path,
     base: o.base ?? null,
     path_truncated: false,
+    ...(o.rid !== undefined ? { rid: o.rid } : {}),
   };
 }
 
@@ -168,6 +170,7 @@ export function net(o: {
   pid?: number;
   start?: number;
   ts?: number;
+  rid?: number;
 }): Wire {
   const pid = o.pid ?? ROOT;
   const family = o.family ?? 'inet';
@@ -183,8 +186,12 @@ export function net(o: {
     addr: o.addr,
     port: o.port !== undefined ? o.port : family === 'unix' ? null : 80,
     err: o.err ?? null,
+    ...(o.rid !== undefined ? { rid: o.rid } : {}),
   };
 }
+
+/** A repeats frame: `pairs` as [rid, n] pairs. */
+export const repeats = (pairs: ReadonlyArray<readonly [number, number]>): Wire => ({ t: 'repeats', counts: pairs.flat() });
 
 export const stats = (o: { events?: number; lost?: number; lost_by_type?: Record<string, number> } = {}): Wire => ({
   t: 'stats',

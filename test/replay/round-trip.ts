@@ -10,7 +10,7 @@ import { GH_RUN, GLASSHOUSE, PROGRAMS, PYTHON, requireBpf } from '../helpers/gh-
 
 const read = (path: string): string => readFileSync(path, 'utf8');
 
-for (const mode of ['ok', 'lost', 'no-end', 'die', 'refuse', 'garbage', 'proto2', 'fatal', 'none']) {
+for (const mode of ['ok', 'lost', 'no-end', 'die', 'refuse', 'garbage', 'proto9', 'fatal', 'none']) {
   t.test(`round trip with the helper double in mode ${mode}`, async (t) => {
     const dir = t.testdir({});
     const env = mode === 'none' ? {} : { GLASSHOUSE_HELPER: fakeHelper, FAKE_HELPER_MODE: mode };
