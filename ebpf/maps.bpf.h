@@ -27,7 +27,7 @@ struct gh_scratch {
 	__u8 buf[GH_SCRATCH_SIZE];
 };
 
-/* A syscall of interest between sys_enter and sys_exit, keyed by (global) thread id. */
+/* A syscall of interest at sys_exit: which one, and its arguments. */
 struct gh_inflight {
 	__u64 args[6];
 	__u32 call;      /* enum gh_call */
@@ -69,12 +69,15 @@ GH_SHARED struct {
 	__type(value, struct gh_tracked);
 } tracked SEC(".maps");
 
+/* execve/execveat in progress, by (global) thread id: which of the two, for sched_process_exec
+ * (the registers it could be read from no longer say). Only execs are staged: every other call
+ * is read at sys_exit from the registers saved at entry. */
 GH_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, struct gh_inflight);
-} inflight SEC(".maps");
+	__type(value, __u32);
+} exec_call SEC(".maps");
 
 /* Events already sent once, by what makes them the same in the receipt (struct gh_repeat_key
  * in events.h): repeats are counted here, not sent. A plain hash, never LRU: an entry is never

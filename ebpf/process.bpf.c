@@ -57,7 +57,7 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	__u32 old_tid = old_pid;
-	struct gh_inflight *in;
+	__u32 *staged;
 	struct gh_tracked *t;
 	__u32 call = GH_CALL_EXECVE;
 
@@ -70,10 +70,10 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	if (BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
 		t->flags |= GH_T_PRIVILEGED;
 	gh_follow_sync(tgid, t->flags);
-	in = bpf_map_lookup_elem(&inflight, &old_tid);
-	if (in) {
-		call = in->call;
-		bpf_map_delete_elem(&inflight, &old_tid);
+	staged = bpf_map_lookup_elem(&exec_call, &old_tid);
+	if (staged) {
+		call = *staged;
+		bpf_map_delete_elem(&exec_call, &old_tid);
 	}
 	gh_exec_emit_success(task, bprm, call);
 	return 0;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The two hot programs. For every syscall on the machine they do one map lookup and return at
- * once unless the task belongs to the followed tree. For followed tasks they count the syscall
- * in a per-CPU array (read by the helper at the end, never streamed), stage the arguments of
- * the few syscalls we report, and report them at exit with the result.
+ * once unless the task belongs to the followed tree. For followed tasks, sys_enter counts the
+ * syscall in a per-CPU array (read by the helper at the end, never streamed) and sys_exit
+ * reports the few syscalls we report, with their result.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -13,24 +13,6 @@
 #include "exec.bpf.h"
 #include "file.bpf.h"
 #include "net.bpf.h"
-
-#if defined(__TARGET_ARCH_x86)
-#define GH_NR_OPEN      2
-#define GH_NR_CONNECT   42
-#define GH_NR_SENDTO    44
-#define GH_NR_SENDMSG   46
-#define GH_NR_EXECVE    59
-#define GH_NR_CREAT     85
-#define GH_NR_OPENAT    257
-#define GH_NR_EXECVEAT  322
-#define GH_NR_OPENAT2   437
-/* regs is a trusted tp_btf argument: direct (CO-RE relocated) loads, no probe-read helper */
-#define GH_ARGS(regs, a) do { (a)[0] = (regs)->di; (a)[1] = (regs)->si; (a)[2] = (regs)->dx; \
-			      (a)[3] = (regs)->r10; (a)[4] = (regs)->r8; (a)[5] = (regs)->r9; } while (0)
-#define GH_NR(regs) ((regs)->orig_ax)
-#else
-#error "glasshouse: syscall numbers are only defined for x86_64 so far"
-#endif
 
 static __always_inline __u32 gh_call_of(long nr)
 {
@@ -109,20 +91,18 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32, tid = pid_tgid, nr = id;
+	__u32 tgid = pid_tgid >> 32, tid = pid_tgid, nr = id, call;
 	__u64 bits = gh_current_bits(tgid);
-	struct gh_inflight in = {};
 	struct gh_tracked *t;
 	__u64 *count;
 
 	if (!bits)
 		return 0;
-	in.call = gh_call_of(id);
 	if (bits & GH_BIT_QUIET) {
 		/* the gate's own work before the command's exec is not the command's; a privileged
-		 * process is withheld entirely. Only the gate's exec goes on. */
+		 * process is withheld entirely */
 		t = bpf_map_lookup_elem(&tracked, &tgid);
-		if (!t || (t->flags & GH_T_PRIVILEGED) || (in.call != GH_CALL_EXECVE && in.call != GH_CALL_EXECVEAT))
+		if (!t || (t->flags & GH_T_PRIVILEGED) || (nr != GH_NR_EXECVE && nr != GH_NR_EXECVEAT))
 			return 0;
 	}
 	if (nr < GH_MAX_SYSCALLS) {
@@ -130,42 +110,52 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		if (count)
 			*count += 1;
 	}
-	if (!in.call)
-		return 0;
-	GH_ARGS(regs, in.args);
-	bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY);
+	if (nr == GH_NR_EXECVE || nr == GH_NR_EXECVEAT) {
+		call = gh_call_of(nr);
+		bpf_map_update_elem(&exec_call, &tid, &call, BPF_ANY);
+	}
 	return 0;
 }
 
+/* The arguments are read at exit from the registers saved at entry, which these syscalls leave
+ * as they were (a successful exec replaces them, and is reported by sched_process_exec). */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = pid_tgid;
-	struct gh_inflight *in;
+	__u32 tgid = pid_tgid >> 32, tid = pid_tgid;
+	struct gh_inflight in = {};
 	struct task_struct *task;
+	struct gh_tracked *t;
+	__u64 bits = gh_current_bits(tgid);
 
-	if (!gh_current_bits(pid_tgid >> 32) || !gh_call_of(GH_NR(regs)))
+	if (!bits)
 		return 0;
-	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (!in)
+	in.call = gh_call_of(GH_NR(regs));
+	if (!in.call)
 		return 0;
+	if (bits & GH_BIT_QUIET) {
+		t = bpf_map_lookup_elem(&tracked, &tgid);
+		if (!t || (t->flags & GH_T_PRIVILEGED) || (in.call != GH_CALL_EXECVE && in.call != GH_CALL_EXECVEAT))
+			return 0;
+	}
+	GH_ARGS(regs, in.args);
 	task = bpf_get_current_task_btf();
-	switch (in->call) {
+	switch (in.call) {
 	case GH_CALL_EXECVE:
 	case GH_CALL_EXECVEAT:
+		bpf_map_delete_elem(&exec_call, &tid);
 		if (ret < 0)
-			gh_exec_emit_failure(task, in, ret);
+			gh_exec_emit_failure(task, &in, ret);
 		break;
 	case GH_CALL_CONNECT:
 	case GH_CALL_SENDTO:
 	case GH_CALL_SENDMSG:
-		gh_net_emit(task, in, ret);
+		gh_net_emit(task, &in, ret);
 		break;
 	default:
-		gh_open_emit(task, in, ret);
+		gh_open_emit(task, &in, ret);
 		break;
 	}
-	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
 }

@@ -12,6 +12,25 @@
 #define GH_O_TRUNC           00001000
 #define GH_O_PATH            010000000
 
+/* Syscall numbers of the calls we report, and where the saved registers hold them. */
+#if defined(__TARGET_ARCH_x86)
+#define GH_NR_OPEN      2
+#define GH_NR_CONNECT   42
+#define GH_NR_SENDTO    44
+#define GH_NR_SENDMSG   46
+#define GH_NR_EXECVE    59
+#define GH_NR_CREAT     85
+#define GH_NR_OPENAT    257
+#define GH_NR_EXECVEAT  322
+#define GH_NR_OPENAT2   437
+/* regs is a trusted tp_btf argument: direct (CO-RE relocated) loads, no probe-read helper */
+#define GH_ARGS(regs, a) do { (a)[0] = (regs)->di; (a)[1] = (regs)->si; (a)[2] = (regs)->dx; \
+			      (a)[3] = (regs)->r10; (a)[4] = (regs)->r8; (a)[5] = (regs)->r9; } while (0)
+#define GH_NR(regs) ((regs)->orig_ax)
+#else
+#error "glasshouse: syscall numbers are only defined for x86_64 so far"
+#endif
+
 /* pid number of @pid in the helper's pid namespace; 0 when not visible there. */
 static __always_inline __u32 gh_pid_nr(struct pid *pid)
 {
@@ -138,6 +157,20 @@ static __always_inline bool gh_repeated(struct gh_repeat_key *key, __u64 *rid)
 	if (!bpf_map_update_elem(&repeats, key, &fresh, BPF_NOEXIST))
 		*rid = fresh.id;
 	return false;
+}
+
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
+
+/* gh_fd_file for the current task (a trusted BTF pointer): direct loads, one probe read. */
+static __always_inline struct file *gh_fd_file_fast(struct task_struct *task, __u64 fd)
+{
+	struct fdtable *fdt = task->files->fdt;
+	struct file *file = NULL;
+
+	if (fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
+	return file;
 }
 
 /* The struct file behind @fd in @task's table, or NULL. */
