@@ -1,14 +1,20 @@
 // Shared body of the two entry points: start the helper of a plain run at once (its BPF load
-// overlaps the rest of our startup), parse, then load the run (or replay) machinery lazily
-// (startup stays fast for --help and usage errors) and exit with its status.
+// overlaps the rest of our startup), parse (yargs only when the command line is not a plain
+// run), then load the run (or replay) machinery lazily and exit with its status.
 import { startEarlyHelper } from '../run/early-helper.js';
-import type { Program } from './args.js';
+import type { CliAction, Program } from './args.js';
+import { plainRunOptions } from './plain-run.js';
 
 export async function main(program: Program, args: readonly string[]): Promise<never> {
-  // first execa and the helper, then yargs and everything else while the helper loads BPF
-  const early = await startEarlyHelper(program, args);
-  const { parseCli } = await import('./args.js');
-  const action = await parseCli(program, args);
+  // first execa and the helper, then everything else while the helper loads BPF
+  const plain = plainRunOptions(program, args);
+  const early = await startEarlyHelper(plain);
+  let action: CliAction;
+  if (plain !== null) action = { kind: 'run', options: plain };
+  else {
+    const { parseCli } = await import('./args.js');
+    action = await parseCli(program, args);
+  }
   if (action.kind === 'exit') {
     early?.discard();
     if (action.stdout) process.stdout.write(action.stdout);

@@ -38,6 +38,9 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   const t0 = process.hrtime.bigint();
   const environment = hostFacts();
   const commandRealpath = resolveCommand(options.command[0]!, env);
+  // what writes the receipt (zod and its schemas) loads while the helper loads its BPF programs,
+  // which leaves this thread waiting anyway; after the command ends it would add to every run
+  const writer = loadReceiptWriter();
 
   // 0. the recording, if asked for: its failure is an outcome error, never a reason to stop
   const errors: string[] = [...guestSetup.errors];
@@ -118,8 +121,6 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     }
   }
   target.release();
-  // what writes the receipt (zod and its schemas) loads while the command runs, not before it
-  const writer = loadReceiptWriter();
 
   // 3. the command's end (its root process), then the rest of its output for a short while
   const exit: TargetExit = await target.exited;

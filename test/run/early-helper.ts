@@ -1,46 +1,21 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scanRunArgs, startEarlyHelper } from '../../controller/run/early-helper.js';
+import { plainRunOptions } from '../../controller/cli/plain-run.js';
+import { startEarlyHelper } from '../../controller/run/early-helper.js';
 import { fakeHelper, runCli } from '../fixtures/run-cli.js';
 
-t.test('scanRunArgs: the plain options of a run, else null', async (t) => {
-  t.same(scanRunArgs('gh-run', ['--', 'true']), { helper: null, argv: true });
-  t.same(scanRunArgs('gh-run', ['-q', '-o', 'r.json', '--no-argv', '--helper', '/h', '--record', 'x.ghrec', '--', 'make']), {
-    helper: '/h',
-    argv: false,
-  });
-  t.same(scanRunArgs('gh-run', ['--output=r.json', '--helper=/h2', '--quiet', '--argv', '--', 'ls', '--', '-q']), { helper: '/h2', argv: true });
-  t.same(scanRunArgs('glasshouse', ['run', '-q', '--', 'true']), { helper: null, argv: true });
-  for (const args of [
-    ['true'], // no --: the parser decides
-    ['--'], // no command
-    ['-h', '--', 'true'],
-    ['--version', '--', 'true'],
-    ['-qo', 'r.json', '--', 'true'],
-    ['-o', '--', 'true'],
-    ['-o', '-q', '--', 'true'],
-    ['--helper', '--', 'true'],
-    ['--bogus', '--', 'true'],
-  ]) {
-    t.equal(scanRunArgs('gh-run', args), null, args.join(' '));
-  }
-  t.equal(scanRunArgs('glasshouse', ['--', 'true']), null, 'glasshouse without run');
-  t.equal(scanRunArgs('glasshouse', ['run', '--guest', '--', 'true']), null, 'guest mode runs again under init');
-  t.equal(scanRunArgs('glasshouse', ['replay', 'x.ghrec']), null);
-});
-
 t.test('startEarlyHelper: only with a helper and its gate, not in guest mode', async (t) => {
-  t.equal(await startEarlyHelper('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: '/nonexistent/glasshouse-helper' }), null);
-  t.equal(await startEarlyHelper('gh-run', ['--help'], { GLASSHOUSE_HELPER: fakeHelper }), null);
-  t.equal(await startEarlyHelper('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: fakeHelper }, 1), null, 'PID 1');
-  t.equal(await startEarlyHelper('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: fakeHelper, GLASSHOUSE_UNDER_INIT: '1' }), null, 'under init');
-  const early = await startEarlyHelper('gh-run', ['--no-argv', '--', 'true'], { GLASSHOUSE_HELPER: fakeHelper, GLASSHOUSE_CAPTURE_ARGV: '1' });
+  t.equal(await startEarlyHelper(plainRunOptions('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: '/nonexistent/glasshouse-helper' }), { GLASSHOUSE_HELPER: '/nonexistent/glasshouse-helper' }), null);
+  t.equal(await startEarlyHelper(plainRunOptions('gh-run', ['--help'], { GLASSHOUSE_HELPER: fakeHelper }), { GLASSHOUSE_HELPER: fakeHelper }), null);
+  t.equal(await startEarlyHelper(plainRunOptions('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: fakeHelper }), { GLASSHOUSE_HELPER: fakeHelper }, 1), null, 'PID 1');
+  t.equal(await startEarlyHelper(plainRunOptions('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: fakeHelper, GLASSHOUSE_UNDER_INIT: '1' }), { GLASSHOUSE_HELPER: fakeHelper, GLASSHOUSE_UNDER_INIT: '1' }), null, 'under init');
+  const early = await startEarlyHelper(plainRunOptions('gh-run', ['--no-argv', '--', 'true'], { GLASSHOUSE_HELPER: fakeHelper, GLASSHOUSE_CAPTURE_ARGV: '1' }), { GLASSHOUSE_HELPER: fakeHelper, GLASSHOUSE_CAPTURE_ARGV: '1' });
   t.ok(early);
   t.equal(early!.path, fakeHelper);
   t.equal(early!.captureArgv, false);
   early!.discard();
-  const off = await startEarlyHelper('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: fakeHelper, GLASSHOUSE_CAPTURE_ARGV: 'off' });
+  const off = await startEarlyHelper(plainRunOptions('gh-run', ['--', 'true'], { GLASSHOUSE_HELPER: fakeHelper, GLASSHOUSE_CAPTURE_ARGV: 'off' }), { GLASSHOUSE_HELPER: fakeHelper, GLASSHOUSE_CAPTURE_ARGV: 'off' });
   t.equal(off!.captureArgv, false, 'GLASSHOUSE_CAPTURE_ARGV=off');
   off!.discard();
 });

@@ -1,0 +1,71 @@
+// The plain-run parser (no yargs) must give exactly what yargs gives, or step aside (null).
+import t from 'tap';
+import { parseCli, type Program } from '../../controller/cli/args.js';
+import { plainRunOptions } from '../../controller/cli/plain-run.js';
+
+const ENV = { GLASSHOUSE_HELPER: '/env/helper', GLASSHOUSE_CAPTURE_ARGV: '' };
+
+t.test('the common command lines are plain, with the options yargs gives', async (t) => {
+  const cases: [Program, string[]][] = [
+    ['gh-run', ['--', 'true']],
+    ['gh-run', ['-q', '-o', 'r.json', '--no-argv', '--helper', '/h', '--record', 'x.ghrec', '--', 'make', '-j2']],
+    ['gh-run', ['--output=r.json', '--helper=/h2', '--quiet', '--argv', '--', 'ls', '--', '-q']],
+    ['gh-run', ['--record=a b.ghrec', '--', 'sh', '-c', 'exit 3']],
+    ['glasshouse', ['run', '-q', '--', 'true']],
+  ];
+  for (const [program, args] of cases) {
+    const plain = plainRunOptions(program, args, ENV);
+    t.ok(plain, `plain: ${args.join(' ')}`);
+    const parsed = await parseCli(program, args, ENV);
+    t.same(plain, parsed.kind === 'run' ? parsed.options : parsed, args.join(' '));
+  }
+  t.equal(plainRunOptions('gh-run', ['--', 'true'], { GLASSHOUSE_CAPTURE_ARGV: 'off' })!.captureArgv, false);
+});
+
+t.test('anything else goes to yargs', async (t) => {
+  for (const args of [
+    ['true'], // no --: yargs decides
+    ['--'], // no command
+    ['-h', '--', 'true'],
+    ['--version', '--', 'true'],
+    ['-qo', 'r.json', '--', 'true'],
+    ['-o', '--', 'true'],
+    ['-o', '-q', '--', 'true'],
+    ['-o=x', '--', 'true'],
+    ['--output=', '--', 'true'],
+    ['-o', 'a', '-o', 'b', '--', 'true'], // repeated
+    ['-q', '--quiet', '--', 'true'],
+    ['--argv', '--no-argv', '--', 'true'],
+    ['--quiet=false', '--', 'true'],
+    ['--helper', '--', 'true'],
+    ['--bogus', '--', 'true'],
+    ['cmd', '--', 'true'],
+  ]) {
+    t.equal(plainRunOptions('gh-run', args, ENV), null, args.join(' '));
+  }
+  t.equal(plainRunOptions('glasshouse', ['--', 'true'], ENV), null, 'glasshouse without run');
+  t.equal(plainRunOptions('glasshouse', ['run', '--guest', '--', 'true'], ENV), null, 'guest mode');
+  t.equal(plainRunOptions('glasshouse', ['replay', 'x.ghrec'], ENV), null);
+});
+
+t.test('on random command lines, plain agrees with yargs whenever it answers', async (t) => {
+  const tokens = ['-q', '--quiet', '--argv', '--no-argv', '-o', '--output', '--output=o.json', 'r.json', '--helper', '--helper=/h', '/h',
+    '--record', '--record=x', 'x.ghrec', '--guest', '-h', '--help', '--version', '--bogus', '-qo', '-', '-x', '', 'cmd', '--no-quiet', '--quiet=true'];
+  let seed = 12345;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  let answered = 0;
+  for (let i = 0; i < 3000; i++) {
+    const before = Array.from({ length: rand(6) }, () => tokens[rand(tokens.length)]!);
+    const program: Program = rand(4) === 0 ? 'glasshouse' : 'gh-run';
+    const args = [...(program === 'glasshouse' ? ['run'] : []), ...before, '--', 'echo', '-q'];
+    const plain = plainRunOptions(program, args, ENV);
+    if (plain === null) continue;
+    answered++;
+    const parsed = await parseCli(program, args, ENV);
+    if (parsed.kind !== 'run' || !t.strictSame(plain, parsed.options, JSON.stringify(args))) {
+      t.fail(`differs from yargs: ${JSON.stringify(args)} -> ${JSON.stringify(parsed)}`);
+      break;
+    }
+  }
+  t.ok(answered > 300, `plain answered ${answered} of 3000 without yargs`);
+});
