@@ -34,6 +34,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   const guestSetup = consumeGuestSetup(env); // what glasshouse-init did; kept from the command's env
   const reporter = new Reporter(options.quiet);
   const diagnostics = new Diagnostics(env);
+  // when the run began: what the recording's start frame says (a partial replay's timing)
   const startedAt = new Date().toISOString();
   const t0 = process.hrtime.bigint();
   const environment = hostFacts();
@@ -120,6 +121,10 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
       unavailable(error.message, 'other');
     }
   }
+  // the receipt's timing is the command's: from its release by the gate to its end, not the
+  // helper's start or our own loading before it
+  const commandStartedAt = new Date().toISOString();
+  const tCommand = process.hrtime.bigint();
   target.release();
 
   // 3. the command's end (its root process), then the rest of its output for a short while
@@ -147,9 +152,9 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     command: [...options.command],
     guest: options.guest,
     guest_mounts: guestSetup.mounts,
-    started_at: startedAt,
+    started_at: commandStartedAt,
     finished_at: finishedAt,
-    mono_start_ns: Number(t0),
+    mono_start_ns: Number(tCommand),
     mono_end_ns: Number(t1),
     root_pid: target.pid,
     controller_pid: process.pid,
