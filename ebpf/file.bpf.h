@@ -57,18 +57,16 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 		/* the same file opened the same way by the same process is counted, not walked again.
 		 * This runs for every successful open: direct (CO-RE relocated) loads through BTF
 		 * pointers, one probe read for the fd table slot. */
-		file = gh_fd_file_fast(task, ret);
+		file = gh_fd_file(task, ret);
 		if (file) {
 			struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
 			struct inode *inode = f->f_inode;
 
-			key.start = task->group_leader->start_time;
-			key.tgid = task->tgid;
+			gh_repeat_key_init(&key, task, GH_EV_OPEN | (flags & GH_O_ACCMODE) << 8 | (flags & GH_O_PATH ? 1 << 10 : 0));
 			key.a = (__u64)f->f_path.dentry;
 			key.b = (__u64)f->f_path.mnt;
 			key.c = inode->i_ino;
 			key.d = inode->i_generation;
-			key.kind = GH_EV_OPEN | (flags & GH_O_ACCMODE) << 8 | (flags & GH_O_PATH ? 1 << 10 : 0);
 			if (gh_repeated(&key, &rid))
 				return;
 		}

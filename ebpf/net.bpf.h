@@ -57,8 +57,7 @@ static __always_inline void gh_net_emit(struct task_struct *task, struct gh_infl
 	 * inet and inet6 only (a unix path does not fit the key) */
 	family = *(__u16 *)e.addr;
 	if ((family == 2 /* AF_INET */ && addrlen >= 8) || (family == 10 /* AF_INET6 */ && addrlen >= 24)) {
-		key.start = gh_task_start(task);
-		key.tgid = bpf_get_current_pid_tgid() >> 32;
+		gh_repeat_key_init(&key, task, GH_EV_NET | in->call << 8);
 		if (family == 2) {
 			key.a = *(__u32 *)&e.addr[4];
 		} else {
@@ -67,7 +66,6 @@ static __always_inline void gh_net_emit(struct task_struct *task, struct gh_infl
 		}
 		key.c = *(__u16 *)&e.addr[2] | (__u64)family << 16 | (__u64)e.sk_type << 32 | (__u64)e.sk_protocol << 48;
 		key.d = ret;
-		key.kind = GH_EV_NET | in->call << 8;
 		if (gh_repeated(&key, &e.rid))
 			return;
 	}

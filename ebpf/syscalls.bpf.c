@@ -77,6 +77,15 @@ static __noinline __u64 gh_adopt(__u32 tgid)
 	return GH_BIT_FOLLOWED | GH_BIT_QUIET;
 }
 
+/* Whether syscall @nr of a GH_BIT_QUIET process is looked at: only the gate's exec. The gate's
+ * own work before it is not the command's, and a privileged process is withheld entirely. */
+static __always_inline bool gh_quiet_passes(__u32 tgid, long nr)
+{
+	struct gh_tracked *t = bpf_map_lookup_elem(&tracked, &tgid);
+
+	return t && !(t->flags & GH_T_PRIVILEGED) && (nr == GH_NR_EXECVE || nr == GH_NR_EXECVEAT);
+}
+
 /* The GH_BIT_* bits of the current process: the one check every syscall on the machine pays. */
 static __always_inline __u64 gh_current_bits(__u32 tgid)
 {
@@ -93,18 +102,12 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, tid = pid_tgid, nr = id, call;
 	__u64 bits = gh_current_bits(tgid);
-	struct gh_tracked *t;
 	__u64 *count;
 
 	if (!bits)
 		return 0;
-	if (bits & GH_BIT_QUIET) {
-		/* the gate's own work before the command's exec is not the command's; a privileged
-		 * process is withheld entirely */
-		t = bpf_map_lookup_elem(&tracked, &tgid);
-		if (!t || (t->flags & GH_T_PRIVILEGED) || (nr != GH_NR_EXECVE && nr != GH_NR_EXECVEAT))
-			return 0;
-	}
+	if ((bits & GH_BIT_QUIET) && !gh_quiet_passes(tgid, nr))
+		return 0;
 	if (nr < GH_MAX_SYSCALLS) {
 		count = bpf_map_lookup_elem(&counts, &nr);
 		if (count)
@@ -126,7 +129,6 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	__u32 tgid = pid_tgid >> 32, tid = pid_tgid;
 	struct gh_inflight in = {};
 	struct task_struct *task;
-	struct gh_tracked *t;
 	__u64 bits = gh_current_bits(tgid);
 
 	if (!bits)
@@ -134,11 +136,8 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	in.call = gh_call_of(GH_NR(regs));
 	if (!in.call)
 		return 0;
-	if (bits & GH_BIT_QUIET) {
-		t = bpf_map_lookup_elem(&tracked, &tgid);
-		if (!t || (t->flags & GH_T_PRIVILEGED) || (in.call != GH_CALL_EXECVE && in.call != GH_CALL_EXECVEAT))
-			return 0;
-	}
+	if ((bits & GH_BIT_QUIET) && !gh_quiet_passes(tgid, GH_NR(regs)))
+		return 0;
 	GH_ARGS(regs, in.args);
 	task = bpf_get_current_task_btf();
 	switch (in.call) {

@@ -161,8 +161,10 @@ static __always_inline bool gh_repeated(struct gh_repeat_key *key, __u64 *rid)
 
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
 
-/* gh_fd_file for the current task (a trusted BTF pointer): direct loads, one probe read. */
-static __always_inline struct file *gh_fd_file_fast(struct task_struct *task, __u64 fd)
+/* The struct file behind @fd in @task's table, or NULL. @task is the current task as a trusted
+ * BTF pointer (bpf_get_current_task_btf): direct (CO-RE relocated) loads, and one probe read
+ * for the fd table slot, which the verifier cannot index. */
+static __always_inline struct file *gh_fd_file(struct task_struct *task, __u64 fd)
 {
 	struct fdtable *fdt = task->files->fdt;
 	struct file *file = NULL;
@@ -173,18 +175,12 @@ static __always_inline struct file *gh_fd_file_fast(struct task_struct *task, __
 	return file;
 }
 
-/* The struct file behind @fd in @task's table, or NULL. */
-static __always_inline struct file *gh_fd_file(struct task_struct *task, __u64 fd)
+/* Start a repeat key: the process (@task as in gh_fd_file) and what kind of event. */
+static __always_inline void gh_repeat_key_init(struct gh_repeat_key *key, struct task_struct *task, __u32 kind)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_core_read(&file, sizeof(file), &fds[fd]);
-	return file;
+	key->start = task->group_leader->start_time;
+	key->tgid = task->tgid;
+	key->kind = kind;
 }
 
 #endif /* GLASSHOUSE_TASK_BPF_H */

@@ -57,10 +57,7 @@ export function spawnThroughGate(gatePath: string, command: readonly string[], p
   });
   const exited = exitOf(child);
   return {
-    pid: child.pid ?? null,
-    stdout: pipes?.stdout ?? child.stdout,
-    stderr: pipes?.stderr ?? child.stderr,
-    exited,
+    ...common(child, pipes, exited),
     release() {
       if (!control || control.destroyed) return;
       control.write('g');
@@ -82,10 +79,7 @@ export function spawnDirect(command: readonly string[], pipes: OutputPipes | nul
   pipes?.closeWriteEnds();
   const exited = exitOf(child);
   return {
-    pid: child.pid ?? null,
-    stdout: pipes?.stdout ?? child.stdout,
-    stderr: pipes?.stderr ?? child.stderr,
-    exited,
+    ...common(child, pipes, exited),
     release() {},
     async execError() {
       await exited;
@@ -97,6 +91,14 @@ export function spawnDirect(command: readonly string[], pipes: OutputPipes | nul
 /** What this module needs of an execa subprocess (whatever its stdio typing). */
 interface Spawned extends PromiseLike<{ failed: boolean; exitCode?: number | undefined; signal?: string | undefined }> {
   once: ChildProcess['once'];
+  readonly pid?: number | undefined;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+}
+
+/** What both ways of spawning share: the root's pid, its output, its exit. */
+function common(child: Spawned, pipes: OutputPipes | null, exited: Promise<TargetExit>): Pick<Target, 'pid' | 'stdout' | 'stderr' | 'exited'> {
+  return { pid: child.pid ?? null, stdout: pipes?.stdout ?? child.stdout, stderr: pipes?.stderr ?? child.stderr, exited };
 }
 
 const settled = new WeakMap<Spawned, { spawnError: string | null }>();

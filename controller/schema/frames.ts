@@ -97,19 +97,12 @@ export const RepeatsFrame = z.object({
   t: z.literal('repeats'),
   counts: z.array(Int).refine((a) => a.length % 2 === 0, { message: 'expected (rid, count) pairs' }),
 });
-export const StatsFrame = z.object({
-  t: z.literal('stats'),
-  ts: Int,
-  events: Int,
-  lost: Int,
-  lost_by_type: EventCounts.optional().transform((v) => v ?? {}),
-});
+// the running totals that stats and end both carry
+const totals = { ts: Int, events: Int, lost: Int, lost_by_type: EventCounts.optional().transform((v) => v ?? {}) };
+export const StatsFrame = z.object({ t: z.literal('stats'), ...totals });
 export const EndFrame = z.object({
   t: z.literal('end'),
-  ts: Int,
-  events: Int,
-  lost: Int,
-  lost_by_type: EventCounts.optional().transform((v) => v ?? {}),
+  ...totals,
   syscalls: EventCounts.optional().transform((v) => v ?? {}),
   reason: Str,
 });

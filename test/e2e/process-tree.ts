@@ -1,9 +1,10 @@
 // The process tree: 100+ short-lived children, a thread, a killed child, exit codes and an
 // orphan that outlives its parent: all there, each once, with the right parent and status.
 import t from 'tap';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { ghRun, requireBpf, PROGRAMS, PYTHON } from '../helpers/gh-run.js';
+import { readRecording } from '../../controller/replay/read-recording.js';
+import { ghRun, helperFrames, requireBpf, PROGRAMS, PYTHON } from '../helpers/gh-run.js';
 
 const N = 120;
 
@@ -54,4 +55,34 @@ t.test('whole tree with statuses', async (t) => {
   t.equal(count(root), rc.processes.length, 'tree and flat list hold the same processes');
   t.equal(rc.collector.events_lost, 0);
   t.equal(rc.collector.status, 'ok');
+});
+
+t.test('execveat is told from execve, on success and on failure (frames of a recording)', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const d = realpathSync(t.testdir({ 'plain.txt': 'not a program\n' }));
+  const rec = join(d, 'run.ghrec');
+  // fexecve is execveat(fd, "", AT_EMPTY_PATH): first on a file that is not executable (EACCES),
+  // then on /bin/true
+  const script = [
+    'import os',
+    `fd = os.open(${JSON.stringify(join(d, 'plain.txt'))}, os.O_RDONLY)`,
+    'try:',
+    "    os.execve(fd, ['plain'], {})",
+    'except PermissionError:',
+    '    pass',
+    "os.execve(os.open('/bin/true', os.O_RDONLY), ['true'], {})",
+  ].join('\n');
+  const r = await ghRun([PYTHON, '-c', script], { args: ['--record', rec] });
+  t.equal(r.code, 0, r.stderr);
+  const execs = helperFrames(readRecording(readFileSync(rec)).helper).filter((f) => f.t === 'exec');
+  t.same(
+    execs.map((f) => [f.call, f.err]),
+    [
+      ['execve', null], // the gate execs python
+      ['execveat', 'EACCES'],
+      ['execveat', null],
+    ],
+  );
+  t.match(execs[2].path, /^\/dev\/fd\/\d+$/, 'the kernel names an fd exec /dev/fd/N');
+  t.equal(execs[2].exe, '/usr/bin/true');
 });
