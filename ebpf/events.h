@@ -27,19 +27,31 @@
 #define GH_MAX_SYSCALLS  1024    /* syscall numbers counted (x86_64 tops out under 512) */
 
 enum gh_event_type {
-	GH_EV_EXEC = 1,
-	GH_EV_FORK = 2,
-	GH_EV_EXIT = 3,
-	GH_EV_OPEN = 4,
-	GH_EV_NET  = 5,
-	GH_EV_MAX  = 6, /* number of slots in the lost[] counters */
+	GH_EV_EXEC     = 1,
+	GH_EV_FORK     = 2,
+	GH_EV_EXIT     = 3,
+	GH_EV_OPEN     = 4,
+	GH_EV_NET      = 5,
+	GH_EV_ADOPT    = 6, /* the follow request was decided: adopted, or refused */
+	GH_EV_TAMPER   = 7, /* a followed task went for the controller or the helper */
+	GH_EV_WITHHELD = 8, /* a followed process's activity is withheld from here on */
+	GH_EV_MOUNT    = 9, /* a followed task changed or entered a mount namespace */
+	GH_EV_MAX      = 10, /* number of slots in the lost[] counters */
 };
 
 /* header flags */
 #define GH_F_PATH_TRUNC   (1u << 0) /* a path walk hit GH_PATH_DEPTH / GH_PATH_MAX */
 #define GH_F_ARGV_TRUNC   (1u << 1) /* argv cut at GH_ARGV_MAX / GH_ARGC_MAX */
 #define GH_F_ARGV_MISSING (1u << 2) /* argv not captured (off, or unreadable) */
-#define GH_F_PRIVILEGED   (1u << 3) /* process gained privilege through exec */
+#define GH_F_PRIVILEGED   (1u << 3) /* the exec gained privilege (the kernel's AT_SECURE) */
+#define GH_F_FOREIGN_PATH (1u << 4) /* the path (open) or exe (exec) crossed a mount of another
+				     * mount namespace with no counterpart in gh-run's: it is as
+				     * seen in h.mnt_ns; _CWD and _BASE say the same of those */
+#define GH_F_PATH_ANON    (1u << 5) /* the file has no path (memfd, pipe): the blob is its name */
+#define GH_F_BASE_ROOT    (1u << 6) /* base is the task's root (chroot), for an absolute path */
+#define GH_F_WITHHELD     (1u << 7) /* the task is not the caller's to trace: cwd withheld */
+#define GH_F_FOREIGN_CWD  (1u << 8)
+#define GH_F_FOREIGN_BASE (1u << 9)
 
 /* syscall selector, stable numbers (not the arch's syscall numbers) */
 enum gh_call {
@@ -54,16 +66,38 @@ enum gh_call {
 	GH_CALL_SENDMSG  = 9,
 };
 
+/* Why a follow request was refused at adoption (struct gh_adopt_event.result bits). */
+#define GH_ADOPT_NS       (1u << 0) /* not in the helper's pid namespace */
+#define GH_ADOPT_IDENTITY (1u << 1) /* another process than the one checked (pidfs inode) */
+#define GH_ADOPT_START    (1u << 2) /* another start time than the one checked */
+#define GH_ADOPT_PARENT   (1u << 3) /* not a child of the helper's parent */
+#define GH_ADOPT_CREDS    (1u << 4) /* not running with exactly the caller's uids and gids */
+#define GH_ADOPT_FULL     (1u << 5) /* the table of followed processes is full */
+
+/* What a tamper event says was attempted on the controller or the helper. */
+enum gh_tamper_kind {
+	GH_TAMPER_SIGNAL = 1, /* kill, tkill, tgkill, rt_(tg)sigqueueinfo, pidfd_send_signal: arg = signal */
+	GH_TAMPER_PTRACE = 2, /* ptrace: arg = request */
+	GH_TAMPER_VM     = 3, /* process_vm_readv / process_vm_writev */
+	GH_TAMPER_GETFD  = 4, /* pidfd_getfd: arg = the target's fd */
+	GH_TAMPER_PROC   = 5, /* open of /proc/<pid>/mem or /proc/<pid>/fd/...: data = path as requested */
+	GH_TAMPER_PIPE   = 6, /* an open that reached one of the helper's own pipes */
+};
+#define GH_WHO_CONTROLLER (1u << 0)
+#define GH_WHO_HELPER     (1u << 1)
+
 struct gh_event_header {
 	__u64 ts;     /* bpf_ktime_get_ns() */
 	__u64 start;  /* start time of the thread-group leader: (pid, start) names a process */
 	__u32 pid;    /* tgid in the helper's pid namespace */
 	__u32 tid;    /* thread id in the helper's pid namespace */
 	__u32 size;   /* bytes of the whole record */
+	__u32 mnt_ns; /* inode of the task's mount namespace when it is not gh-run's; else 0 */
 	__u16 type;   /* enum gh_event_type */
 	__u16 flags;  /* GH_F_* */
+	__u32 __pad0;
 };
-_Static_assert(sizeof(struct gh_event_header) == 32, "gh_event_header layout");
+_Static_assert(sizeof(struct gh_event_header) == 40, "gh_event_header layout");
 
 /* GH_EV_EXEC: data = path | exe | cwd | base | argv (NUL-separated strings) */
 struct gh_exec_event {
@@ -82,7 +116,7 @@ struct gh_exec_event {
 	__u32 __pad1;
 	__u8  data[];
 };
-_Static_assert(sizeof(struct gh_exec_event) == 32 + 48, "gh_exec_event layout");
+_Static_assert(sizeof(struct gh_exec_event) == 40 + 48, "gh_exec_event layout");
 
 /* GH_EV_FORK: data = cwd */
 struct gh_fork_event {
@@ -94,15 +128,57 @@ struct gh_fork_event {
 	__u32 __pad0;
 	__u8  data[];
 };
-_Static_assert(sizeof(struct gh_fork_event) == 32 + 24, "gh_fork_event layout");
+_Static_assert(sizeof(struct gh_fork_event) == 40 + 24, "gh_fork_event layout");
 
 /* GH_EV_EXIT */
 struct gh_exit_event {
 	struct gh_event_header h;
+	__u64 withheld;   /* syscalls of the process withheld (not the caller's to trace) */
 	__u32 status;     /* wait(2) status: code << 8 | signal | 0x80 for a core dump */
 	__u32 __pad0;
 };
-_Static_assert(sizeof(struct gh_exit_event) == 32 + 8, "gh_exit_event layout");
+_Static_assert(sizeof(struct gh_exit_event) == 40 + 16, "gh_exit_event layout");
+
+/* GH_EV_ADOPT: h.pid is the pid asked for, h.start the start time of the process that made the
+ * first syscall under it */
+struct gh_adopt_event {
+	struct gh_event_header h;
+	__u32 result;     /* 0: adopted; else GH_ADOPT_* bits */
+	__u32 __pad0;
+};
+_Static_assert(sizeof(struct gh_adopt_event) == 40 + 8, "gh_adopt_event layout");
+
+/* GH_EV_TAMPER: data = the path as requested (GH_TAMPER_PROC) */
+struct gh_tamper_event {
+	struct gh_event_header h;
+	__s64 ret;        /* the call's result: 0 (or a fd) or -errno */
+	__s64 arg;        /* signal, ptrace request or fd, by kind */
+	__u32 target;     /* the pid (or -pgid, or -1) named, as the caller named it */
+	__u32 nr;         /* syscall number */
+	__u32 path_len;
+	__u16 kind;       /* enum gh_tamper_kind */
+	__u16 who;        /* GH_WHO_* hit */
+	__u8  data[];
+};
+_Static_assert(sizeof(struct gh_tamper_event) == 40 + 32, "gh_tamper_event layout");
+
+/* GH_EV_WITHHELD: the credentials the task had when its activity stopped being reported */
+struct gh_withheld_event {
+	struct gh_event_header h;
+	__u32 uid;
+	__u32 euid;
+	__u32 gid;
+	__u32 egid;
+};
+_Static_assert(sizeof(struct gh_withheld_event) == 40 + 16, "gh_withheld_event layout");
+
+/* GH_EV_MOUNT: h.mnt_ns is the namespace whose mounts changed (or that the task entered) */
+struct gh_mount_event {
+	struct gh_event_header h;
+	__u32 nr;         /* the syscall that did it */
+	__u32 __pad0;
+};
+_Static_assert(sizeof(struct gh_mount_event) == 40 + 8, "gh_mount_event layout");
 
 /* Repeats: the first successful open of a file (or the first connect/send to a peer with one
  * result) by a process carries a repeat id (rid, never 0); later identical ones are only counted
@@ -121,7 +197,7 @@ struct gh_open_event {
 	__u16 __pad0;
 	__u8  data[];
 };
-_Static_assert(sizeof(struct gh_open_event) == 32 + 32, "gh_open_event layout");
+_Static_assert(sizeof(struct gh_open_event) == 40 + 32, "gh_open_event layout");
 
 /* GH_EV_NET */
 struct gh_net_event {
@@ -136,7 +212,7 @@ struct gh_net_event {
 	__u32 __pad1;
 	__u8  addr[GH_SOCKADDR_MAX];
 };
-_Static_assert(sizeof(struct gh_net_event) == 32 + 32 + GH_SOCKADDR_MAX, "gh_net_event layout");
+_Static_assert(sizeof(struct gh_net_event) == 40 + 32 + GH_SOCKADDR_MAX, "gh_net_event layout");
 
 /* What makes two events the same for the receipt (key of the repeats map). open: a, b, c, d =
  * dentry, vfsmount, inode number, inode generation of the file opened; net: a, b = address
@@ -157,10 +233,11 @@ struct gh_repeat {
 
 /* tracked process flags (value of the tracked map) */
 #define GH_T_GATE       (1u << 0) /* the gate, before its exec: counts nothing but the exec */
-#define GH_T_PRIVILEGED (1u << 1) /* gained privilege through exec: details withheld */
+#define GH_T_WITHHELD   (1u << 1) /* a GH_EV_WITHHELD was sent for it */
 
 struct gh_tracked {
 	__u64 start;      /* leader start time when tracking began */
+	__u64 withheld;   /* syscalls withheld: the process was not the caller's to trace */
 	__u32 vpid;       /* tgid in the helper's pid namespace */
 	__u32 flags;      /* GH_T_* */
 };

@@ -90,11 +90,20 @@ static __always_inline void gh_exec_emit_success(struct task_struct *task, struc
 	e->path_len = n;
 	off = (off + n) & GH_HEAD_MASK;
 
-	e->exe_len = gh_walk_file(off, BPF_CORE_READ(bprm, file), task, &e->h.flags);
+	e->exe_len = gh_walk_file(off, BPF_CORE_READ(bprm, file), task, &e->h.flags, GH_F_FOREIGN_PATH);
 	off = (off + e->exe_len) & GH_HEAD_MASK;
 
-	e->cwd_len = gh_walk_cwd(off, task, &e->h.flags);
+	/* the exec itself is always reported; where a process the caller may not trace runs is not */
+	if (gh_traceable(task))
+		e->cwd_len = gh_walk_cwd(off, task, &e->h.flags);
+	else
+		e->h.flags |= GH_F_WITHHELD;
 	off = (off + e->cwd_len) & GH_HEAD_MASK;
+
+	if (e->path_len > 1 && s->buf[sizeof(*e)] == '/' && gh_task_rooted_elsewhere(task)) {
+		e->base_len = gh_walk_root(off, task, &e->h.flags);
+		off = (off + e->base_len) & GH_HEAD_MASK;
+	}
 
 	if (!capture_argv) {
 		e->h.flags |= GH_F_ARGV_MISSING;
@@ -117,7 +126,7 @@ static __always_inline void gh_exec_emit_success(struct task_struct *task, struc
 	gh_emit(e, off, GH_EV_EXEC);
 }
 
-/* A failed execve/execveat: @args are the syscall's arguments. */
+/* A failed execve/execveat of a task the caller may trace: @args are the syscall's arguments. */
 static __always_inline void gh_exec_emit_failure(struct task_struct *task, struct gh_inflight *in, __s64 ret)
 {
 	struct gh_scratch *s = gh_scratch_get();
@@ -151,7 +160,10 @@ static __always_inline void gh_exec_emit_failure(struct task_struct *task, struc
 	off = (off + e->cwd_len) & GH_HEAD_MASK;
 
 	if (n > 0 && s->buf[sizeof(*e)] != '/' && dirfd != AT_FDCWD_GH) {
-		e->base_len = gh_walk_file(off, gh_fd_file(task, dirfd), task, &e->h.flags);
+		e->base_len = gh_walk_file(off, gh_fd_file(task, dirfd), task, &e->h.flags, GH_F_FOREIGN_BASE);
+		off = (off + e->base_len) & GH_HEAD_MASK;
+	} else if (n > 1 && s->buf[sizeof(*e)] == '/' && gh_task_rooted_elsewhere(task)) {
+		e->base_len = gh_walk_root(off, task, &e->h.flags);
 		off = (off + e->base_len) & GH_HEAD_MASK;
 	}
 

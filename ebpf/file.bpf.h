@@ -9,7 +9,7 @@
 #ifndef GLASSHOUSE_FILE_BPF_H
 #define GLASSHOUSE_FILE_BPF_H
 
-#include "path.bpf.h"
+#include "tamper.bpf.h"
 
 struct gh_open_how { /* struct open_how, user ABI */
 	__u64 flags;
@@ -17,47 +17,53 @@ struct gh_open_how { /* struct open_how, user ABI */
 	__u64 resolve;
 };
 
-static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inflight *in, __s64 ret)
+/* The pathname, dirfd and flags of an open call from its arguments. */
+static __always_inline void gh_open_args(struct gh_inflight *in, __u64 *pathname, __s64 *dirfd, __u32 *flags)
 {
-	struct gh_repeat_key key = {};
-	struct gh_open_event *e;
-	struct gh_scratch *s;
-	struct file *file = NULL;
-	__u64 pathname, off, rid = 0;
-	__s64 dirfd = AT_FDCWD_GH;
-	__u32 flags = 0;
-	long n;
-
+	*dirfd = AT_FDCWD_GH;
 	switch (in->call) {
 	case GH_CALL_OPEN:
-		pathname = in->args[0];
-		flags = in->args[1];
+		*pathname = in->args[0];
+		*flags = in->args[1];
 		break;
 	case GH_CALL_CREAT:
-		pathname = in->args[0];
-		flags = GH_O_CREAT | GH_O_TRUNC | 1 /* O_WRONLY */;
+		*pathname = in->args[0];
+		*flags = GH_O_CREAT | GH_O_TRUNC | 1 /* O_WRONLY */;
 		break;
 	case GH_CALL_OPENAT2: {
 		struct gh_open_how how = {};
 
-		dirfd = (__s32)in->args[0];
-		pathname = in->args[1];
+		*dirfd = (__s32)in->args[0];
+		*pathname = in->args[1];
 		bpf_probe_read_user(&how, sizeof(how), (void *)in->args[2]);
-		flags = how.flags;
+		*flags = how.flags;
 		break;
 	}
 	default: /* openat */
-		dirfd = (__s32)in->args[0];
-		pathname = in->args[1];
-		flags = in->args[2];
+		*dirfd = (__s32)in->args[0];
+		*pathname = in->args[1];
+		*flags = in->args[2];
 		break;
 	}
+}
 
+/* Report an open of a task the caller may trace. @file: the new file (NULL for a failure). */
+static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inflight *in, __s64 ret,
+					 struct file *file)
+{
+	struct gh_repeat_key key = {};
+	struct gh_open_event *e;
+	struct gh_scratch *s;
+	__u64 pathname = 0, off, rid = 0;
+	__s64 dirfd;
+	__u32 flags = 0;
+	long n;
+
+	gh_open_args(in, &pathname, &dirfd, &flags);
 	if (ret >= 0) {
 		/* the same file opened the same way by the same process is counted, not walked again.
 		 * This runs for every successful open: direct (CO-RE relocated) loads through BTF
 		 * pointers, one probe read for the fd table slot. */
-		file = gh_fd_file(task, ret);
 		if (file) {
 			struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
 			struct inode *inode = f->f_inode;
@@ -84,7 +90,7 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 	e->base_len = 0;
 	off = sizeof(*e);
 	if (ret >= 0) {
-		e->path_len = gh_walk_file(off, file, task, &e->h.flags);
+		e->path_len = gh_walk_file(off, file, task, &e->h.flags, GH_F_FOREIGN_PATH);
 		off += e->path_len & (GH_PATH_MAX * 2 - 1);
 	} else {
 		n = bpf_probe_read_user_str(s->buf + off, GH_PATH_MAX, (void *)pathname);
@@ -94,9 +100,15 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 		off = (off + n) & GH_HEAD_MASK;
 		if (n > 0 && s->buf[sizeof(*e)] != '/') {
 			if (dirfd == AT_FDCWD_GH)
-				e->base_len = gh_walk_cwd(off, task, &e->h.flags);
+				e->base_len = gh_walk_path(off, BPF_CORE_READ(task, fs, pwd.dentry),
+							   BPF_CORE_READ(task, fs, pwd.mnt), task, &e->h.flags,
+							   GH_F_FOREIGN_BASE);
 			else
-				e->base_len = gh_walk_file(off, gh_fd_file(task, dirfd), task, &e->h.flags);
+				e->base_len = gh_walk_file(off, gh_fd_file(task, dirfd), task, &e->h.flags, GH_F_FOREIGN_BASE);
+			off = (off + e->base_len) & GH_HEAD_MASK;
+		} else if (n > 1 && gh_task_rooted_elsewhere(task)) {
+			/* an absolute path under a chroot: relative to that root */
+			e->base_len = gh_walk_root(off, task, &e->h.flags);
 			off = (off + e->base_len) & GH_HEAD_MASK;
 		}
 	}

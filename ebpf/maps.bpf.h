@@ -40,18 +40,52 @@ GH_SHARED const volatile __u64 ns_ino GH_INIT(0);
 GH_SHARED const volatile __u32 capture_argv GH_INIT(1);
 GH_SHARED const volatile __u64 wakeup_bytes GH_INIT(262144); /* wake the helper past this much data */
 
-/* Written by the helper after load: the pid (in its namespace) to adopt as the tree's root. */
-GH_SHARED volatile __u32 pending_vpid GH_INIT(0);
+/* Who the caller is (the helper's real ids, and its parent's capabilities), for the ptrace rule
+ * (task.bpf.h: gh_traceable). caller_sees_all: the caller holds CAP_SYS_PTRACE in the initial
+ * user namespace, so ptrace would let it trace anything: nothing is withheld. */
+GH_SHARED const volatile __u32 caller_uid GH_INIT(0);
+GH_SHARED const volatile __u32 caller_gid GH_INIT(0);
+GH_SHARED const volatile __u64 caller_cap_prm GH_INIT(0);
+GH_SHARED const volatile __u64 caller_cap_eff GH_INIT(0);
+GH_SHARED const volatile __u32 caller_sees_all GH_INIT(0);
+
+/* The two processes the followed tree must leave alone (pids and process groups in the helper's
+ * pid namespace), and the helper's own stdin/stdout/stderr pipes (device and inode numbers). */
+GH_SHARED const volatile __u32 controller_vpid GH_INIT(0);
+GH_SHARED const volatile __u32 controller_pgid GH_INIT(0);
+GH_SHARED const volatile __u32 helper_vpid GH_INIT(0);
+GH_SHARED const volatile __u32 helper_pgid GH_INIT(0);
+GH_SHARED const volatile __u64 pipe_dev GH_INIT(0);
+GH_SHARED const volatile __u64 pipe_ino0 GH_INIT(0);
+GH_SHARED const volatile __u64 pipe_ino1 GH_INIT(0);
+GH_SHARED const volatile __u64 pipe_ino2 GH_INIT(0);
+
+/* The follow request, written by the helper after load (pending_vpid last: it arms the rest):
+ * the pid (in the helper's namespace) to adopt as the tree's root, and what identifies the one
+ * process the helper checked: its pidfs inode number (0 on kernels without pidfs), its start
+ * time in clock ticks since boot as /proc/<pid>/stat gave it, and the helper's time-namespace
+ * boot-time offset that /proc added. The first syscall made under that pid claims the request
+ * (it is cleared at once): the process is adopted if it is that one, and refused otherwise. */
+GH_SHARED volatile __u64 pending_vpid GH_INIT(0);
+GH_SHARED volatile __u64 pending_ino GH_INIT(0);
+GH_SHARED volatile __u64 pending_ticks GH_INIT(0);
+GH_SHARED volatile __s64 pending_boot_off GH_INIT(0);
 /* Level of the helper's pid namespace, found in the kernel when the root is adopted (/proc's
  * NSpid cannot tell it: it only lists levels from /proc's own namespace down). */
 GH_SHARED volatile __u32 ns_level GH_INIT(0);
+/* Taken from the root at adoption (it runs as gh-run left it): gh-run's root directory and
+ * mount namespace, which paths are named against, and the caller's user namespace. */
+GH_SHARED volatile __u64 root_dentry GH_INIT(0);
+GH_SHARED volatile __u64 root_mnt GH_INIT(0);
+GH_SHARED volatile __u64 root_mnt_ns GH_INIT(0);
+GH_SHARED volatile __u64 caller_userns GH_INIT(0);
 
 /* The hot-path filter: two bits per global tgid (GH_BIT_*), 32 tgids per word, covering
  * PID_MAX_LIMIT (4194304) in 1 MiB. An array lookup is inlined by the verifier, so a task
  * outside the tree costs one load and a bit test per syscall, not a hash lookup. */
 #define GH_PID_LIMIT   4194304
 #define GH_BIT_FOLLOWED 1ull  /* the process is in the tree */
-#define GH_BIT_QUIET    2ull  /* count and stage nothing: the gate before its exec, or privileged */
+#define GH_BIT_QUIET    2ull  /* count and stage nothing: the gate before its exec */
 
 GH_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -92,6 +126,40 @@ GH_SHARED struct {
 
 /* Last repeat id handed out. */
 GH_SHARED volatile __u64 last_rid GH_INIT(0);
+
+/* A path walk in progress (path.bpf.h). Its state lives in a per-CPU map, not on the stack:
+ * the verifier then knows nothing of its values and checks a step once, not once per
+ * combination of known values. */
+#define GH_REMAP_CANDS  4   /* mounts of gh-run's namespace kept per file system */
+struct gh_walk {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	struct dentry *root_dentry;  /* stop here: gh-run's root */
+	struct vfsmount *root_mnt;
+	struct mnt_namespace *ns;    /* gh-run's mount namespace (NULL: treat every mount as ours) */
+	struct dentry *save_dentry;  /* where a remap began, to go back to when it fails */
+	struct mount *cursor;        /* COLLECT: the next mount of the file system */
+	struct dentry *cand_root[GH_REMAP_CANDS];
+	struct mount *cand_mnt[GH_REMAP_CANDS];
+	__u32 base;   /* where in scratch the blob starts */
+	__u32 off;    /* bytes written */
+	__u32 save_off;
+	__u32 scan;   /* COLLECT: mounts looked at */
+	__u16 mode;   /* enum gh_walk_mode */
+	__u16 ncand;
+	__u16 flags;  /* GH_F_PATH_* found on the way */
+	__u16 done;   /* reached the root (or the end of a file with no path) */
+	__u16 no_remap;
+	__u16 __pad0[3];
+};
+
+GH_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gh_walk);
+} walks SEC(".maps");
 
 /* Indexed by CPU id; max_entries set to the number of possible CPUs before load. */
 GH_SHARED struct {

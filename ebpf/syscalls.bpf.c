@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The two hot programs. For every syscall on the machine they do one map lookup and return at
- * once unless the task belongs to the followed tree. For followed tasks, sys_enter counts the
- * syscall in a per-CPU array (read by the helper at the end, never streamed) and sys_exit
- * reports the few syscalls we report, with their result.
+ * once unless the task belongs to the followed tree. For followed tasks the caller may trace
+ * (gh_traceable), sys_enter counts the syscall in a per-CPU array (read by the helper at the
+ * end, never streamed) and sys_exit reports the few syscalls we report, with their result.
+ * Attempts on the controller and the helper are reported for every followed task.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -13,6 +14,18 @@
 #include "exec.bpf.h"
 #include "file.bpf.h"
 #include "net.bpf.h"
+#include "tamper.bpf.h"
+
+#if defined(__TARGET_ARCH_x86)
+#define GH_NR_PIVOT_ROOT   155
+#define GH_NR_MOUNT        165
+#define GH_NR_UMOUNT2      166
+#define GH_NR_UNSHARE      272
+#define GH_NR_SETNS        308
+#define GH_NR_MOVE_MOUNT   429
+#define GH_NR_MOUNT_SETATTR 442
+#endif
+#define GH_USER_HZ_NS      10000000ull /* NSEC_PER_SEC / USER_HZ: /proc's clock ticks */
 
 static __always_inline __u32 gh_call_of(long nr)
 {
@@ -48,42 +61,89 @@ static __always_inline int gh_find_ns_level(struct task_struct *task)
 	return -1;
 }
 
-/* The root of the tree is named by the helper as a pid of its own namespace; the first time
- * that process enters or leaves a syscall, follow it under its global tgid. Returns its bits. */
-static __noinline __u64 gh_adopt(__u32 tgid)
+/* Whether @leader is exactly the process the helper checked; GH_ADOPT_* bits of what is not. */
+static __always_inline __u32 gh_adopt_check(struct task_struct *leader, int level)
 {
-	struct bpf_pidns_info ns = {};
-	struct task_struct *task;
-	struct gh_tracked t = {};
-	__u32 want = pending_vpid;
-	int level;
+	const struct cred *c = BPF_CORE_READ(leader, real_cred);
+	struct task_struct *parent = BPF_CORE_READ(leader, real_parent);
+	struct pid *ppid = BPF_CORE_READ(parent, group_leader, thread_pid);
+	__u64 ticks = (BPF_CORE_READ(leader, start_boottime) + pending_boot_off) / GH_USER_HZ_NS;
+	struct upid up = {};
+	__u32 result = 0;
 
-	if (!want || bpf_get_ns_current_pid_tgid(ns_dev, ns_ino, &ns, sizeof(ns)))
-		return 0;
-	if (ns.tgid != want)
-		return 0;
-	task = bpf_get_current_task_btf();
-	level = gh_find_ns_level(task);
 	if (level < 0)
-		return 0;
-	ns_level = level;
-	t.start = gh_task_start(task);
-	t.vpid = want;
-	t.flags = GH_T_GATE;
-	if (bpf_map_update_elem(&tracked, &tgid, &t, BPF_NOEXIST))
-		return 0;
-	pending_vpid = 0;
-	gh_follow_sync(tgid, t.flags);
-	return GH_BIT_FOLLOWED | GH_BIT_QUIET;
+		return GH_ADOPT_NS;
+	if (bpf_core_field_exists(struct pid, ino) && pending_ino &&
+	    BPF_CORE_READ(leader, thread_pid, ino) != pending_ino)
+		result |= GH_ADOPT_IDENTITY;
+	if (ticks != pending_ticks)
+		result |= GH_ADOPT_START;
+	if (BPF_CORE_READ(ppid, level) < level)
+		result |= GH_ADOPT_PARENT;
+	bpf_core_read(&up, sizeof(up), &ppid->numbers[level & 31]);
+	if (up.nr != controller_vpid)
+		result |= GH_ADOPT_PARENT;
+	if (BPF_CORE_READ(c, uid.val) != caller_uid || BPF_CORE_READ(c, euid.val) != caller_uid ||
+	    BPF_CORE_READ(c, suid.val) != caller_uid || BPF_CORE_READ(c, fsuid.val) != caller_uid ||
+	    BPF_CORE_READ(c, gid.val) != caller_gid || BPF_CORE_READ(c, egid.val) != caller_gid ||
+	    BPF_CORE_READ(c, sgid.val) != caller_gid || BPF_CORE_READ(c, fsgid.val) != caller_gid)
+		result |= GH_ADOPT_CREDS;
+	return result;
 }
 
-/* Whether syscall @nr of a GH_BIT_QUIET process is looked at: only the gate's exec. The gate's
- * own work before it is not the command's, and a privileged process is withheld entirely. */
-static __always_inline bool gh_quiet_passes(__u32 tgid, long nr)
+/*
+ * The root of the tree is named by the helper as a pid of its own namespace, with what
+ * identifies the process it checked. The first syscall made under that pid claims the request
+ * (no later one can: it is cleared at once): if that process is the one checked, it is followed
+ * under its global tgid; if not, nothing is, ever. Either way the helper hears of it at once.
+ * Returns the new bits of the current process. A global function: checked once by the verifier.
+ */
+__noinline int gh_adopt(__u32 tgid)
 {
-	struct gh_tracked *t = bpf_map_lookup_elem(&tracked, &tgid);
+	struct bpf_pidns_info ns = {};
+	struct task_struct *task, *leader;
+	struct gh_adopt_event e = {};
+	struct gh_tracked t = {};
+	__u64 want = pending_vpid;
+	int level;
 
-	return t && !(t->flags & GH_T_PRIVILEGED) && (nr == GH_NR_EXECVE || nr == GH_NR_EXECVEAT);
+	if (!want || bpf_get_ns_current_pid_tgid(ns_dev, ns_ino, &ns, sizeof(ns)) || ns.tgid != want)
+		return 0;
+	if (__sync_val_compare_and_swap(&pending_vpid, want, 0) != want)
+		return 0;
+	task = bpf_get_current_task_btf();
+	leader = BPF_CORE_READ(task, group_leader);
+	level = gh_find_ns_level(task);
+	e.result = gh_adopt_check(leader, level);
+	if (!e.result) {
+		ns_level = level;
+		root_dentry = (__u64)BPF_CORE_READ(task, fs, root.dentry);
+		root_mnt = (__u64)BPF_CORE_READ(task, fs, root.mnt);
+		root_mnt_ns = (__u64)BPF_CORE_READ(task, nsproxy, mnt_ns);
+		caller_userns = (__u64)BPF_CORE_READ(task, real_cred, user_ns);
+		t.start = gh_task_start(task);
+		t.vpid = want;
+		t.flags = GH_T_GATE;
+		if (bpf_map_update_elem(&tracked, &tgid, &t, BPF_NOEXIST))
+			e.result = GH_ADOPT_FULL;
+		else
+			gh_follow_sync(tgid, t.flags);
+	}
+	e.h.ts = bpf_ktime_get_ns();
+	e.h.start = gh_task_start(task);
+	e.h.pid = want;
+	e.h.tid = want;
+	e.h.type = GH_EV_ADOPT;
+	e.h.size = sizeof(e);
+	gh_emit_wake(&e, sizeof(e), GH_EV_ADOPT, true);
+	return e.result ? 0 : GH_BIT_FOLLOWED | GH_BIT_QUIET; /* a global function's result: int */
+}
+
+/* Whether syscall @nr of a GH_BIT_QUIET process (the gate before its exec: its own work is not
+ * the command's) is looked at: only its exec. */
+static __always_inline bool gh_quiet_passes(long nr)
+{
+	return nr == GH_NR_EXECVE || nr == GH_NR_EXECVEAT;
 }
 
 /* The GH_BIT_* bits of the current process: the one check every syscall on the machine pays. */
@@ -96,18 +156,50 @@ static __always_inline __u64 gh_current_bits(__u32 tgid)
 	return bits;
 }
 
+/* A followed process the caller may not trace made a syscall: count it, withheld; the first
+ * time, say so (with the credentials that decided it). */
+__noinline int gh_withhold(__u32 tgid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct gh_tracked *t = bpf_map_lookup_elem(&tracked, &tgid);
+	struct gh_withheld_event e = {};
+	const struct cred *c;
+
+	if (!t)
+		return 0;
+	__sync_fetch_and_add(&t->withheld, 1);
+	if (t->flags & GH_T_WITHHELD)
+		return 0;
+	t->flags |= GH_T_WITHHELD; /* a race sends it twice at worst */
+	c = BPF_CORE_READ(task, real_cred);
+	gh_header(&e.h, task, GH_EV_WITHHELD);
+	e.h.size = sizeof(e);
+	e.uid = BPF_CORE_READ(c, uid.val);
+	e.euid = BPF_CORE_READ(c, euid.val);
+	e.gid = BPF_CORE_READ(c, gid.val);
+	e.egid = BPF_CORE_READ(c, egid.val);
+	gh_emit(&e, sizeof(e), GH_EV_WITHHELD);
+	return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, tid = pid_tgid, nr = id, call;
 	__u64 bits = gh_current_bits(tgid);
+	struct task_struct *task;
 	__u64 *count;
 
 	if (!bits)
 		return 0;
-	if ((bits & GH_BIT_QUIET) && !gh_quiet_passes(tgid, nr))
+	if ((bits & GH_BIT_QUIET) && !gh_quiet_passes(nr))
 		return 0;
+	task = bpf_get_current_task_btf();
+	if (!gh_traceable(task)) {
+		gh_withhold(tgid);
+		return 0;
+	}
 	if (nr < GH_MAX_SYSCALLS) {
 		count = bpf_map_lookup_elem(&counts, &nr);
 		if (count)
@@ -120,40 +212,132 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
+/* A mount namespace changed (or was entered): the helper describes its mounts. Only for
+ * namespaces other than gh-run's, whose paths are what the receipt names. */
+static __always_inline void gh_mount_changed(struct task_struct *task, __u32 nr, __s64 ret, __u64 *a)
+{
+	struct gh_mount_event e = {};
+
+	if (ret < 0)
+		return;
+	if (nr == GH_NR_UNSHARE && !(a[0] & 0x00020000 /* CLONE_NEWNS */))
+		return;
+	gh_header(&e.h, task, GH_EV_MOUNT);
+	if (!e.h.mnt_ns)
+		return;
+	e.h.size = sizeof(e);
+	e.nr = nr;
+	gh_emit_wake(&e, sizeof(e), GH_EV_MOUNT, true);
+}
+
+/*
+ * What sys_exit does with each kind of syscall, as global functions: the verifier checks each
+ * once, on its own, instead of once per path through the program that calls it (which made
+ * loading several times slower). They take only scalars and the syscall's saved arguments, and
+ * find the current task themselves.
+ */
+__noinline int gh_exit_tamper(__u32 nr, __u64 a0, __u64 a1, __u64 a2, __s64 ret)
+{
+	__u64 a[3] = { a0, a1, a2 };
+
+	gh_tamper_call(bpf_get_current_task_btf(), nr, a, ret);
+	return 0;
+}
+
+__noinline int gh_exit_mount(__u32 nr, __u64 a0, __s64 ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 a[1] = { a0 };
+
+	if (gh_traceable(task))
+		gh_mount_changed(task, nr, ret, a);
+	return 0;
+}
+
+__noinline int gh_exit_exec(struct gh_inflight *in, __s64 ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (in && gh_traceable(task))
+		gh_exec_emit_failure(task, in, ret);
+	return 0;
+}
+
+__noinline int gh_exit_net(struct gh_inflight *in, __s64 ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (in && gh_traceable(task))
+		gh_net_emit(task, in, ret);
+	return 0;
+}
+
+__noinline int gh_exit_open(struct gh_inflight *in, __u32 nr, __s64 ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file *file = NULL;
+	__u64 pathname = 0;
+	__s64 dirfd;
+	__u32 flags;
+
+	if (!in)
+		return 0;
+	if (ret >= 0)
+		file = gh_fd_file(task, ret);
+	gh_open_args(in, &pathname, &dirfd, &flags);
+	gh_tamper_open(task, nr, (const char *)pathname, file, ret);
+	if (gh_traceable(task))
+		gh_open_emit(task, in, ret, file);
+	return 0;
+}
+
 /* The arguments are read at exit from the registers saved at entry, which these syscalls leave
  * as they were (a successful exec replaces them, and is reported by sched_process_exec). */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32, tid = pid_tgid;
+	__u32 tgid = pid_tgid >> 32, tid = pid_tgid, nr;
 	struct gh_inflight in = {};
-	struct task_struct *task;
 	__u64 bits = gh_current_bits(tgid);
 
 	if (!bits)
 		return 0;
-	in.call = gh_call_of(GH_NR(regs));
-	if (!in.call)
-		return 0;
-	if ((bits & GH_BIT_QUIET) && !gh_quiet_passes(tgid, GH_NR(regs)))
+	nr = GH_NR(regs);
+	if ((bits & GH_BIT_QUIET) && !gh_quiet_passes(nr))
 		return 0;
 	GH_ARGS(regs, in.args);
-	task = bpf_get_current_task_btf();
+	in.call = gh_call_of(nr);
 	switch (in.call) {
+	case 0:
+		switch (nr) {
+		case GH_NR_MOUNT:
+		case GH_NR_UMOUNT2:
+		case GH_NR_PIVOT_ROOT:
+		case GH_NR_MOVE_MOUNT:
+		case GH_NR_MOUNT_SETATTR:
+		case GH_NR_UNSHARE:
+		case GH_NR_SETNS:
+			gh_exit_mount(nr, in.args[0], ret);
+			break;
+		default:
+			gh_exit_tamper(nr, in.args[0], in.args[1], in.args[2], ret);
+			break;
+		}
+		break;
 	case GH_CALL_EXECVE:
 	case GH_CALL_EXECVEAT:
 		bpf_map_delete_elem(&exec_call, &tid);
-		if (ret < 0)
-			gh_exec_emit_failure(task, &in, ret);
+		if (ret < 0) /* a success was reported by sched_process_exec */
+			gh_exit_exec(&in, ret);
 		break;
 	case GH_CALL_CONNECT:
 	case GH_CALL_SENDTO:
 	case GH_CALL_SENDMSG:
-		gh_net_emit(task, &in, ret);
+		gh_exit_net(&in, ret);
 		break;
-	default:
-		gh_open_emit(task, &in, ret);
+	default: /* the opens */
+		gh_exit_open(&in, nr, ret);
 		break;
 	}
 	return 0;

@@ -90,7 +90,7 @@ static __always_inline void gh_follow_set(__u32 tgid, __u64 set, __u64 clear)
 /* Keep the fast filter in step with a tracked entry's flags. */
 static __always_inline void gh_follow_sync(__u32 tgid, __u32 flags)
 {
-	__u64 quiet = flags & (GH_T_GATE | GH_T_PRIVILEGED) ? GH_BIT_QUIET : 0;
+	__u64 quiet = flags & GH_T_GATE ? GH_BIT_QUIET : 0;
 
 	gh_follow_set(tgid, GH_BIT_FOLLOWED | quiet, quiet ? 0 : GH_BIT_QUIET);
 }
@@ -110,32 +110,160 @@ static __always_inline void gh_count_lost(__u32 type)
 		*n += 1;
 }
 
+/* Inode number of @task's mount namespace when it is not gh-run's (0 when it is, or before the
+ * root is adopted). */
+static __always_inline __u32 gh_task_mnt_ns(struct task_struct *task)
+{
+	struct mnt_namespace *ns = BPF_CORE_READ(task, nsproxy, mnt_ns);
+
+	if (!root_mnt_ns || !ns || (__u64)ns == root_mnt_ns)
+		return 0;
+	return BPF_CORE_READ(ns, ns.inum);
+}
+
 static __always_inline void gh_header(struct gh_event_header *h, struct task_struct *task, __u16 type)
 {
 	h->ts = bpf_ktime_get_ns();
 	h->start = gh_task_start(task);
 	h->pid = gh_task_vtgid(task);
 	h->tid = gh_task_vtid(task);
+	h->mnt_ns = gh_task_mnt_ns(task);
 	h->type = type;
 	h->flags = 0;
 	h->size = 0;
+	h->__pad0 = 0;
 }
 
-/* Send @size bytes of @buf; wake the helper only once enough data is waiting. Returns 0, or
- * nonzero when the record was lost (and counted as such). */
-static __always_inline long gh_emit(void *buf, __u64 size, __u32 type)
+/* Send @size bytes of @buf; wake the helper only once enough data is waiting (or at once with
+ * @now). Returns 0, or nonzero when the record was lost (and counted as such). */
+static __always_inline long gh_emit_wake(void *buf, __u64 size, __u32 type, bool now)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	long err;
 
 	if (size > GH_SCRATCH_SIZE)
 		size = GH_SCRATCH_SIZE;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes)
+	if (now || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	err = bpf_ringbuf_output(&events, buf, size, flags);
 	if (err)
 		gh_count_lost(type);
 	return err;
+}
+
+static __always_inline long gh_emit(void *buf, __u64 size, __u32 type)
+{
+	return gh_emit_wake(buf, size, type, false);
+}
+
+/*
+ * Whether the caller may trace @task, decided from the task's credentials now, the way the
+ * kernel's ptrace_may_access() decides (PTRACE_MODE_READ_REALCREDS): its real, effective, saved
+ * (and here also fs) uids and gids are the caller's, it holds no capability the caller lacks
+ * (or lives in a user namespace the caller owns), and it is dumpable (a process that gained
+ * privilege stays non-dumpable until it execs again, even after dropping it). A caller with
+ * CAP_SYS_PTRACE (root) may trace everything.
+ */
+#define GH_CAP_SYS_PTRACE 19
+#define GH_SUID_DUMP_USER 1
+#define GH_USERNS_DEPTH   33 /* MAX_USER_NS_LEVEL + 1 */
+
+struct gh_userns_walk {
+	struct user_namespace *ns;   /* where the walk is */
+	struct user_namespace *mine; /* the caller's */
+	__u32 mylevel;
+	__u32 yes;
+};
+
+static long gh_userns_step(__u32 i, void *vctx)
+{
+	struct gh_userns_walk *w = vctx;
+	struct user_namespace *ns = w->ns, *parent;
+
+	if (!ns)
+		return 1;
+	if (ns == w->mine) {
+		w->yes = !!(caller_cap_eff & (1ull << GH_CAP_SYS_PTRACE));
+		return 1;
+	}
+	if ((__u32)BPF_CORE_READ(ns, level) <= w->mylevel)
+		return 1;
+	parent = BPF_CORE_READ(ns, parent);
+	if (parent == w->mine && BPF_CORE_READ(ns, owner.val) == caller_uid) {
+		w->yes = 1;
+		return 1;
+	}
+	w->ns = parent;
+	return 0;
+}
+
+/* cap_capable(caller, @ns, CAP_SYS_PTRACE): the caller holds it in its own user namespace, or
+ * owns a namespace on the way down to @ns (the owner has every capability in what it created). */
+static __always_inline bool gh_caller_ptrace_cap(struct user_namespace *ns)
+{
+	struct user_namespace *mine = (void *)caller_userns;
+	struct gh_userns_walk w = { .ns = ns, .mine = mine };
+
+	if (!mine || !ns)
+		return false;
+	w.mylevel = BPF_CORE_READ(mine, level);
+	bpf_loop(GH_USERNS_DEPTH, gh_userns_step, &w, 0);
+	return w.yes;
+}
+
+static __always_inline bool gh_task_traceable(struct task_struct *task)
+{
+	const struct cred *c;
+	struct user_namespace *ns;
+	struct mm_struct *mm;
+	__u64 prm = 0, mmflags = 0;
+	bool ids;
+
+	if (caller_sees_all)
+		return true;
+	if (!task)
+		return false;
+	c = BPF_CORE_READ(task, real_cred);
+	ids = BPF_CORE_READ(c, uid.val) == caller_uid && BPF_CORE_READ(c, euid.val) == caller_uid &&
+	      BPF_CORE_READ(c, suid.val) == caller_uid && BPF_CORE_READ(c, fsuid.val) == caller_uid &&
+	      BPF_CORE_READ(c, gid.val) == caller_gid && BPF_CORE_READ(c, egid.val) == caller_gid &&
+	      BPF_CORE_READ(c, sgid.val) == caller_gid && BPF_CORE_READ(c, fsgid.val) == caller_gid;
+	ns = BPF_CORE_READ(c, user_ns);
+	bpf_core_read(&prm, sizeof(prm), &c->cap_permitted);
+	/* the ids, then the capabilities: in the caller's namespace a subset of its own; in any
+	 * other, only with CAP_SYS_PTRACE over it (cap_ptrace_access_check) */
+	if ((!ids || ns != (void *)caller_userns || (prm & ~caller_cap_prm)) && !gh_caller_ptrace_cap(ns))
+		return false;
+	mm = BPF_CORE_READ(task, mm);
+	if (mm) {
+		bpf_core_read(&mmflags, sizeof(mmflags), &mm->flags);
+		if ((mmflags & 3) != GH_SUID_DUMP_USER && !gh_caller_ptrace_cap(BPF_CORE_READ(mm, user_ns)))
+			return false;
+	}
+	return true;
+}
+
+/* For the current task, the check is a global function (process.bpf.c defines it, the other
+ * program files link to it): the verifier checks it once, not at every place that asks. */
+#ifdef GH_DEFINE_MAPS
+__noinline int gh_current_traceable(void)
+{
+	return gh_task_traceable(bpf_get_current_task_btf());
+}
+#else
+extern int gh_current_traceable(void);
+#endif
+
+/* Whether the caller may trace the current task (@task). */
+static __always_inline bool gh_traceable(struct task_struct *task)
+{
+	return caller_sees_all || gh_current_traceable();
+}
+
+/* Whether the caller may trace @task, any task (a new child, at fork). */
+static __always_inline bool gh_traceable_task(struct task_struct *task)
+{
+	return caller_sees_all || gh_task_traceable(task);
 }
 
 /* An event like @key was already sent: count this one under its rid and return true. Else try

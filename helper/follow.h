@@ -4,6 +4,7 @@
 #define GLASSHOUSE_FOLLOW_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define GH_LINE_MAX 64
@@ -25,8 +26,18 @@ struct gh_line_reader {
  * GH_CMD_NONE when more input is needed. */
 struct gh_cmd gh_line_next(struct gh_line_reader *r, const char **data, size_t *len);
 
-/* 0 when @pid may be followed: a child of our parent, with our real uid. Otherwise -1 and
- * a reason in @why. */
-int gh_follow_check(pid_t pid, char *why, size_t why_len);
+/* What identifies the one process a follow was checked for, for the kernel side to compare
+ * at adoption (maps.bpf.h: pending_*). */
+struct gh_follow_id {
+	uint64_t ino;      /* pidfs inode number; 0 on kernels without pidfs */
+	uint64_t ticks;    /* start time, clock ticks since boot, as /proc/<pid>/stat gives it */
+	int64_t boot_off;  /* our time namespace's boot-time offset, which /proc added */
+	pid_t vpid;
+};
+
+/* 0 when @pid may be followed: a live process (not a thread id, not a zombie), a child of our
+ * parent, running with exactly our real uid and gid as its real, effective, saved and fs ids;
+ * @id then identifies it. Otherwise -1 and a reason in @why. */
+int gh_follow_check(pid_t pid, struct gh_follow_id *id, char *why, size_t why_len);
 
 #endif

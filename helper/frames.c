@@ -16,8 +16,21 @@
 
 static const char *const lost_names[GH_LOST_SLOTS] = {
 	[GH_EV_EXEC] = "exec", [GH_EV_FORK] = "fork", [GH_EV_EXIT] = "exit",
-	[GH_EV_OPEN] = "open", [GH_EV_NET] = "net",
+	[GH_EV_OPEN] = "open", [GH_EV_NET] = "net", [GH_EV_ADOPT] = "adopt",
+	[GH_EV_TAMPER] = "tamper", [GH_EV_WITHHELD] = "withheld", [GH_EV_MOUNT] = "mount",
 };
+
+_Static_assert((int)GH_LOST_SLOTS == (int)GH_EV_MAX, "one lost counter per event type");
+
+const char *gh_syscall_name(uint32_t nr)
+{
+	static char buf[32];
+
+	if (nr < GH_SYSCALL_NAMES_LEN && gh_syscall_names[nr])
+		return gh_syscall_names[nr];
+	snprintf(buf, sizeof(buf), "syscall_%u", nr);
+	return buf;
+}
 
 static const char *call_name(uint16_t call)
 {
@@ -59,12 +72,13 @@ static void put_piece_str(struct mp_buf *b, const uint8_t *p, uint32_t len)
 	mp_str(b, (const char *)p, strnlen((const char *)p, len));
 }
 
-/* A path blob (components leaf first, NUL-terminated) as "/a/b/c". */
-static void put_path(struct mp_buf *b, const uint8_t *blob, uint32_t len)
+#define GH_PATH_OUT (4096 + 64)
+
+/* A path blob (components leaf first, NUL-terminated) as "/a/b/c" in @out; returns its length. */
+static size_t path_string(const uint8_t *blob, uint32_t len, char *out)
 {
 	const char *comp[64 * 2];
 	size_t n = 0, total = 0, pos = 0;
-	char out[4096 + 64];
 
 	while (pos < len && n < sizeof(comp) / sizeof(comp[0])) {
 		const char *c = (const char *)blob + pos;
@@ -74,19 +88,57 @@ static void put_path(struct mp_buf *b, const uint8_t *blob, uint32_t len)
 		pos += l + 1;
 	}
 	if (n == 0) {
-		mp_str(b, "/", 1);
-		return;
+		out[0] = '/';
+		return 1;
 	}
 	for (size_t i = n; i-- > 0;) {
 		size_t l = strlen(comp[i]);
 
-		if (total + 1 + l >= sizeof(out))
+		if (total + 1 + l >= GH_PATH_OUT)
 			break;
 		out[total++] = '/';
 		memcpy(out + total, comp[i], l);
 		total += l;
 	}
-	mp_str(b, out, total);
+	return total;
+}
+
+/* A path of the event's task: when @bit says it is only meaningful in the task's own mount
+ * namespace (it crossed a mount gh-run's namespace does not have), "mnt:[<inode>]/a/b", which
+ * no one can take for a path of gh-run's. */
+static void put_task_path(struct mp_buf *b, const struct gh_event_header *h, uint16_t bit, const uint8_t *blob,
+			  uint32_t len)
+{
+	char out[GH_PATH_OUT + 32];
+	size_t n = 0;
+
+	if ((h->flags & bit) && h->mnt_ns)
+		n = snprintf(out, 32, "mnt:[%u]", h->mnt_ns);
+	n += path_string(blob, len, out + n);
+	mp_str(b, out, n);
+}
+
+/* An absolute path @p that a task under another root (a chroot) named: that root's path, then
+ * @p, as one path of gh-run's (GH_F_BASE_ROOT). */
+static void put_rooted(struct mp_buf *b, const struct gh_event_header *h, const uint8_t *root, uint32_t root_len,
+		       const uint8_t *p, uint32_t plen)
+{
+	char out[GH_PATH_OUT * 2 + 32];
+	size_t n = 0, l = strnlen((const char *)p, plen), r;
+
+	if ((h->flags & GH_F_FOREIGN_BASE) && h->mnt_ns)
+		n = snprintf(out, 32, "mnt:[%u]", h->mnt_ns);
+	r = path_string(root, root_len, out + n);
+	if (r > 1) /* a root of "/" adds nothing */
+		n += r;
+	memcpy(out + n, p, l);
+	mp_str(b, out, n + l);
+}
+
+/* A file with no path (GH_F_PATH_ANON): its name as the kernel keeps it ("memfd:x"). */
+static void put_anon(struct mp_buf *b, const uint8_t *blob, uint32_t len)
+{
+	put_piece_str(b, blob, len);
 }
 
 /* argv blob: NUL-terminated strings; a trailing piece without NUL is cut and dropped. */
@@ -109,6 +161,25 @@ static void put_argv(struct mp_buf *b, const uint8_t *p, uint32_t len, bool *tru
 	}
 }
 
+/* Keys every event frame has (t, ts, pid, start, and tid when @tid), and mnt_ns when the task
+ * is in another mount namespace than gh-run's. */
+static uint32_t common_keys(const struct gh_event_header *h, bool tid)
+{
+	return 4 + tid + (h->mnt_ns != 0);
+}
+
+static void put_signal(struct mp_buf *b, int64_t sig)
+{
+	const char *abbrev = sig > 0 && sig < 65 ? sigabbrev_np((int)sig) : NULL;
+	char name[32];
+
+	if (abbrev)
+		snprintf(name, sizeof(name), "SIG%s", abbrev);
+	else
+		snprintf(name, sizeof(name), "SIG%lld", (long long)sig);
+	mp_cstr(b, name);
+}
+
 static void put_common(struct mp_buf *b, const char *type, const struct gh_event_header *h, bool tid)
 {
 	mp_kv_cstr(b, "t", type);
@@ -117,12 +188,15 @@ static void put_common(struct mp_buf *b, const char *type, const struct gh_event
 	mp_kv_uint(b, "start", h->start);
 	if (tid)
 		mp_kv_uint(b, "tid", h->tid);
+	if (h->mnt_ns)
+		mp_kv_uint(b, "mnt_ns", h->mnt_ns);
 }
 
 static bool frame_exec(struct mp_buf *b, const struct gh_exec_event *e, size_t size)
 {
 	const uint8_t *path = e->data, *exe, *cwd, *base, *argv;
-	bool trunc = e->h.flags & GH_F_ARGV_TRUNC, relative;
+	bool trunc = e->h.flags & GH_F_ARGV_TRUNC, relative, rooted, anon = e->h.flags & GH_F_PATH_ANON;
+	bool withheld = e->h.flags & GH_F_WITHHELD;
 
 	if ((uint64_t)sizeof(*e) + e->path_len + e->exe_len + e->cwd_len + e->base_len + e->argv_len > size)
 		return false;
@@ -131,31 +205,42 @@ static bool frame_exec(struct mp_buf *b, const struct gh_exec_event *e, size_t s
 	base = cwd + e->cwd_len;
 	argv = base + e->base_len;
 	relative = e->path_len > 0 && path[0] != '/';
+	rooted = !relative && e->base_len && (e->h.flags & GH_F_BASE_ROOT);
 
-	mp_map(b, 17);
+	mp_map(b, common_keys(&e->h, true) + 12 + anon + withheld);
 	put_common(b, "exec", &e->h, true);
 	mp_kv_uint(b, "ppid", e->ppid);
 	mp_kv_uint(b, "uid", e->uid);
 	mp_kv_uint(b, "euid", e->euid);
 	mp_kv_cstr(b, "call", call_name(e->call));
 	mp_cstr(b, "path");
-	put_piece_str(b, path, e->path_len);
+	if (rooted)
+		put_rooted(b, &e->h, base, e->base_len, path, e->path_len);
+	else
+		put_piece_str(b, path, e->path_len);
 	mp_cstr(b, "base");
 	if (!relative)
 		mp_nil(b);
 	else if (e->base_len)
-		put_path(b, base, e->base_len);
+		put_task_path(b, &e->h, GH_F_FOREIGN_BASE, base, e->base_len);
+	else if (e->cwd_len)
+		put_task_path(b, &e->h, GH_F_FOREIGN_CWD, cwd, e->cwd_len);
 	else
-		put_path(b, cwd, e->cwd_len);
+		mp_nil(b);
 	mp_cstr(b, "err");
 	put_err(b, e->ret);
 	mp_cstr(b, "exe");
-	if (e->ret == 0)
-		put_path(b, exe, e->exe_len);
-	else
+	if (e->ret != 0)
 		mp_nil(b);
+	else if (anon)
+		put_anon(b, exe, e->exe_len);
+	else
+		put_task_path(b, &e->h, GH_F_FOREIGN_PATH, exe, e->exe_len);
 	mp_cstr(b, "cwd");
-	put_path(b, cwd, e->cwd_len);
+	if (withheld)
+		mp_nil(b);
+	else
+		put_task_path(b, &e->h, GH_F_FOREIGN_CWD, cwd, e->cwd_len);
 	mp_cstr(b, "argv");
 	if (e->h.flags & GH_F_ARGV_MISSING)
 		mp_nil(b);
@@ -163,6 +248,10 @@ static bool frame_exec(struct mp_buf *b, const struct gh_exec_event *e, size_t s
 		put_argv(b, argv, e->argv_len, &trunc);
 	mp_kv_bool(b, "argv_truncated", trunc);
 	mp_kv_bool(b, "privileged", e->h.flags & GH_F_PRIVILEGED);
+	if (anon)
+		mp_kv_bool(b, "exe_anon", true);
+	if (withheld)
+		mp_kv_bool(b, "withheld", true);
 	return true;
 }
 
@@ -170,22 +259,28 @@ static bool frame_fork(struct mp_buf *b, const struct gh_fork_event *e, size_t s
 {
 	if (sizeof(*e) + (uint64_t)e->cwd_len > size)
 		return false;
-	mp_map(b, 8);
+	bool withheld = e->h.flags & GH_F_WITHHELD;
+
+	mp_map(b, common_keys(&e->h, false) + 4 + withheld);
 	put_common(b, "fork", &e->h, false);
 	mp_kv_uint(b, "ppid", e->ppid);
 	mp_kv_uint(b, "pstart", e->pstart);
 	mp_kv_uint(b, "uid", e->uid);
 	mp_cstr(b, "cwd");
-	put_path(b, e->data, e->cwd_len);
+	if (withheld)
+		mp_nil(b);
+	else
+		put_task_path(b, &e->h, GH_F_FOREIGN_CWD, e->data, e->cwd_len);
+	if (withheld)
+		mp_kv_bool(b, "withheld", true);
 	return true;
 }
 
 static bool frame_exit(struct mp_buf *b, const struct gh_exit_event *e)
 {
 	int sig = e->status & 0x7f;
-	char name[32];
 
-	mp_map(b, 7);
+	mp_map(b, common_keys(&e->h, false) + 3 + (e->withheld != 0));
 	put_common(b, "exit", &e->h, false);
 	mp_cstr(b, "code");
 	if (sig)
@@ -193,18 +288,13 @@ static bool frame_exit(struct mp_buf *b, const struct gh_exit_event *e)
 	else
 		mp_uint(b, (e->status >> 8) & 0xff);
 	mp_cstr(b, "sig");
-	if (sig) {
-		const char *abbrev = sigabbrev_np(sig);
-
-		if (abbrev)
-			snprintf(name, sizeof(name), "SIG%s", abbrev);
-		else
-			snprintf(name, sizeof(name), "SIG%d", sig);
-		mp_cstr(b, name);
-	} else {
+	if (sig)
+		put_signal(b, sig);
+	else
 		mp_nil(b);
-	}
 	mp_kv_bool(b, "core", e->status & 0x80);
+	if (e->withheld)
+		mp_kv_uint(b, "withheld", e->withheld);
 	return true;
 }
 
@@ -223,7 +313,9 @@ static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t s
 {
 	if ((uint64_t)sizeof(*e) + e->path_len + e->base_len > size)
 		return false;
-	mp_map(b, 12 + (e->rid != 0));
+	bool rooted = e->ret < 0 && e->path_len && e->data[0] == '/' && e->base_len && (e->h.flags & GH_F_BASE_ROOT);
+
+	mp_map(b, common_keys(&e->h, true) + 7 + (e->rid != 0));
 	put_common(b, "open", &e->h, true);
 	if (e->rid)
 		mp_kv_uint(b, "rid", e->rid);
@@ -234,12 +326,14 @@ static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t s
 	put_err(b, e->ret);
 	mp_cstr(b, "path");
 	if (e->ret >= 0)
-		put_path(b, e->data, e->path_len);
+		put_task_path(b, &e->h, GH_F_FOREIGN_PATH, e->data, e->path_len);
+	else if (rooted)
+		put_rooted(b, &e->h, e->data + e->path_len, e->base_len, e->data, e->path_len);
 	else
 		put_piece_str(b, e->data, e->path_len);
 	mp_cstr(b, "base");
-	if (e->base_len)
-		put_path(b, e->data + e->path_len, e->base_len);
+	if (e->base_len && !rooted)
+		put_task_path(b, &e->h, GH_F_FOREIGN_BASE, e->data + e->path_len, e->base_len);
 	else
 		mp_nil(b);
 	mp_kv_bool(b, "path_truncated", e->h.flags & GH_F_PATH_TRUNC);
@@ -313,7 +407,7 @@ static bool frame_net(struct mp_buf *b, const struct gh_net_event *e)
 		return false; /* AF_UNSPEC, netlink, ...: not a network peer */
 	}
 
-	mp_map(b, 11 + (e->rid != 0));
+	mp_map(b, common_keys(&e->h, true) + 6 + (e->rid != 0));
 	put_common(b, "net", &e->h, true);
 	if (e->rid)
 		mp_kv_uint(b, "rid", e->rid);
@@ -328,6 +422,52 @@ static bool frame_net(struct mp_buf *b, const struct gh_net_event *e)
 		mp_uint(b, port);
 	mp_cstr(b, "err");
 	put_err(b, e->ret);
+	return true;
+}
+
+static const char *const tamper_kinds[] = {
+	[GH_TAMPER_SIGNAL] = "signal", [GH_TAMPER_PTRACE] = "ptrace", [GH_TAMPER_VM] = "memory",
+	[GH_TAMPER_GETFD] = "getfd", [GH_TAMPER_PROC] = "proc", [GH_TAMPER_PIPE] = "pipe",
+};
+
+static bool frame_tamper(struct mp_buf *b, const struct gh_tamper_event *e, size_t size)
+{
+	const char *who = e->who == (GH_WHO_CONTROLLER | GH_WHO_HELPER) ? "both"
+			  : e->who == GH_WHO_HELPER				 ? "helper"
+										 : "controller";
+
+	if (sizeof(*e) + (uint64_t)e->path_len > size || e->kind < GH_TAMPER_SIGNAL || e->kind > GH_TAMPER_PIPE)
+		return false;
+	mp_map(b, common_keys(&e->h, true) + 8);
+	put_common(b, "tamper", &e->h, true);
+	mp_kv_cstr(b, "call", gh_syscall_name(e->nr));
+	mp_kv_cstr(b, "kind", tamper_kinds[e->kind]);
+	mp_kv_cstr(b, "who", who);
+	mp_kv_int(b, "target", (int32_t)e->target);
+	mp_cstr(b, "sig");
+	if (e->kind == GH_TAMPER_SIGNAL)
+		put_signal(b, e->arg);
+	else
+		mp_nil(b);
+	mp_kv_int(b, "arg", e->arg);
+	mp_cstr(b, "err");
+	put_err(b, e->ret);
+	mp_cstr(b, "path");
+	if (e->path_len)
+		put_piece_str(b, e->data, e->path_len);
+	else
+		mp_nil(b);
+	return true;
+}
+
+static bool frame_withheld(struct mp_buf *b, const struct gh_withheld_event *e)
+{
+	mp_map(b, common_keys(&e->h, true) + 4);
+	put_common(b, "withheld", &e->h, true);
+	mp_kv_uint(b, "uid", e->uid);
+	mp_kv_uint(b, "euid", e->euid);
+	mp_kv_uint(b, "gid", e->gid);
+	mp_kv_uint(b, "egid", e->egid);
 	return true;
 }
 
@@ -355,6 +495,12 @@ bool gh_frame_event(struct mp_buf *b, const void *data, size_t size)
 	case GH_EV_NET:
 		ok = size >= sizeof(struct gh_net_event) && frame_net(b, data);
 		break;
+	case GH_EV_TAMPER:
+		ok = size >= sizeof(struct gh_tamper_event) && frame_tamper(b, data, size);
+		break;
+	case GH_EV_WITHHELD:
+		ok = size >= sizeof(struct gh_withheld_event) && frame_withheld(b, data);
+		break;
 	}
 	if (!ok) {
 		b->len = b->frame_start;
@@ -366,7 +512,7 @@ bool gh_frame_event(struct mp_buf *b, const void *data, size_t size)
 void gh_frame_hello(struct mp_buf *b, const struct gh_hello *h)
 {
 	mp_frame_begin(b);
-	mp_map(b, 9);
+	mp_map(b, 10);
 	mp_kv_cstr(b, "t", "hello");
 	mp_kv_uint(b, "proto", GH_PROTO_VERSION);
 	mp_kv_cstr(b, "version", GH_HELPER_VERSION);
@@ -376,15 +522,39 @@ void gh_frame_hello(struct mp_buf *b, const struct gh_hello *h)
 	mp_kv_bool(b, "argv", h->argv);
 	mp_kv_uint(b, "ringbuf", h->ringbuf);
 	mp_kv_cstr(b, "privilege", h->privilege);
+	mp_kv_uint(b, "pid", h->pid);
 	mp_frame_end(b);
 }
 
-void gh_frame_following(struct mp_buf *b, uint32_t pid)
+void gh_frame_armed(struct mp_buf *b, uint32_t pid)
 {
 	mp_frame_begin(b);
 	mp_map(b, 2);
+	mp_kv_cstr(b, "t", "armed");
+	mp_kv_uint(b, "pid", pid);
+	mp_frame_end(b);
+}
+
+void gh_frame_following(struct mp_buf *b, uint32_t pid, uint64_t start)
+{
+	mp_frame_begin(b);
+	mp_map(b, 3);
 	mp_kv_cstr(b, "t", "following");
 	mp_kv_uint(b, "pid", pid);
+	mp_kv_uint(b, "start", start);
+	mp_frame_end(b);
+}
+
+void gh_frame_signal(struct mp_buf *b, uint64_t ts, int sig, uint32_t pid, uint32_t uid)
+{
+	mp_frame_begin(b);
+	mp_map(b, 5);
+	mp_kv_cstr(b, "t", "signal");
+	mp_kv_uint(b, "ts", ts);
+	mp_cstr(b, "sig");
+	put_signal(b, sig);
+	mp_kv_uint(b, "pid", pid);
+	mp_kv_uint(b, "uid", uid);
 	mp_frame_end(b);
 }
 
@@ -442,7 +612,6 @@ void gh_frame_end(struct mp_buf *b, uint64_t ts, const struct gh_counters *c, co
 		  size_t n, const char *reason)
 {
 	uint32_t used = 0;
-	char name[32];
 
 	mp_frame_begin(b);
 	mp_map(b, 7);
@@ -454,17 +623,9 @@ void gh_frame_end(struct mp_buf *b, uint64_t ts, const struct gh_counters *c, co
 	for (size_t i = 0; i < n; i++)
 		used += counts[i] != 0;
 	mp_map(b, used);
-	for (size_t i = 0; i < n; i++) {
-		const char *s = i < GH_SYSCALL_NAMES_LEN ? gh_syscall_names[i] : NULL;
-
-		if (!counts[i])
-			continue;
-		if (!s) {
-			snprintf(name, sizeof(name), "syscall_%zu", i);
-			s = name;
-		}
-		mp_kv_uint(b, s, counts[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (counts[i])
+			mp_kv_uint(b, gh_syscall_name(i), counts[i]);
 	mp_kv_cstr(b, "reason", reason);
 	mp_frame_end(b);
 }

@@ -8,10 +8,10 @@
 #include <stdint.h>
 #include "msgpack.h"
 
-#define GH_PROTO_VERSION 2
+#define GH_PROTO_VERSION 3
 #define GH_HELPER_VERSION "0.3.0"
 
-enum { GH_LOST_SLOTS = 6 };
+enum { GH_LOST_SLOTS = 10 }; /* GH_EV_MAX */
 
 struct gh_counters {
 	uint64_t events;                  /* event frames written */
@@ -25,6 +25,7 @@ struct gh_hello {
 	bool argv;
 	uint32_t ringbuf;
 	const char *privilege;
+	uint32_t pid;
 };
 
 /* Decode one ring-buffer record into a frame. Returns false (and writes nothing) for a record
@@ -32,7 +33,12 @@ struct gh_hello {
 bool gh_frame_event(struct mp_buf *b, const void *data, size_t size);
 
 void gh_frame_hello(struct mp_buf *b, const struct gh_hello *h);
-void gh_frame_following(struct mp_buf *b, uint32_t pid);
+void gh_frame_armed(struct mp_buf *b, uint32_t pid);
+void gh_frame_following(struct mp_buf *b, uint32_t pid, uint64_t start);
+/* A signal the helper received from someone other than its parent (it ignores it). */
+void gh_frame_signal(struct mp_buf *b, uint64_t ts, int sig, uint32_t pid, uint32_t uid);
+/* "openat" for a syscall number of this architecture, "syscall_N" when unknown. */
+const char *gh_syscall_name(uint32_t nr);
 void gh_frame_error(struct mp_buf *b, const char *msg, bool fatal);
 /* One `repeats` frame: @npairs (rid, n) pairs from @pairs (rid0, n0, rid1, n1, ...). */
 #define GH_REPEATS_PER_FRAME 4096

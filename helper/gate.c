@@ -4,10 +4,13 @@
  *
  *   glasshouse-gate <command> [args...]      (fd 3: a socket to the controller)
  *
- * It blocks reading one byte from fd 3. On 'g' it looks the command up in PATH (without exec
- * attempts for names that are not there, so the receipt shows the one exec that matters) and
- * execs it once, with fd 3 closed on exec: the controller then reads EOF. If the exec fails it
- * writes the errno name and a newline to fd 3 and exits 1. On EOF before 'g' it exits 125.
+ * It blocks reading bytes from fd 3: 'w' wakes it and it waits again (the controller's nudge
+ * once the helper is armed to follow it), 'g' starts the command. It then looks the command up
+ * in PATH (without exec attempts for names that are not there, so the receipt shows the one
+ * exec that matters) and execs it once, with fd 3 closed on exec: the controller then reads
+ * EOF. If the exec fails it writes the errno name and a newline to fd 3 and exits 1. On EOF or
+ * anything else before 'g' it exits 125. The command is killed (SIGKILL, PR_SET_PDEATHSIG) if
+ * gh-run dies before it: the kernel clears that for a setuid/setgid/file-capability exec.
  * No privilege, no BPF: just an unprivileged, race-free starting line.
  */
 #define _GNU_SOURCE
@@ -16,7 +19,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,6 +72,7 @@ static const char *resolve(const char *file, char *buf, size_t len, int *err)
 int main(int argc, char **argv)
 {
 	char go = 0, buf[PATH_MAX];
+	pid_t parent = getppid();
 	const char *prog;
 	ssize_t n;
 	int err = 0;
@@ -75,10 +81,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: glasshouse-gate <command> [args...]  (fd 3 from the controller)\n");
 		return 2;
 	}
+	/* 'w' only wakes us: the syscall it ends is where the helper's kernel side adopts us (a
+	 * follow is decided at the first syscall made under the pid it names). 'g' is the start. */
 	do
 		n = read(CTL_FD, &go, 1);
-	while (n < 0 && errno == EINTR);
+	while ((n < 0 && errno == EINTR) || (n == 1 && go == 'w'));
 	if (n != 1 || go != 'g')
+		return 125;
+	/* gh-run's death kills the command: it must not run on unobserved. The parent could die
+	 * before the prctl takes effect: then we are an orphan already, and stop. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 		return 125;
 	if (fcntl(CTL_FD, F_SETFD, FD_CLOEXEC) < 0)
 		return 125;

@@ -13,6 +13,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +27,10 @@
 #include <bpf/libbpf.h>
 
 #include "../ebpf/events.h"
+#include "caller.h"
 #include "follow.h"
 #include "frames.h"
+#include "mounts.h"
 #include "privilege.h"
 #include "gh.skel.h"
 
@@ -35,6 +39,7 @@
 #define GH_POLL_MS            50
 #define GH_STATS_NS           500000000ull
 #define GH_FLUSH_BYTES        (256u * 1024)
+#define GH_ADOPT_WAIT_NS      10000000000ull /* a follow not adopted by then expires */
 
 static volatile sig_atomic_t exiting;
 
@@ -46,13 +51,12 @@ static struct {
 	int ncpu;
 	bool verbose;
 	bool broken_pipe;
+	pid_t parent;
+	uint32_t armed_pid;   /* a follow request is in the kernel, not yet decided */
+	uint64_t armed_at;
+	bool followed;        /* the root was adopted */
+	int status;           /* exit status when a follow fails at adoption */
 } st;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	exiting = 1;
-}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -109,9 +113,44 @@ static void fatal_frame(const char *fmt, ...)
 	flush_out();
 }
 
+/* The kernel decided the follow request: `following`, or the end (nothing was adopted). */
+static void on_adopt(const struct gh_adopt_event *e)
+{
+	char why[256] = "";
+
+	st.armed_pid = 0;
+	if (!e->result) {
+		st.followed = true;
+		gh_frame_following(&st.out, e->h.pid, e->h.start);
+		return;
+	}
+	snprintf(why, sizeof(why), "follow %u: refused when it ran:%s%s%s%s%s%s", e->h.pid,
+		 e->result & GH_ADOPT_NS ? " not in the helper's pid namespace;" : "",
+		 e->result & GH_ADOPT_IDENTITY ? " another process than the one checked;" : "",
+		 e->result & GH_ADOPT_START ? " another start time than the one checked;" : "",
+		 e->result & GH_ADOPT_PARENT ? " not a child of the helper's parent;" : "",
+		 e->result & GH_ADOPT_CREDS ? " not running as the caller;" : "",
+		 e->result & GH_ADOPT_FULL ? " the table of followed processes is full;" : "");
+	fatal_frame("%s", why);
+	st.status = 2;
+	exiting = 1;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
+	const struct gh_event_header *h = data;
+
 	(void)ctx;
+	if (size >= sizeof(struct gh_adopt_event) && h->type == GH_EV_ADOPT) {
+		on_adopt(data);
+		flush_out();
+		return 0;
+	}
+	if (size >= sizeof(struct gh_mount_event) && h->type == GH_EV_MOUNT) {
+		gh_frame_mounts(&st.out, data);
+		st.ctr.events++;
+		return 0;
+	}
 	if (gh_frame_event(&st.out, data, size))
 		st.ctr.events++;
 	else
@@ -228,9 +267,42 @@ static void usage(FILE *f)
 		GH_RINGBUF_MB_MAX, GH_RINGBUF_MB_DEFAULT);
 }
 
-/* Handle stdin commands; returns 1 to stop. */
-static int handle_stdin(struct gh_line_reader *lr, bool *followed)
+/* Put a checked follow request into the kernel (pending_vpid last: it arms the rest). */
+static void arm(const struct gh_follow_id *id)
 {
+	st.skel->bss->pending_ino = id->ino;
+	st.skel->bss->pending_ticks = id->ticks;
+	st.skel->bss->pending_boot_off = id->boot_off;
+	__atomic_store_n(&st.skel->bss->pending_vpid, (uint64_t)id->vpid, __ATOMIC_RELEASE);
+	st.armed_pid = id->vpid;
+	st.armed_at = now_ns(CLOCK_MONOTONIC);
+	gh_frame_armed(&st.out, id->vpid);
+}
+
+/* A follow request the process never claimed (it made no syscall) expires: nothing is followed. */
+static void expire(uint64_t now)
+{
+	uint64_t want = st.armed_pid;
+
+	if (!st.armed_pid || now - st.armed_at < GH_ADOPT_WAIT_NS)
+		return;
+	if (__atomic_compare_exchange_n(&st.skel->bss->pending_vpid, &want, 0, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE) ||
+	    now - st.armed_at >= 2 * GH_ADOPT_WAIT_NS) {
+		fatal_frame("follow %u: the process made no syscall within %llu s; nothing is followed", st.armed_pid,
+			    (unsigned long long)(GH_ADOPT_WAIT_NS / 1000000000ull));
+		st.armed_pid = 0;
+		st.status = 2;
+		exiting = 1;
+	}
+	/* else the kernel claimed it just now: its decision is on the way */
+}
+
+/* Handle stdin commands; returns 1 to stop. A refused follow ends the helper (status 2): a
+ * caller probing which pids it may follow learns one answer per helper. */
+static int handle_stdin(struct gh_line_reader *lr, bool *asked)
+{
+	struct gh_follow_id id;
 	char buf[256], why[256];
 	const char *p = buf;
 	size_t len;
@@ -254,22 +326,55 @@ static int handle_stdin(struct gh_line_reader *lr, bool *followed)
 			fatal_frame("protocol error: %s", c.why);
 			exit(2);
 		case GH_CMD_FOLLOW:
-			if (*followed) {
+			if (*asked) {
 				fatal_frame("protocol error: only one follow per run");
 				exit(2);
 			}
-			if (gh_follow_check(c.pid, why, sizeof(why))) {
-				fprintf(stderr, "glasshouse-helper: refused: %s\n", why);
-				gh_frame_error(&st.out, why, false);
-				break;
+			*asked = true;
+			if (gh_follow_check(c.pid, &id, why, sizeof(why))) {
+				fatal_frame("%s", why);
+				exit(2);
 			}
-			st.skel->bss->pending_vpid = c.pid;
-			*followed = true;
-			gh_frame_following(&st.out, c.pid);
+			arm(&id);
 			break;
 		}
 		flush_out();
 	}
+}
+
+/* Block every signal and take them from a signalfd: the helper stops only when its parent
+ * asks (stdin, or SIGTERM from it); a signal from anyone else is reported and ignored. SIGKILL
+ * and SIGSTOP cannot be blocked: the first kills the helper (the controller sees a helper that
+ * died), the second stops it (the kernel side counts what it could not deliver). */
+static int signals_take(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sigdelset(&all, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &all, NULL))
+		return -1;
+	return signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* Returns 1 to stop. */
+static int handle_signals(int fd)
+{
+	struct signalfd_siginfo si;
+	int stop = 0;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if ((pid_t)si.ssi_pid == st.parent && si.ssi_signo == SIGTERM) {
+			stop = 1;
+			continue;
+		}
+		if ((pid_t)si.ssi_pid == getpid() || si.ssi_code == SI_KERNEL || (pid_t)si.ssi_pid == st.parent)
+			continue;
+		fprintf(stderr, "glasshouse-helper: ignored signal %d from pid %u (uid %u)\n", (int)si.ssi_signo,
+			si.ssi_pid, si.ssi_uid);
+		gh_frame_signal(&st.out, now_ns(CLOCK_MONOTONIC), si.ssi_signo, si.ssi_pid, si.ssi_uid);
+	}
+	return stop;
 }
 
 int main(int argc, char **argv)
@@ -284,27 +389,33 @@ int main(int argc, char **argv)
 	const char *bpf_dir = getenv("GLASSHOUSE_BPF_DIR");
 	struct gh_line_reader lr = {};
 	struct gh_hello hello = {};
+	struct gh_caller caller;
 	struct utsname uts;
 	uint64_t counts[GH_MAX_SYSCALLS], last_stats;
 	uint32_t ringbuf_mb = GH_RINGBUF_MB_DEFAULT;
 	uint64_t ns_dev = 0, ns_ino = 0;
-	bool capture_argv = true, followed = false, stdin_open = true;
+	bool capture_argv = true, asked = false, stdin_open = true;
 	const char *reason = "stop";
-	int opt, err, status = 1;
-	char *end;
+	int opt, err, status = 1, sigfd;
+	char *end, why[256];
 
-	/* 1. Trust nothing inherited. */
+	/* 1. Trust nothing inherited; let no one of the caller's uid read or steer us (ptrace,
+	 * /proc/<pid>/mem, /proc/<pid>/fd: the kernel refuses them for a non-dumpable process). */
 	if (gh_privilege_sanitize())
 		return 2;
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (bpf_dir && gh_privilege_is_elevated()) {
 		fprintf(stderr, "glasshouse-helper: warning: GLASSHOUSE_BPF_DIR ignored: this helper runs with "
 				"privilege it did not get from root; using the embedded programs\n");
 		bpf_dir = NULL;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, SIG_IGN);  /* a terminal ^C is for the command; the controller stops us */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGTERM, on_signal);
+	sigfd = signals_take();
+	if (sigfd < 0) {
+		fatal_frame("cannot take signals: %s", strerror(errno));
+		return 1;
+	}
+	st.parent = getppid();
 
 	/* 2. Options. */
 	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -347,6 +458,10 @@ int main(int argc, char **argv)
 		fatal_frame("cannot read the pid namespace: %s", strerror(-err));
 		return 1;
 	}
+	if (gh_caller_read(&caller, why, sizeof(why))) {
+		fatal_frame("%s", why);
+		return 1;
+	}
 	st.ncpu = libbpf_num_possible_cpus();
 	st.skel = open_skel(bpf_dir);
 	if (!st.skel || st.ncpu <= 0) {
@@ -357,6 +472,19 @@ int main(int argc, char **argv)
 	st.skel->rodata->ns_ino = ns_ino;
 	st.skel->rodata->capture_argv = capture_argv;
 	st.skel->rodata->wakeup_bytes = (uint64_t)ringbuf_mb * 1024 * 1024 / 8;
+	st.skel->rodata->caller_uid = caller.uid;
+	st.skel->rodata->caller_gid = caller.gid;
+	st.skel->rodata->caller_cap_prm = caller.cap_prm;
+	st.skel->rodata->caller_cap_eff = caller.cap_eff;
+	st.skel->rodata->caller_sees_all = caller.sees_all;
+	st.skel->rodata->controller_vpid = caller.controller;
+	st.skel->rodata->controller_pgid = caller.controller_pgid;
+	st.skel->rodata->helper_vpid = caller.helper;
+	st.skel->rodata->helper_pgid = caller.helper_pgid;
+	st.skel->rodata->pipe_dev = caller.pipe_dev;
+	st.skel->rodata->pipe_ino0 = caller.pipe_ino[0];
+	st.skel->rodata->pipe_ino1 = caller.pipe_ino[1];
+	st.skel->rodata->pipe_ino2 = caller.pipe_ino[2];
 	bpf_map__set_max_entries(st.skel->maps.scratch, st.ncpu);
 	bpf_map__set_max_entries(st.skel->maps.events, ringbuf_mb * 1024 * 1024);
 
@@ -394,29 +522,36 @@ int main(int argc, char **argv)
 	hello.real_ns = now_ns(CLOCK_REALTIME);
 	hello.argv = capture_argv;
 	hello.ringbuf = ringbuf_mb * 1024 * 1024;
+	hello.pid = getpid();
 	gh_frame_hello(&st.out, &hello);
 	flush_out();
 
 	/* 5. Follow, stream, stop. */
 	last_stats = now_ns(CLOCK_MONOTONIC);
 	while (!exiting) {
-		struct pollfd fds[2] = {
+		struct pollfd fds[3] = {
 			{ .fd = ring_buffer__epoll_fd(st.rb), .events = POLLIN },
+			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = STDIN_FILENO, .events = POLLIN },
 		};
-		int n = poll(fds, stdin_open ? 2 : 1, GH_POLL_MS);
+		int n = poll(fds, stdin_open ? 3 : 2, GH_POLL_MS);
 		uint64_t now;
 
 		if (n < 0 && errno != EINTR)
 			break;
 		ring_buffer__consume(st.rb);
-		if (n > 0 && stdin_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (handle_stdin(&lr, &followed)) {
+		if (n > 0 && (fds[1].revents & POLLIN) && handle_signals(sigfd)) {
+			reason = "signal";
+			break;
+		}
+		if (n > 0 && stdin_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (handle_stdin(&lr, &asked)) {
 				reason = "stop";
 				break;
 			}
 		}
 		now = now_ns(CLOCK_MONOTONIC);
+		expire(now);
 		if (now - last_stats >= GH_STATS_NS) {
 			read_percpu(bpf_map__fd(st.skel->maps.lost), st.ctr.lost, GH_EV_MAX);
 			gh_frame_stats(&st.out, now, &st.ctr);
@@ -424,8 +559,11 @@ int main(int argc, char **argv)
 		}
 		flush_out();
 	}
-	if (exiting && !st.broken_pipe)
-		reason = "signal";
+	if (st.status) { /* the follow failed when it ran: the fatal error said so */
+		flush_out();
+		status = st.status;
+		goto cleanup;
+	}
 
 	/* Drain what the kernel already produced, then the totals. */
 	ring_buffer__consume(st.rb);

@@ -10,9 +10,11 @@ import { CollectorTally } from './collector.js';
 import { environmentSection } from './environment.js';
 import { errnoText, signalNumber } from './errno.js';
 import { FilesystemTable } from './filesystem.js';
+import { MountNamespaceTable } from './mount-namespaces.js';
 import { NetworkTable } from './network.js';
 import { nsToMs } from './numbers.js';
 import { ProcessTableBuilder, processList, processTree, type RootFacts } from './process-tree.js';
+import { TamperTable, tamperLines } from './tampering.js';
 
 // schema/receipt.ts's SCHEMA_VERSION, whose literal type this is (tsc refuses any other value):
 // not imported from there, which would load zod before the first frame is folded
@@ -28,6 +30,10 @@ export class Aggregator {
   private readonly collector = new CollectorTally();
   private readonly filesystem = new FilesystemTable();
   private readonly network = new NetworkTable();
+  private readonly tampering = new TamperTable();
+  private readonly mountNamespaces = new MountNamespaceTable();
+  // protocol 1 and 2 helpers withheld a forked child of a privileged process without saying so
+  private inheritPrivilege = true;
   private processes: ProcessTableBuilder | null = null;
   private root: RootFacts | null = null;
   // process events that came before the root was known (a live run knows it before it follows)
@@ -46,7 +52,7 @@ export class Aggregator {
   setRoot(root: RootFacts): void {
     if (this.root !== null) throw new Error('Aggregator: the root is already set');
     this.root = { root_pid: root.root_pid, controller_pid: root.controller_pid, environment: { uid: root.environment.uid, cwd: root.environment.cwd } };
-    const processes = (this.processes = new ProcessTableBuilder(this.root));
+    const processes = (this.processes = new ProcessTableBuilder(this.root, this.inheritPrivilege));
     for (const f of this.early) processes.add(f);
     this.early = [];
   }
@@ -55,15 +61,31 @@ export class Aggregator {
   add(frame: Frame): void {
     this.collector.add(frame);
     switch (frame.t) {
+      case 'hello':
+        if (frame.proto >= 3) {
+          this.inheritPrivilege = false;
+          this.processes?.setInheritPrivilege(false);
+        }
+        return;
       case 'open':
         this.filesystem.add(frame);
         break;
       case 'net':
         this.network.add(frame);
         break;
+      case 'tamper':
+        this.tampering.add(frame);
+        break;
+      case 'mounts':
+        this.mountNamespaces.add(frame);
+        return;
+      case 'signal':
+        this.tampering.addSignal(frame);
+        return;
       case 'exec':
       case 'fork':
       case 'exit':
+      case 'withheld':
         break;
       case 'repeats':
         this.repeats.push(frame.counts);
@@ -71,6 +93,7 @@ export class Aggregator {
       default:
         return; // not about a process
     }
+    if (frame.mnt_ns !== undefined) this.mountNamespaces.seen(frame.mnt_ns, frame.pid);
     if (this.processes !== null) this.processes.add(frame);
     else this.early.push(frame);
   }
@@ -104,7 +127,8 @@ export class Aggregator {
     const table = this.processes!.finish(facts);
     const root = table.root;
     this.resolveRepeats();
-    const collector = this.collector.section(facts, frameErrors);
+    const tampering = this.tampering.section();
+    const collector = this.collector.section(facts, frameErrors, tampering);
 
     const exitCode = root !== null ? root.exitCode : facts.exit.code;
     const signal = root !== null ? root.signal : facts.exit.signal;
@@ -113,6 +137,7 @@ export class Aggregator {
     const errors: string[] = [];
     if (facts.exec_error !== null) errors.push(`${facts.command[0]}: ${errnoText(facts.exec_error)}`);
     errors.push(...facts.errors);
+    errors.push(...tamperLines(tampering));
     if (collector.status !== 'ok') errors.push(`collector ${collector.status}: ${collector.reason ?? 'no reason given'}`);
 
     const duration = Math.max(0, nsToMs(facts.mono_start_ns, facts.mono_end_ns));
@@ -135,6 +160,7 @@ export class Aggregator {
       filesystem: this.filesystem.section(),
       network: this.network.section(),
       syscalls: this.collector.syscalls(),
+      mount_namespaces: this.mountNamespaces.section(),
     };
     return receipt;
   }

@@ -2,7 +2,7 @@
 // may be missing (events lost, helper died without its end frame, invalid frames). Folded
 // frame by frame: only the counts and the hello, last stats and last end frames are kept.
 import type { EndFrame, Frame, HelloFrame, StatsFrame } from '../schema/frames.js';
-import type { Receipt } from '../schema/receipt.js';
+import type { Receipt, TamperEntry } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
 
 export class CollectorTally {
@@ -30,6 +30,9 @@ export class CollectorTally {
       case 'exit':
       case 'open':
       case 'net':
+      case 'tamper':
+      case 'withheld':
+      case 'mounts':
         this.events++;
         break;
       case 'hello':
@@ -46,15 +49,20 @@ export class CollectorTally {
     }
   }
 
-  section(facts: RunFacts, frameErrors: readonly string[]): Receipt['collector'] {
+  /** `tampering`: the tree's attempts on gh-run and the helper; any degrades the status. */
+  section(facts: RunFacts, frameErrors: readonly string[], tampering: TamperEntry[] = []): Receipt['collector'] {
     const { hello, end, stats, events } = this;
     const lost = (end?.lost ?? stats?.lost ?? 0) + this.repeatsLost;
     const folded = this.eventsFolded;
     const argvCaptured = hello?.argv ?? false;
     if (facts.collector.status === 'unavailable') {
-      return { status: 'unavailable', reason: facts.collector.reason, events, events_lost: lost, events_folded: folded, argv_captured: argvCaptured };
+      return { status: 'unavailable', reason: facts.collector.reason, events, events_lost: lost, events_folded: folded, argv_captured: argvCaptured, tampering };
     }
     const reasons: string[] = [];
+    if (tampering.length > 0) {
+      const n = tampering.reduce((sum, e) => sum + e.count, 0);
+      reasons.push(`tampering: ${n} attempt${n === 1 ? '' : 's'} on gh-run or the helper (collector.tampering)`);
+    }
     if (facts.collector.reason !== null) reasons.push(facts.collector.reason);
     else if (end === null) reasons.push('the helper sent no end frame (it may have died)');
     if (lost > 0) reasons.push(`${lost} events lost (ring buffer full)`);
@@ -71,6 +79,7 @@ export class CollectorTally {
       events_lost: lost,
       events_folded: folded,
       argv_captured: argvCaptured,
+      tampering,
     };
   }
 

@@ -22,6 +22,9 @@ interface ProcState {
   exited: boolean;
   execOk: boolean;
   privileged: boolean;
+  withheld: number | null;
+  mntNs: number | null;
+  exeAnonymous: boolean;
 }
 
 export interface ProcessTable {
@@ -51,7 +54,18 @@ export class ProcessTableBuilder {
   private lastStart = -1;
   private last: ProcState | null = null;
 
-  constructor(private readonly facts: RootFacts) {}
+  /**
+   * `inheritPrivilege`: a forked child of a privileged process is privileged too, as protocol 1
+   * and 2 helpers withheld it silently; protocol 3 says of each process (withheld frames).
+   */
+  constructor(
+    private readonly facts: RootFacts,
+    private inheritPrivilege = true,
+  ) {}
+
+  setInheritPrivilege(inherit: boolean): void {
+    this.inheritPrivilege = inherit;
+  }
 
   add(f: Frame): void {
     switch (f.t) {
@@ -59,12 +73,14 @@ export class ProcessTableBuilder {
         if (this.byKey.has(keyOf(f.pid, f.start))) break;
         const parent = this.byKey.get(keyOf(f.ppid, f.pstart)) ?? null;
         const child = this.create(f.pid, f.start, f.ppid, keyOf(f.ppid, f.pstart));
-        // a forked child runs its parent's program (and holds its privilege) until it execs
+        // a forked child runs its parent's program until it execs
         child.exe = parent?.exe ?? null;
         child.argv = parent?.argv ?? null;
-        child.privileged = parent?.privileged ?? false;
+        child.exeAnonymous = parent?.exeAnonymous ?? false;
+        child.privileged = this.inheritPrivilege ? (parent?.privileged ?? false) : false;
         child.uid = f.uid;
-        child.cwd = f.cwd ?? parent?.cwd ?? null;
+        child.cwd = f.cwd ?? (f.withheld ? null : (parent?.cwd ?? null));
+        child.mntNs = f.mnt_ns ?? null;
         break;
       }
       case 'exec':
@@ -75,12 +91,21 @@ export class ProcessTableBuilder {
         p.exited = true;
         p.exitCode = f.sig !== null ? null : f.code;
         p.signal = f.sig;
+        if (f.withheld !== undefined) p.withheld = f.withheld;
+        p.mntNs = f.mnt_ns ?? p.mntNs;
         if (p === this.root) this.rootExitSeen = true;
+        break;
+      }
+      case 'withheld': {
+        // from here on the kernel side withholds what it does: the caller may not trace it
+        const p = this.lookup(f.pid, f.start, null);
+        p.privileged = true;
+        p.mntNs = f.mnt_ns ?? null;
         break;
       }
       case 'open':
       case 'net':
-        this.lookup(f.pid, f.start, null);
+        this.lookup(f.pid, f.start, null).mntNs = f.mnt_ns ?? null;
         break;
       default:
         break;
@@ -124,6 +149,9 @@ export class ProcessTableBuilder {
       exited: false,
       execOk: false,
       privileged: false,
+      withheld: null,
+      mntNs: null,
+      exeAnonymous: false,
     };
     this.byKey.set(p.key, p);
     return p;
@@ -161,9 +189,12 @@ function applyExec(p: ProcState, f: ExecFrame): void {
   if (f.err !== null) return;
   p.execOk = true;
   p.exe = f.exe ?? path;
+  p.exeAnonymous = f.exe_anon === true;
   p.argv = f.argv;
   p.uid = f.uid;
-  p.cwd = f.cwd ?? p.cwd;
+  // a process the caller may not trace: where it runs is withheld (its exec is reported)
+  p.cwd = f.withheld ? null : (f.cwd ?? p.cwd);
+  p.mntNs = f.mnt_ns ?? null;
   // the kernel said the exec gained privilege (AT_SECURE); once privileged, always privileged:
   // an exec that drops privilege again proves nothing about what the process did before it
   if (f.privileged) p.privileged = true;
@@ -184,6 +215,9 @@ function toProcess(p: ProcState, t0: number): Process {
     signal: p.signal,
     state: p.exited ? 'exited' : 'running',
     privileged: p.privileged,
+    ...(p.withheld !== null && p.withheld > 0 ? { withheld_syscalls: p.withheld } : {}),
+    ...(p.mntNs !== null ? { mnt_ns: p.mntNs } : {}),
+    ...(p.exeAnonymous ? { exe_anonymous: true as const } : {}),
   };
 }
 

@@ -3,9 +3,11 @@
 // run), then load the run (or replay) machinery lazily and exit with its status.
 import { startEarlyHelper } from '../run/early-helper.js';
 import type { CliAction, Program } from './args.js';
+import { guardInspector } from './inspector-guard.js';
 import { plainRunOptions } from './plain-run.js';
 
 export async function main(program: Program, args: readonly string[]): Promise<never> {
+  guardInspector();
   // first execa and the helper, then everything else while the helper loads BPF
   const plain = plainRunOptions(program, args);
   const early = await startEarlyHelper(plain);

@@ -39,9 +39,26 @@ function keyCount(o: Fields): number {
   return n;
 }
 
+const isPosInt = (v: unknown): boolean => isInt(v) && (v as number) > 0;
+/**
+ * Key count of a frame with `base` keys and the optional keys named (each absent, or valid by
+ * its check); -1 when one of them is present and invalid.
+ */
+function withOptional(f: Fields, base: number, optional: Readonly<Record<string, (v: unknown) => boolean>>): number {
+  let n = base;
+  for (const key in optional) {
+    const v = f[key];
+    if (v === undefined) continue;
+    if (!optional[key]!(v)) return -1;
+    n++;
+  }
+  return n;
+}
+const isTrue = (v: unknown): boolean => v === true;
+// every event frame may carry these (protocol 3)
+const NS = { mnt_ns: isPosInt };
+const NS_RID = { ...NS, rid: isPosInt };
 const isIdent = (f: Fields): boolean => isInt(f.ts) && isInt(f.pid) && isInt(f.start);
-/** Key count of a frame with `base` keys and an optional repeat id; -1 for a bad rid. */
-const withRid = (f: Fields, base: number): number => (f.rid === undefined ? base : isInt(f.rid) && (f.rid as number) > 0 ? base + 1 : -1);
 
 function isRepeats(f: Fields): boolean {
   const c = f.counts;
@@ -64,8 +81,9 @@ const isOpen = (f: Fields): boolean =>
   isStr(f.path) &&
   isOptStr(f.base) &&
   isBool(f.path_truncated) &&
-  keyCount(f) === withRid(f, 12);
+  keyCount(f) === withOptional(f, 12, NS_RID);
 
+const EXEC_OPTIONAL = { ...NS, exe_anon: isTrue, withheld: isTrue };
 const isExec = (f: Fields): boolean =>
   isIdent(f) &&
   isInt(f.tid) &&
@@ -81,13 +99,43 @@ const isExec = (f: Fields): boolean =>
   isArgv(f.argv) &&
   isBool(f.argv_truncated) &&
   isBool(f.privileged) &&
-  keyCount(f) === 17;
+  keyCount(f) === withOptional(f, 17, EXEC_OPTIONAL);
 
+const FORK_OPTIONAL = { ...NS, withheld: isTrue };
 const isFork = (f: Fields): boolean =>
-  isIdent(f) && isInt(f.ppid) && isInt(f.pstart) && isInt(f.uid) && isOptStr(f.cwd) && keyCount(f) === 8;
+  isIdent(f) && isInt(f.ppid) && isInt(f.pstart) && isInt(f.uid) && isOptStr(f.cwd) && keyCount(f) === withOptional(f, 8, FORK_OPTIONAL);
 
+const EXIT_OPTIONAL = { ...NS, withheld: isPosInt };
 const isExit = (f: Fields): boolean =>
-  isIdent(f) && isOptInt(f.code) && isOptStr(f.sig) && isBool(f.core) && keyCount(f) === 7;
+  isIdent(f) && isOptInt(f.code) && isOptStr(f.sig) && isBool(f.core) && keyCount(f) === withOptional(f, 7, EXIT_OPTIONAL);
+
+const TAMPER_KINDS: ReadonlySet<unknown> = new Set(['signal', 'ptrace', 'memory', 'getfd', 'proc', 'pipe']);
+const TAMPER_WHO: ReadonlySet<unknown> = new Set(['controller', 'helper', 'both']);
+const isTamper = (f: Fields): boolean =>
+  isIdent(f) &&
+  isInt(f.tid) &&
+  isStr(f.call) &&
+  TAMPER_KINDS.has(f.kind) &&
+  TAMPER_WHO.has(f.who) &&
+  isInt(f.target) &&
+  isOptStr(f.sig) &&
+  isInt(f.arg) &&
+  isOptStr(f.err) &&
+  isOptStr(f.path) &&
+  keyCount(f) === withOptional(f, 13, NS);
+
+const isWithheld = (f: Fields): boolean =>
+  isIdent(f) && isInt(f.tid) && isInt(f.uid) && isInt(f.euid) && isInt(f.gid) && isInt(f.egid) && keyCount(f) === withOptional(f, 9, NS);
+
+const isMounts = (f: Fields): boolean =>
+  isIdent(f) &&
+  isInt(f.tid) &&
+  isInt(f.mnt_ns) &&
+  isStr(f.call) &&
+  (f.lines === null || isArgv(f.lines)) &&
+  isBool(f.truncated) &&
+  isOptStr(f.err) &&
+  keyCount(f) === 10;
 
 const isNet = (f: Fields): boolean =>
   isIdent(f) &&
@@ -98,7 +146,7 @@ const isNet = (f: Fields): boolean =>
   isStr(f.addr) &&
   isOptInt(f.port) &&
   isOptStr(f.err) &&
-  keyCount(f) === withRid(f, 11);
+  keyCount(f) === withOptional(f, 11, NS_RID);
 
 const isHello = (f: Fields): boolean =>
   isInt(f.proto) &&
@@ -109,7 +157,7 @@ const isHello = (f: Fields): boolean =>
   isBool(f.argv) &&
   isInt(f.ringbuf) &&
   isStr(f.privilege) &&
-  keyCount(f) === 9;
+  keyCount(f) === withOptional(f, 9, { pid: isInt });
 
 const isStats = (f: Fields): boolean =>
   isInt(f.ts) && isInt(f.events) && isInt(f.lost) && isCounts(f.lost_by_type) && keyCount(f) === 5;
@@ -142,8 +190,18 @@ export function isCanonicalFrame(value: unknown): value is Frame {
       return isNet(value);
     case 'hello':
       return isHello(value);
-    case 'following':
+    case 'armed':
       return isInt(value.pid) && keyCount(value) === 2;
+    case 'following':
+      return isInt(value.pid) && keyCount(value) === withOptional(value, 2, { start: isInt });
+    case 'tamper':
+      return isTamper(value);
+    case 'withheld':
+      return isWithheld(value);
+    case 'mounts':
+      return isMounts(value);
+    case 'signal':
+      return isInt(value.ts) && isStr(value.sig) && isInt(value.pid) && isInt(value.uid) && keyCount(value) === 5;
     case 'error':
       return isStr(value.msg) && isBool(value.fatal) && keyCount(value) === 3;
     case 'repeats':

@@ -56,7 +56,7 @@ export class HelperProcess {
   private readonly diagnostics: Diagnostics;
   private hello: HelloFrame | null = null;
   private helloWaiter: Waiter<HelloFrame> | null = null;
-  private followWaiter: (Waiter<void> & { pid: number }) | null = null;
+  private followWaiter: (Waiter<void> & { pid: number; onArmed: () => void }) | null = null;
   private followed: number | null = null;
   private lastError: string | null = null;
   private lastStderr: string | null = null;
@@ -111,8 +111,13 @@ export class HelperProcess {
     return this.hello;
   }
 
-  /** Follow `pid` and its descendants; resolves on `following`, throws HelperFollowError. */
-  follow(pid: number, timeoutMs = this.options.followTimeoutMs ?? 15_000): Promise<void> {
+  /**
+   * Follow `pid` and its descendants; resolves on `following`, throws HelperFollowError. The
+   * helper checks the process and arms its kernel side, which adopts the process at its next
+   * syscall, and only if it is the process checked; `onArmed` is the moment to make it do one
+   * (the gate waits in read(): a byte wakes it).
+   */
+  follow(pid: number, onArmed: () => void = () => {}, timeoutMs = this.options.followTimeoutMs ?? 15_000): Promise<void> {
     if (this.exit !== null) return Promise.reject(new HelperFollowError(this.deathReason('the helper exited')));
     this.diagnostics.track(`follow ${pid}`);
     this.followed = pid;
@@ -126,7 +131,7 @@ export class HelperProcess {
         this.followWaiter = null;
         fn(...a);
       };
-      this.followWaiter = { pid, resolve: settle(resolve), reject: settle(reject) };
+      this.followWaiter = { pid, onArmed, resolve: settle(resolve), reject: settle(reject) };
       this.child.stdin?.write(`follow ${pid}\n`);
     });
   }
@@ -247,6 +252,10 @@ export class HelperProcess {
         this.diagnostics.track(`collector: hello (helper ${frame.version}, privilege ${frame.privilege}, argv ${frame.argv})`);
         this.helloWaiter?.resolve(frame);
         break;
+      case 'armed':
+        this.diagnostics.track(`armed to follow ${frame.pid}`);
+        if (this.followWaiter && this.followWaiter.pid === frame.pid) this.followWaiter.onArmed();
+        break;
       case 'following':
         this.diagnostics.track(`following ${frame.pid}`);
         if (this.followWaiter && this.followWaiter.pid === frame.pid) this.followWaiter.resolve();
@@ -265,6 +274,9 @@ export class HelperProcess {
       case 'end':
         this.ended = true;
         this.diagnostics.track(`end (${frame.reason}): ${frame.events} events, ${frame.lost} lost`);
+        // only gh-run may stop it (stdin, or SIGTERM from its parent): anything else is someone
+        // else writing to its stdin, and what happened after that is missing
+        if (!this.stopping) this.setStatus('degraded', `the helper stopped before gh-run asked it to (${frame.reason}): collection ended early`);
         break;
       default:
         break;

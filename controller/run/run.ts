@@ -115,7 +115,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   ];
   if (helper !== null && target.pid !== null) {
     try {
-      await helper.follow(target.pid);
+      await helper.follow(target.pid, () => target.wake());
     } catch (error) {
       if (!(error instanceof HelperFollowError)) throw error;
       unavailable(error.message, 'other');

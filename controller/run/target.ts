@@ -1,5 +1,5 @@
 // The user's command as a child process, started through the gate: the gate blocks on fd 3
-// (a socketpair) until released with "g", then execs the command; a failed exec comes back
+// (a socketpair) until released with "g" ("w" only wakes it), then execs the command; a failed exec comes back
 // on fd 3 as an errno name, a successful one closes fd 3 (close-on-exec) with no data.
 // Its stdout/stderr are the write ends of real pipes when given (see output-pipes.ts), else
 // Node's socketpairs.
@@ -18,6 +18,8 @@ export interface Target {
   readonly pid: number | null;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
+  /** wake the gate without releasing it: it makes a syscall and waits again (no-op when spawned directly) */
+  wake(): void;
   /** let the gate exec the command (no-op when spawned directly) */
   release(): void;
   /** resolves when the root process has exited */
@@ -58,6 +60,10 @@ export function spawnThroughGate(gatePath: string, command: readonly string[], p
   const exited = exitOf(child);
   return {
     ...common(child, pipes, exited),
+    wake() {
+      if (!control || control.destroyed) return;
+      control.write('w');
+    },
     release() {
       if (!control || control.destroyed) return;
       control.write('g');
@@ -80,6 +86,7 @@ export function spawnDirect(command: readonly string[], pipes: OutputPipes | nul
   const exited = exitOf(child);
   return {
     ...common(child, pipes, exited),
+    wake() {},
     release() {},
     async execError() {
       await exited;

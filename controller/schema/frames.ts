@@ -1,4 +1,4 @@
-// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 2; the version
+// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 3; the version
 // constant is collector/protocol.ts): what the controller accepts from the helper, validated at
 // the boundary. The hot path checks frames with collector/frame-guard.ts first, held to these.
 import { z } from 'zod';
@@ -15,7 +15,11 @@ const ErrName = z.string().nullable().optional().transform((v) => v ?? null);
 const OptBool = z.boolean().nullable().optional().transform((v) => v ?? false);
 const EventCounts = z.record(z.string(), Int);
 
-const ident = { ts: Int, pid: Int, start: Int };
+const PosInt = Int.refine((v) => v > 0, { message: 'expected a positive integer' });
+const True = z.literal(true);
+// mnt_ns: present only when the task was in another mount namespace than gh-run's (protocol 3);
+// a path of the event that is only meaningful there reads "mnt:[<mnt_ns>]/a/b"
+const ident = { ts: Int, pid: Int, start: Int, mnt_ns: PosInt.optional() };
 // repeat id: present on an event whose later identical occurrences the kernel only counted
 // (they arrive in `repeats` frames); absent in protocol 1 and where nothing was folded
 const Rid = Int.refine((v) => v > 0, { message: 'expected a positive repeat id' }).optional();
@@ -30,8 +34,13 @@ export const HelloFrame = z.object({
   argv: z.boolean(),
   ringbuf: Int,
   privilege: Str,
+  // the helper's own pid (protocol 3)
+  pid: Int.optional(),
 });
-export const FollowingFrame = z.object({ t: z.literal('following'), pid: Int });
+// the follow request is in the kernel; the controller nudges the gate so that it makes a syscall
+export const ArmedFrame = z.object({ t: z.literal('armed'), pid: Int });
+// the kernel adopted the process the helper checked (start: its start time, protocol 3)
+export const FollowingFrame = z.object({ t: z.literal('following'), pid: Int, start: Int.optional() });
 export const ErrorFrame = z.object({ t: z.literal('error'), msg: Str, fatal: OptBool });
 export const ExecFrame = z.object({
   t: z.literal('exec'),
@@ -51,6 +60,10 @@ export const ExecFrame = z.object({
   // the kernel's AT_SECURE for this exec (setuid/setgid bit or file capabilities); absent in
   // recordings made before the helper sent it: false
   privileged: OptBool,
+  // the image is a file with no path (a memfd): exe is its name (protocol 3)
+  exe_anon: True.optional(),
+  // the process is not the caller's to trace: its cwd is withheld (protocol 3)
+  withheld: True.optional(),
 });
 export const ForkFrame = z.object({
   t: z.literal('fork'),
@@ -59,6 +72,7 @@ export const ForkFrame = z.object({
   pstart: Int,
   uid: Int,
   cwd: OptStr,
+  withheld: True.optional(),
 });
 export const ExitFrame = z.object({
   t: z.literal('exit'),
@@ -66,6 +80,8 @@ export const ExitFrame = z.object({
   code: Int.nullable().optional().transform((v) => v ?? null),
   sig: OptStr,
   core: OptBool,
+  // syscalls of the process withheld from the receipt (protocol 3)
+  withheld: PosInt.optional(),
 });
 export const OpenFrame = z.object({
   t: z.literal('open'),
@@ -92,6 +108,37 @@ export const NetFrame = z.object({
   err: ErrName,
   rid: Rid,
 });
+// an attempt of a followed task on gh-run (the controller) or the helper
+export const TamperFrame = z.object({
+  t: z.literal('tamper'),
+  ...ident,
+  tid: Int,
+  call: Str,
+  kind: z.enum(['signal', 'ptrace', 'memory', 'getfd', 'proc', 'pipe']),
+  who: z.enum(['controller', 'helper', 'both']),
+  target: Int,
+  sig: OptStr,
+  arg: Int,
+  err: ErrName,
+  path: OptStr,
+});
+// from here on the process's activity is withheld (the credentials that decided it)
+export const WithheldFrame = z.object({ t: z.literal('withheld'), ...ident, tid: Int, uid: Int, euid: Int, gid: Int, egid: Int });
+// the mounts of a mount namespace other than gh-run's, as /proc/<tid>/mountinfo lists them
+export const MountsFrame = z.object({
+  t: z.literal('mounts'),
+  ts: Int,
+  pid: Int,
+  start: Int,
+  tid: Int,
+  mnt_ns: Int,
+  call: Str,
+  lines: z.array(Str).nullable(),
+  truncated: z.boolean(),
+  err: ErrName,
+});
+// a signal the helper received (and ignored) from another process than its parent
+export const SignalFrame = z.object({ t: z.literal('signal'), ts: Int, sig: Str, pid: Int, uid: Int });
 // (rid, n) pairs, flattened: n more events like the one sent with that rid
 export const RepeatsFrame = z.object({
   t: z.literal('repeats'),
@@ -109,6 +156,7 @@ export const EndFrame = z.object({
 
 export const Frame = z.discriminatedUnion('t', [
   HelloFrame,
+  ArmedFrame,
   FollowingFrame,
   ErrorFrame,
   ExecFrame,
@@ -116,6 +164,10 @@ export const Frame = z.discriminatedUnion('t', [
   ExitFrame,
   OpenFrame,
   NetFrame,
+  TamperFrame,
+  WithheldFrame,
+  MountsFrame,
+  SignalFrame,
   RepeatsFrame,
   StatsFrame,
   EndFrame,
@@ -123,6 +175,11 @@ export const Frame = z.discriminatedUnion('t', [
 
 export type Frame = z.output<typeof Frame>;
 export type HelloFrame = z.output<typeof HelloFrame>;
+export type ArmedFrame = z.output<typeof ArmedFrame>;
+export type TamperFrame = z.output<typeof TamperFrame>;
+export type WithheldFrame = z.output<typeof WithheldFrame>;
+export type MountsFrame = z.output<typeof MountsFrame>;
+export type SignalFrame = z.output<typeof SignalFrame>;
 export type FollowingFrame = z.output<typeof FollowingFrame>;
 export type ErrorFrame = z.output<typeof ErrorFrame>;
 export type ExecFrame = z.output<typeof ExecFrame>;
@@ -134,9 +191,9 @@ export type RepeatsFrame = z.output<typeof RepeatsFrame>;
 export type StatsFrame = z.output<typeof StatsFrame>;
 export type EndFrame = z.output<typeof EndFrame>;
 /** Frames that describe what followed processes did (counted in collector.events). */
-export type EventFrame = ExecFrame | ForkFrame | ExitFrame | OpenFrame | NetFrame;
+export type EventFrame = ExecFrame | ForkFrame | ExitFrame | OpenFrame | NetFrame | TamperFrame | WithheldFrame | MountsFrame;
 
-const EVENT_TYPES: ReadonlySet<string> = new Set(['exec', 'fork', 'exit', 'open', 'net']);
+const EVENT_TYPES: ReadonlySet<string> = new Set(['exec', 'fork', 'exit', 'open', 'net', 'tamper', 'withheld', 'mounts']);
 export function isEventFrame(frame: Frame): frame is EventFrame {
   return EVENT_TYPES.has(frame.t);
 }

@@ -6,6 +6,7 @@ export const SCHEMA_VERSION = '0.3';
 
 const Int = z.number().int();
 const NonNegInt = z.number().int().nonnegative();
+const PosInt = z.number().int().positive();
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const Errno = z.string().regex(/^E[A-Z0-9]+$/);
 
@@ -29,9 +30,19 @@ const processFields = {
   exit_code: z.number().int().min(0).max(255).nullable(),
   signal: z.string().nullable(),
   state: z.enum(['exited', 'running']),
-  // true when any successful exec of it gained privilege as the kernel saw it (AT_SECURE:
-  // setuid/setgid bit or file capabilities), or it was forked from a privileged process
+  // true when some of its activity was withheld because it ran with credentials the caller
+  // may not trace (the ptrace rule: other uids or gids, capabilities the caller lacks, or not
+  // dumpable after gaining privilege), or an exec of it gained privilege (AT_SECURE). Its exec
+  // and exit are reported; its files, network, syscalls and cwd are not, while that holds.
   privileged: z.boolean().default(false),
+  // how many of its syscalls were withheld (when it exited; absent when nothing was, or unknown)
+  withheld_syscalls: PosInt.optional(),
+  // its mount namespace (inode number) when not gh-run's, as of its last event; its paths that
+  // only mean something there read "mnt:[<inode>]/..." (see mount_namespaces)
+  mnt_ns: PosInt.optional(),
+  // exe is not a path: the program ran from a file with no name in any directory (a memfd:
+  // "memfd:<name>")
+  exe_anonymous: z.literal(true).optional(),
 };
 
 /** One process of the tree, flat (the `processes` list). */
@@ -82,6 +93,49 @@ const Artifact = z.object({ sha256: Sha256, bytes: NonNegInt });
 export const CollectorStatus = z.enum(['ok', 'degraded', 'unavailable']);
 export type CollectorStatus = z.infer<typeof CollectorStatus>;
 
+/**
+ * An attempt of the command's tree on gh-run (the controller) or the helper: the two processes
+ * that write the receipt. Any attempt, successful or not, degrades the collector status.
+ */
+export const TamperEntry = z.object({
+  // the process that made it (for `signal`: a process outside the tree, named by the helper)
+  pid: NonNegInt,
+  // the syscall ("kill", "ptrace", "pidfd_getfd", "openat", ...); "signal" for a signal the
+  // helper received from a process outside the tree
+  call: z.string(),
+  target: z.enum(['controller', 'helper', 'both']),
+  // human-readable: what was asked ("SIGTERM", "PTRACE_SEIZE", "/proc/4200/mem", "fd 5", ...)
+  detail: z.string(),
+  result: z.union([z.literal('ok'), Errno]),
+  count: PosInt,
+});
+export type TamperEntry = z.infer<typeof TamperEntry>;
+
+/** One mount of a mount namespace, as its /proc/<pid>/mountinfo line says. */
+export const MountEntry = z.object({
+  id: NonNegInt,
+  parent: NonNegInt,
+  // the directory of the file system that is mounted (a bind mount's source directory)
+  root: z.string(),
+  mount_point: z.string(),
+  fs: z.string(),
+  source: z.string(),
+});
+
+/**
+ * A mount namespace other than gh-run's that the tree ran in, and its mounts (the last state
+ * seen: the helper reads them when the tree enters the namespace and after each change).
+ */
+export const MountNamespace = z.object({
+  mnt_ns: PosInt,
+  pids: z.array(NonNegInt),
+  mounts: z.array(MountEntry).nullable(),
+  // the list was cut (over 4096 mounts or 512 KiB), or could not be read at all (error)
+  truncated: z.boolean(),
+  error: z.string().nullable(),
+});
+export type MountNamespace = z.infer<typeof MountNamespace>;
+
 /** A file system glasshouse-init mounted before the command ran (guest mode). */
 export const GuestMount = z.object({ fs: z.string(), target: z.string() });
 export type GuestMount = z.infer<typeof GuestMount>;
@@ -126,6 +180,8 @@ export const Receipt = z
       // mode, or same peer and result), counted in the kernel instead of sent: in the counts
       events_folded: NonNegInt,
       argv_captured: z.boolean(),
+      // attempts of the tree on gh-run or the helper (signals, ptrace, their memory or fds)
+      tampering: z.array(TamperEntry),
     }),
     artifacts: z.object({ stdout: Artifact, stderr: Artifact }),
     exit_code: Int,
@@ -138,6 +194,7 @@ export const Receipt = z
     }),
     network: z.array(NetworkEntry),
     syscalls: z.record(z.string(), NonNegInt),
+    mount_namespaces: z.array(MountNamespace),
   })
   .meta({ title: 'glasshouse receipt', description: 'receipt.json written by gh-run, schema 0.3' });
 export type Receipt = z.infer<typeof Receipt>;

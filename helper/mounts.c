@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frames.h"
+#include "mounts.h"
+
+#define GH_MOUNT_LINES_MAX 4096
+#define GH_MOUNT_BYTES_MAX (512u * 1024)
+
+/* Read the whole of /proc/<id>/mountinfo (NUL-terminated, malloc'd), or NULL with errno. */
+static char *read_mountinfo(uint32_t id, size_t *len, bool *truncated)
+{
+	char path[64], *buf;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/mountinfo", id);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	buf = malloc(GH_MOUNT_BYTES_MAX + 1);
+	if (buf) {
+		n = fread(buf, 1, GH_MOUNT_BYTES_MAX, f);
+		*truncated = n == GH_MOUNT_BYTES_MAX && fgetc(f) != EOF;
+		buf[n] = '\0';
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+void gh_frame_mounts(struct mp_buf *b, const struct gh_mount_event *e)
+{
+	bool truncated = false;
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	uint32_t lines = 0;
+	int err = 0;
+
+	/* the thread that did it, else its process (a thread may have gone) */
+	text = read_mountinfo(e->h.tid, &len, &truncated);
+	if (!text && e->h.pid != e->h.tid)
+		text = read_mountinfo(e->h.pid, &len, &truncated);
+	if (!text)
+		err = errno ? errno : ENOENT;
+	for (size_t i = 0; text && i < len; i++)
+		lines += text[i] == '\n';
+	if (lines > GH_MOUNT_LINES_MAX) {
+		lines = GH_MOUNT_LINES_MAX;
+		truncated = true;
+	}
+
+	mp_frame_begin(b);
+	mp_map(b, 10);
+	mp_kv_cstr(b, "t", "mounts");
+	mp_kv_uint(b, "ts", e->h.ts);
+	mp_kv_uint(b, "pid", e->h.pid);
+	mp_kv_uint(b, "start", e->h.start);
+	mp_kv_uint(b, "tid", e->h.tid);
+	mp_kv_uint(b, "mnt_ns", e->h.mnt_ns);
+	mp_kv_cstr(b, "call", gh_syscall_name(e->nr));
+	mp_cstr(b, "lines");
+	if (text) {
+		mp_array(b, lines);
+		line = strtok_r(text, "\n", &save);
+		for (uint32_t k = 0; k < lines; k++) {
+			mp_cstr(b, line ? line : "");
+			line = strtok_r(NULL, "\n", &save);
+		}
+	} else {
+		mp_nil(b);
+	}
+	mp_kv_bool(b, "truncated", truncated);
+	mp_cstr(b, "err");
+	mp_cstr(b, err ? strerrorname_np(err) : NULL);
+	if (!mp_frame_end(b)) { /* over the frame bound: say so rather than send half */
+		mp_frame_begin(b);
+		mp_map(b, 10);
+		mp_kv_cstr(b, "t", "mounts");
+		mp_kv_uint(b, "ts", e->h.ts);
+		mp_kv_uint(b, "pid", e->h.pid);
+		mp_kv_uint(b, "start", e->h.start);
+		mp_kv_uint(b, "tid", e->h.tid);
+		mp_kv_uint(b, "mnt_ns", e->h.mnt_ns);
+		mp_kv_cstr(b, "call", gh_syscall_name(e->nr));
+		mp_cstr(b, "lines");
+		mp_nil(b);
+		mp_kv_bool(b, "truncated", true);
+		mp_kv_cstr(b, "err", "E2BIG");
+		mp_frame_end(b);
+	}
+	free(text);
+}
