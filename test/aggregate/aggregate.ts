@@ -38,7 +38,7 @@ t.test('same frames and facts give the same bytes; object keys in schema order',
   t.equal(a, b);
   t.same(Object.keys(JSON.parse(a)), [
     'schema_version', 'execution_id', 'command', 'outcome', 'timing', 'process_tree', 'environment', 'collector',
-    'artifacts', 'exit_code', 'duration_ms', 'processes', 'filesystem', 'network', 'syscalls',
+    'artifacts', 'exit_code', 'duration_ms', 'processes', 'filesystem', 'network', 'syscalls', 'mount_namespaces',
   ]);
   t.ok(a.endsWith('}\n'));
   t.match(a, /^\{\n {2}"schema_version": "0.3",\n/);

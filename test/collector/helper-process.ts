@@ -51,14 +51,16 @@ t.test('ok: hello, follow, stop with every frame; --no-argv passed when argv is 
   t.equal(helper.helloFrame?.argv, false);
   const child = sleeper();
   t.teardown(() => child.kill());
-  await helper.follow(child.pid!);
+  let armed = 0;
+  await helper.follow(child.pid!, () => armed++);
+  t.equal(armed, 1, 'told once that the helper is armed, to nudge the gate');
   await new Promise((r) => setTimeout(r, 50));
   const result = await helper.stop();
   t.equal(result.status, 'ok');
   t.equal(result.reason, null);
   t.same(
     frames.map((f) => f.t),
-    ['hello', 'following', 'exec', 'open', 'stats', 'end'],
+    ['hello', 'armed', 'following', 'exec', 'open', 'stats', 'end'],
   );
   t.same(result.frameErrors, []);
   const lines = readFileSync(log, 'utf8').trim().split('\n');
@@ -130,13 +132,14 @@ t.test('another protocol version: unavailable', async (t) => {
   t.match(e.reason, /protocol 9/);
 });
 
-t.test('a refused follow rejects with the error frame message; the helper still stops cleanly', async (t) => {
+t.test('a refused follow rejects with the error frame message; the helper has ended', async (t) => {
   const helper = await HelperProcess.start(withMode('refuse'));
   const child = sleeper();
   t.teardown(() => child.kill());
-  await t.rejects(helper.follow(child.pid!), HelperFollowError);
+  await t.rejects(helper.follow(child.pid!), { name: 'HelperFollowError', message: /not a child of the helper's parent/ });
   const result = await helper.stop();
-  t.equal(result.status, 'ok');
+  t.equal(result.status, 'degraded', 'a refused follow is the helper\'s end (status 2), not something to carry on from');
+  t.match(result.reason, /not a child/);
 });
 
 t.test('the helper dies mid-run: degraded with its last stderr line', async (t) => {
@@ -178,7 +181,7 @@ t.test('debug switches: frames as JSON lines, counts, tracking', async (t) => {
   t.equal(JSON.parse(out.find((l) => l.startsWith('{'))!).t, 'hello');
   t.ok(out.includes(`glasshouse: tracking: follow ${child.pid}`));
   t.ok(out.includes(`glasshouse: tracking: following ${child.pid}`));
-  t.ok(out.some((l) => /^glasshouse: frame counts: end=1 exec=1 following=1 hello=1 open=1 stats=1$/.test(l)));
+  t.ok(out.some((l) => /^glasshouse: frame counts: armed=1 end=1 exec=1 following=1 hello=1 open=1 stats=1$/.test(l)));
 });
 
 t.test('debug events stop after 200 frames and then give a count', async (t) => {

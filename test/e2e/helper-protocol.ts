@@ -62,12 +62,12 @@ t.test('EOF before any command is a clean stop', async (t) => {
 
 t.test('a second follow is a protocol error', async (t) => {
   if (!(await requireBpf(t))) return;
-  // our own pid is not a child of the helper's parent (us): refused, then the second follow
-  // is still the first accepted one... so use a real child for the first
+  // a real child of ours for the first, so that it is accepted (armed: a sleeping child makes no
+  // syscall, so it is not adopted before the second line arrives)
   const sleeper = spawn('/bin/sleep', ['5']);
   const r = await feed(`follow ${sleeper.pid}\nfollow ${sleeper.pid}\n`);
   sleeper.kill();
-  t.match(r.frames.find((f) => f.t === 'following'), { pid: sleeper.pid });
+  t.match(r.frames.find((f) => f.t === 'armed'), { pid: sleeper.pid });
   t.equal(r.code, 2);
   t.match(r.frames.at(-1), { t: 'error', fatal: true, msg: /only one follow/ });
 });

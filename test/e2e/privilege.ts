@@ -64,26 +64,26 @@ t.test('GLASSHOUSE_BPF_DIR never steers a helper with privilege it got from a fi
   }
 });
 
-t.test('the helper follows only a child of its own parent', async (t) => {
+t.test('the helper follows only a child of its own parent, and a refusal ends it', async (t) => {
   if (!(await requireBpf(t))) return;
   // ask it to follow our own parent: not a child of the helper's parent (us)
-  const frames = await talk(HELPER, [`follow ${process.ppid}\n`, 'stop\n']);
+  const { frames, code } = await talk(HELPER, [`follow ${process.ppid}\n`, 'stop\n']);
   const err = frames.find((f) => f.t === 'error');
-  t.ok(err, 'refused with an error frame');
-  t.match(err?.msg, /not a child/);
-  t.notOk(frames.some((f) => f.t === 'following'), 'never following');
-  const end = frames.find((f) => f.t === 'end');
-  t.same(end?.syscalls, {}, 'and it counted nothing');
+  t.match(err, { fatal: true, msg: /not a child/ }, 'refused with a fatal error frame');
+  t.equal(code, 2, 'and the helper ended: a caller cannot probe pid after pid');
+  t.notOk(frames.some((f) => f.t === 'armed' || f.t === 'following'), 'never armed, never following');
+  t.notOk(frames.some((f) => f.t === 'end'), 'no end frame: it did not go on');
 });
 
-/** Start the helper, send it lines, collect its frames until it exits. */
-async function talk(helper: string, lines: string[]): Promise<any[]> {
+/** Start the helper, send it lines, collect its frames and exit status. */
+async function talk(helper: string, lines: string[]): Promise<{ frames: any[]; code: number | null }> {
   const child = spawn(helper, [], { stdio: ['pipe', 'pipe', 'ignore'] });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => chunks.push(c));
+  child.stdin.on('error', () => {}); // it may have ended before the last line
   await new Promise<void>((res) => child.stdout.once('data', () => res()));
   for (const l of lines) child.stdin.write(l);
   child.stdin.end();
-  await new Promise((res) => child.on('close', res));
-  return helperFrames(Buffer.concat(chunks));
+  const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+  return { frames: helperFrames(Buffer.concat(chunks)), code };
 }
