@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,27 @@ static int64_t boot_offset_ns(void)
 
 #define GH_PIDFS_MAGIC 0x50494446
 
+/* Whether @pid is the id of a thread that does not lead its process (/proc lists those too). */
+static bool is_thread(pid_t pid)
+{
+	char path[64], line[256];
+	bool thread = false;
+	int tgid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1) {
+			thread = tgid != pid;
+			break;
+		}
+	fclose(f);
+	return thread;
+}
+
 int gh_follow_check(pid_t pid, struct gh_follow_id *id, char *why, size_t why_len)
 {
 	unsigned long long start;
@@ -145,12 +167,14 @@ int gh_follow_check(pid_t pid, struct gh_follow_id *id, char *why, size_t why_le
 	/* 1. Pin the process: a pidfd names one process, not a number (and refuses thread ids). */
 	fd = syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0) {
-		if (errno == EINVAL)
-			snprintf(why, why_len, "follow %d: not a process (a thread id?)", (int)pid);
-		else if (errno == ESRCH)
+		int err = errno;
+
+		if (is_thread(pid))
+			snprintf(why, why_len, "follow %d: a thread id, not a process", (int)pid);
+		else if (err == ESRCH || err == ENOENT)
 			snprintf(why, why_len, "follow %d: no such process", (int)pid);
 		else
-			snprintf(why, why_len, "follow %d: cannot open it: %s", (int)pid, strerror(errno));
+			snprintf(why, why_len, "follow %d: cannot open it: %s", (int)pid, strerror(err));
 		return -1;
 	}
 	memset(id, 0, sizeof(*id));

@@ -39,7 +39,7 @@
 #define GH_POLL_MS            50
 #define GH_STATS_NS           500000000ull
 #define GH_FLUSH_BYTES        (256u * 1024)
-#define GH_ADOPT_WAIT_NS      10000000000ull /* a follow not adopted by then expires */
+#define GH_ADOPT_WAIT_NS      5000000000ull /* a follow not adopted by then expires */
 
 static volatile sig_atomic_t exiting;
 

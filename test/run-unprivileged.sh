@@ -15,8 +15,10 @@ home=$(getent passwd "$user" | cut -d: -f6)
 
 work=$(mktemp -d /tmp/glasshouse-unpriv.XXXXXX)
 neighbour=
+steer=
 cleanup() {
   [ -n "$neighbour" ] && kill "$neighbour" 2>/dev/null || true
+  [ -n "$steer" ] && kill "$steer" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -38,9 +40,14 @@ chown root:root "$marker"
 ( while :; do cat "$marker" >/dev/null; done ) &
 neighbour=$!
 
+# the pid-reuse attack (test/e2e/follow-identity.ts) hands a freed pid to a root victim through
+# /proc/sys/kernel/ns_last_pid, which only root may write: a root service answers the user's test
+python3 "$src/test/fixtures/programs/pid-steer.py" serve "$work/pid-steer.sock" &
+steer=$!
+
 as_user() {
   runuser -u "$user" -- env -i PATH="$PATH" HOME="$home" CI="${CI:-}" LANG=C.UTF-8 \
-    GLASSHOUSE_ROOT_NEIGHBOUR_MARKER="$marker" "$@"
+    GLASSHOUSE_ROOT_NEIGHBOUR_MARKER="$marker" GLASSHOUSE_PID_STEER="$work/pid-steer.sock" "$@"
 }
 cd "$work"
 echo "running the end-to-end tests as $user ($(id -u "$user")), helper with file capabilities"
@@ -50,5 +57,6 @@ as_user npx tap $(ls test/e2e/*.ts | grep -v '/guest\.ts$')
 # the alternative for systems without file capabilities: `make setuid`
 setcap -r "$work/helper/glasshouse-helper"
 chmod 4755 "$work/helper/glasshouse-helper"
-echo "running the privilege, scope and file tests as $user, helper setuid root"
-as_user npx tap test/e2e/privilege.ts test/e2e/scope.ts test/e2e/files.ts test/e2e/process-tree.ts
+echo "running the privilege, scope, file and security tests as $user, helper setuid root"
+as_user npx tap test/e2e/privilege.ts test/e2e/scope.ts test/e2e/files.ts test/e2e/process-tree.ts \
+  test/e2e/follow-identity.ts
