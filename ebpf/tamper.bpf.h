@@ -67,8 +67,8 @@ static __always_inline struct pid *gh_file_pid(struct file *file)
 
 	if (magic == GH_PROC_SUPER_MAGIC)
 		return BPF_CORE_READ((struct proc_inode *)((void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode)), pid);
-	if (magic == GH_PIDFS_MAGIC)
-		return BPF_CORE_READ(file, private_data);
+	if (magic == GH_PIDFS_MAGIC) /* pidfs (Linux 6.9 on): the inode holds it */
+		return BPF_CORE_READ(inode, i_private);
 	if (magic == GH_ANON_INODE_MAGIC) { /* pidfds before pidfs (Linux 6.9) */
 		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
 		if (name[0] == '[' && name[1] == 'p' && name[2] == 'i' && name[3] == 'd' && name[4] == 'f' &&
