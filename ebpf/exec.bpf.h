@@ -159,8 +159,11 @@ static __always_inline void gh_exec_emit_failure(struct task_struct *task, struc
 	e->cwd_len = gh_walk_cwd(off, task, &e->h.flags);
 	off = (off + e->cwd_len) & GH_HEAD_MASK;
 
-	if (n > 0 && s->buf[sizeof(*e)] != '/' && dirfd != AT_FDCWD_GH) {
-		e->base_len = gh_walk_file(off, gh_fd_file(task, dirfd), task, &e->h.flags, GH_F_FOREIGN_BASE);
+	if (n > 0 && s->buf[sizeof(*e)] != '/' && (dirfd != AT_FDCWD_GH || gh_task_mnt_ns(task))) {
+		/* relative to a dirfd, or to the cwd of a task in another mount namespace (as it
+		 * sees it: the helper uses the event's cwd, named in gh-run's, otherwise) */
+		e->base_len = gh_walk_base(off, task, dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(task, dirfd),
+					   dirfd == AT_FDCWD_GH, &e->h.flags);
 		off = (off + e->base_len) & GH_HEAD_MASK;
 	} else if (n > 1 && s->buf[sizeof(*e)] == '/' && gh_task_rooted_elsewhere(task)) {
 		e->base_len = gh_walk_root(off, task, &e->h.flags);

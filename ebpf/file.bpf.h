@@ -99,15 +99,11 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 		e->path_len = n;
 		off = (off + n) & GH_HEAD_MASK;
 		if (n > 0 && s->buf[sizeof(*e)] != '/') {
-			if (dirfd == AT_FDCWD_GH)
-				e->base_len = gh_walk_path(off, BPF_CORE_READ(task, fs, pwd.dentry),
-							   BPF_CORE_READ(task, fs, pwd.mnt), task, &e->h.flags,
-							   GH_F_FOREIGN_BASE);
-			else
-				e->base_len = gh_walk_file(off, gh_fd_file(task, dirfd), task, &e->h.flags, GH_F_FOREIGN_BASE);
+			e->base_len = gh_walk_base(off, task, dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(task, dirfd),
+						   dirfd == AT_FDCWD_GH, &e->h.flags);
 			off = (off + e->base_len) & GH_HEAD_MASK;
 		} else if (n > 1 && gh_task_rooted_elsewhere(task)) {
-			/* an absolute path under a chroot: relative to that root */
+			/* an absolute path under a chroot, or in another mount namespace: of that root */
 			e->base_len = gh_walk_root(off, task, &e->h.flags);
 			off = (off + e->base_len) & GH_HEAD_MASK;
 		}

@@ -150,8 +150,9 @@ struct gh_walk {
 	__u16 ncand;
 	__u16 flags;  /* GH_F_PATH_* found on the way */
 	__u16 done;   /* reached the root (or the end of a file with no path) */
-	__u16 no_remap;
-	__u16 __pad0[3];
+	__u16 no_remap;    /* this mount: no counterpart found */
+	__u16 never_remap; /* the path as the task's own mount namespace sees it */
+	__u16 __pad0[2];
 };
 
 GH_SHARED struct {

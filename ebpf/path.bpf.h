@@ -74,7 +74,7 @@ static __always_inline long gh_walk_up(struct gh_walk *w)
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
 		bool foreign = w->ns && BPF_CORE_READ(mnt, mnt_ns) != w->ns;
 
-		if (foreign && !w->no_remap && bpf_core_field_exists(struct mount, mnt_next_for_sb)) {
+		if (foreign && !w->no_remap && !w->never_remap && bpf_core_field_exists(struct mount, mnt_next_for_sb)) {
 			/* another namespace's mount: look for this file system in ours */
 			w->mode = GH_WALK_COLLECT;
 			w->cursor = BPF_CORE_READ(vfsmnt, mnt_sb, s_mounts);
@@ -175,7 +175,7 @@ static long gh_walk_step(__u32 i, void *unused)
 	return gh_walk_up(w);
 }
 
-__noinline int gh_walk(__u32 base, __u64 dentry, __u64 vfsmnt)
+__noinline int gh_walk(__u32 base, __u64 dentry, __u64 vfsmnt, int as_seen)
 {
 	struct gh_walk *w = gh_walk_get();
 	struct task_struct *task;
@@ -198,6 +198,7 @@ __noinline int gh_walk(__u32 base, __u64 dentry, __u64 vfsmnt)
 		w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
 	}
 	w->base = base;
+	w->never_remap = as_seen != 0;
 	bpf_loop(GH_WALK_STEPS, gh_walk_step, NULL, 0);
 	out = w->off & (GH_PATH_MAX - 1);
 	if (!w->done)
@@ -209,16 +210,18 @@ __noinline int gh_walk(__u32 base, __u64 dentry, __u64 vfsmnt)
 	return out;
 }
 #else
-extern int gh_walk(__u32 base, __u64 dentry, __u64 vfsmnt);
+extern int gh_walk(__u32 base, __u64 dentry, __u64 vfsmnt, int as_seen);
 #endif
 
 /* Walk a path into the scratch buffer at @base; returns its length. Sets GH_F_PATH_TRUNC in
  * *@flags when the walk was cut short, GH_F_PATH_ANON for a file with no path, and @foreign when
- * the path is only meaningful in the task's mount namespace. */
-static __always_inline __u32 gh_walk_path(__u32 base, struct dentry *dentry, struct vfsmount *vfsmnt,
-					  struct task_struct *task, __u16 *flags, __u16 foreign)
+ * the path is only meaningful in the task's mount namespace. @as_seen: name it as the task's
+ * mount namespace sees it (the base of a path the task asked for and that does not exist, which
+ * only that namespace can resolve), never by a mount of gh-run's. */
+static __always_inline __u32 gh_walk_path_as(__u32 base, struct dentry *dentry, struct vfsmount *vfsmnt,
+					     __u16 *flags, __u16 foreign, int as_seen)
 {
-	int out = gh_walk(base, (__u64)dentry, (__u64)vfsmnt);
+	int out = gh_walk(base, (__u64)dentry, (__u64)vfsmnt, as_seen);
 
 	if (out & GH_WALK_TRUNC)
 		*flags |= GH_F_PATH_TRUNC;
@@ -227,6 +230,12 @@ static __always_inline __u32 gh_walk_path(__u32 base, struct dentry *dentry, str
 	if (out & GH_WALK_FOREIGN)
 		*flags |= foreign;
 	return out & (GH_PATH_MAX - 1);
+}
+
+static __always_inline __u32 gh_walk_path(__u32 base, struct dentry *dentry, struct vfsmount *vfsmnt,
+					  struct task_struct *task, __u16 *flags, __u16 foreign)
+{
+	return gh_walk_path_as(base, dentry, vfsmnt, flags, foreign, 0);
 }
 
 static __always_inline __u32 gh_walk_file(__u32 base, struct file *file, struct task_struct *task,
@@ -246,20 +255,39 @@ static __always_inline __u32 gh_walk_cwd(__u32 base, struct task_struct *task, _
 			    task, flags, GH_F_FOREIGN_CWD);
 }
 
-/* Whether @task's root is not gh-run's (a chroot, or another mount namespace's root): then an
- * absolute path it names is relative to that root. */
+/* Whether an absolute path @task names is not a path of gh-run's: its root is elsewhere (a
+ * chroot), or it lives in another mount namespace. */
 static __always_inline bool gh_task_rooted_elsewhere(struct task_struct *task)
 {
 	return root_dentry && ((__u64)BPF_CORE_READ(task, fs, root.dentry) != root_dentry ||
-			       (__u64)BPF_CORE_READ(task, fs, root.mnt) != root_mnt);
+			       (__u64)BPF_CORE_READ(task, fs, root.mnt) != root_mnt || gh_task_mnt_ns(task));
 }
 
-/* The task's root, as a base for an absolute path it named (GH_F_BASE_ROOT). */
+/* The task's root, as a base for an absolute path it named (GH_F_BASE_ROOT), as its own mount
+ * namespace sees it. */
 static __always_inline __u32 gh_walk_root(__u32 base, struct task_struct *task, __u16 *flags)
 {
 	*flags |= GH_F_BASE_ROOT;
-	return gh_walk_path(base, BPF_CORE_READ(task, fs, root.dentry), BPF_CORE_READ(task, fs, root.mnt),
-			    task, flags, GH_F_FOREIGN_BASE);
+	return gh_walk_path_as(base, BPF_CORE_READ(task, fs, root.dentry), BPF_CORE_READ(task, fs, root.mnt),
+			       flags, GH_F_FOREIGN_BASE, gh_task_mnt_ns(task) != 0);
+}
+
+/* The base a relative path asked for resolves against: the cwd, or the file behind @dirfd;
+ * as the task's own mount namespace sees it (the path may cross mounts only that one has). */
+static __always_inline __u32 gh_walk_base(__u32 base, struct task_struct *task, struct file *dirfile,
+					  bool at_cwd, __u16 *flags)
+{
+	int as_seen = gh_task_mnt_ns(task) != 0;
+
+	if (at_cwd)
+		return gh_walk_path_as(base, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt),
+				       flags, GH_F_FOREIGN_BASE, as_seen);
+	if (!dirfile) {
+		*flags |= GH_F_PATH_TRUNC;
+		return 0;
+	}
+	return gh_walk_path_as(base, BPF_CORE_READ(dirfile, f_path.dentry), BPF_CORE_READ(dirfile, f_path.mnt),
+			       flags, GH_F_FOREIGN_BASE, as_seen);
 }
 
 #endif /* GLASSHOUSE_PATH_BPF_H */

@@ -205,7 +205,7 @@ static bool frame_exec(struct mp_buf *b, const struct gh_exec_event *e, size_t s
 	base = cwd + e->cwd_len;
 	argv = base + e->base_len;
 	relative = e->path_len > 0 && path[0] != '/';
-	rooted = !relative && e->base_len && (e->h.flags & GH_F_BASE_ROOT);
+	rooted = !relative && (e->h.flags & GH_F_BASE_ROOT); /* an empty base blob is "/" */
 
 	mp_map(b, common_keys(&e->h, true) + 12 + anon + withheld);
 	put_common(b, "exec", &e->h, true);
@@ -313,7 +313,7 @@ static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t s
 {
 	if ((uint64_t)sizeof(*e) + e->path_len + e->base_len > size)
 		return false;
-	bool rooted = e->ret < 0 && e->path_len && e->data[0] == '/' && e->base_len && (e->h.flags & GH_F_BASE_ROOT);
+	bool rooted = e->ret < 0 && e->path_len && e->data[0] == '/' && (e->h.flags & GH_F_BASE_ROOT);
 
 	mp_map(b, common_keys(&e->h, true) + 7 + (e->rid != 0));
 	put_common(b, "open", &e->h, true);

@@ -141,6 +141,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	const struct gh_event_header *h = data;
 
 	(void)ctx;
+	if (size >= sizeof(*h))
+		gh_mounts_seen(h);
 	if (size >= sizeof(struct gh_adopt_event) && h->type == GH_EV_ADOPT) {
 		on_adopt(data);
 		flush_out();

@@ -10,6 +10,36 @@
 
 #define GH_MOUNT_LINES_MAX 4096
 #define GH_MOUNT_BYTES_MAX (512u * 1024)
+#define GH_NS_KEPT         16  /* namespaces remembered */
+#define GH_NS_PIDS         8   /* processes remembered per namespace */
+
+/* Processes last seen in each foreign mount namespace, newest first: when the one that changed
+ * the mounts is gone by the time we read (a `mount` process lives a millisecond), another one
+ * of the same namespace shows them. */
+static struct {
+	uint32_t ns;
+	uint32_t pids[GH_NS_PIDS];
+} seen[GH_NS_KEPT];
+static unsigned int seen_next;
+
+void gh_mounts_seen(const struct gh_event_header *h)
+{
+	unsigned int i;
+
+	if (!h->mnt_ns || !h->pid)
+		return;
+	for (i = 0; i < GH_NS_KEPT && seen[i].ns != h->mnt_ns; i++)
+		;
+	if (i == GH_NS_KEPT) {
+		i = seen_next++ % GH_NS_KEPT;
+		memset(&seen[i], 0, sizeof(seen[i]));
+		seen[i].ns = h->mnt_ns;
+	}
+	if (seen[i].pids[0] == h->pid)
+		return;
+	memmove(&seen[i].pids[1], &seen[i].pids[0], sizeof(seen[i].pids) - sizeof(seen[i].pids[0]));
+	seen[i].pids[0] = h->pid;
+}
 
 /* Read the whole of /proc/<id>/mountinfo (NUL-terminated, malloc'd), or NULL with errno. */
 static char *read_mountinfo(uint32_t id, size_t *len, bool *truncated)
@@ -41,10 +71,20 @@ void gh_frame_mounts(struct mp_buf *b, const struct gh_mount_event *e)
 	uint32_t lines = 0;
 	int err = 0;
 
-	/* the thread that did it, else its process (a thread may have gone) */
-	text = read_mountinfo(e->h.tid, &len, &truncated);
-	if (!text && e->h.pid != e->h.tid)
-		text = read_mountinfo(e->h.pid, &len, &truncated);
+	/* the thread that did it, else its process, else another process last seen in the
+	 * namespace (a task entering another one says so: unshare, setns and clone are events) */
+	uint32_t tries[2 + GH_NS_PIDS] = { e->h.tid, e->h.pid };
+	unsigned int ntries = 2;
+
+	for (unsigned int i = 0; i < GH_NS_KEPT; i++)
+		if (seen[i].ns == e->h.mnt_ns)
+			for (unsigned int k = 0; k < GH_NS_PIDS && seen[i].pids[k]; k++)
+				tries[ntries++] = seen[i].pids[k];
+	for (unsigned int k = 0; k < ntries && !text; k++) {
+		if (k > 0 && tries[k] == tries[k - 1])
+			continue;
+		text = read_mountinfo(tries[k], &len, &truncated);
+	}
 	if (!text)
 		err = errno ? errno : ENOENT;
 	for (size_t i = 0; text && i < len; i++)

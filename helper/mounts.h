@@ -6,6 +6,8 @@
 #include "msgpack.h"
 #include "../ebpf/events.h"
 
+/* Note which process an event came from, in which mount namespace. */
+void gh_mounts_seen(const struct gh_event_header *h);
 /* A `mounts` frame for the namespace of the task in @e (PROTOCOL.md). */
 void gh_frame_mounts(struct mp_buf *b, const struct gh_mount_event *e);
 

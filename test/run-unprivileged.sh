@@ -33,6 +33,11 @@ chmod 755 "$work/helper/glasshouse-helper"
 setcap cap_bpf,cap_perfmon+ep "$work/helper/glasshouse-helper"
 getcap "$work/helper/glasshouse-helper"
 
+# a setuid-root test program for the ptrace rule (test/e2e/privilege.ts)
+cc -O2 -o "$work/setuid-probe" "$src/test/fixtures/programs/setuid-probe.c"
+chown root:root "$work/setuid-probe"
+chmod 4755 "$work/setuid-probe"
+
 # root's busy neighbour: opens a marker file and execs in a loop for the whole run
 marker="$work/root-neighbour-marker"
 echo x > "$marker"
@@ -47,7 +52,8 @@ steer=$!
 
 as_user() {
   runuser -u "$user" -- env -i PATH="$PATH" HOME="$home" CI="${CI:-}" LANG=C.UTF-8 \
-    GLASSHOUSE_ROOT_NEIGHBOUR_MARKER="$marker" GLASSHOUSE_PID_STEER="$work/pid-steer.sock" "$@"
+    GLASSHOUSE_ROOT_NEIGHBOUR_MARKER="$marker" GLASSHOUSE_PID_STEER="$work/pid-steer.sock" \
+    GLASSHOUSE_SETUID_PROBE="$work/setuid-probe" "$@"
 }
 cd "$work"
 echo "running the end-to-end tests as $user ($(id -u "$user")), helper with file capabilities"
@@ -59,4 +65,4 @@ setcap -r "$work/helper/glasshouse-helper"
 chmod 4755 "$work/helper/glasshouse-helper"
 echo "running the privilege, scope, file and security tests as $user, helper setuid root"
 as_user npx tap test/e2e/privilege.ts test/e2e/scope.ts test/e2e/files.ts test/e2e/process-tree.ts \
-  test/e2e/follow-identity.ts
+  test/e2e/follow-identity.ts test/e2e/tampering.ts

@@ -46,8 +46,10 @@ export class MountNamespaceTable {
     const a = this.acc(f.mnt_ns);
     a.pids.add(f.pid);
     if (f.lines === null) {
-      // a namespace that could not be read again keeps what an earlier reading said
-      if (a.mounts === null) a.error = f.err ?? 'unreadable';
+      // a namespace that could not be read again keeps what an earlier reading said, and says
+      // that it may be out of date
+      const why = `the mounts after ${f.call} by pid ${f.pid} could not be read (${f.err ?? 'unreadable'})`;
+      a.error = a.mounts === null ? why : `may be out of date: ${why}`;
       return;
     }
     const mounts: Mount[] = [];

@@ -1,11 +1,14 @@
 // The helper's guarantees, shown as whichever user runs the suite (CI runs it as root and
 // again as a normal user through file capabilities, see test/run-unprivileged.sh):
 // privilege is gone before the command starts, only the caller's own children can be
-// followed, a privilege-gaining exec is reported but its details are withheld, and nothing
-// from the caller's environment chooses what the privileged helper loads.
+// followed, what a process the caller may not trace does is withheld exactly as ptrace would
+// withhold it (decided per syscall from its credentials), and nothing from the caller's
+// environment chooses what the privileged helper loads.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { ghRun, helperFrames, requireBpf, ROOT } from '../helpers/gh-run.js';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { ghRun, helperFrames, PROGRAMS, requireBpf, ROOT, type RunResult } from '../helpers/gh-run.js';
 import { join } from 'node:path';
 
 const HELPER = join(ROOT, 'helper', 'glasshouse-helper');
@@ -87,3 +90,117 @@ async function talk(helper: string, lines: string[]): Promise<{ frames: any[]; c
   const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
   return { frames: helperFrames(Buffer.concat(chunks)), code };
 }
+
+// --- the ptrace rule -------------------------------------------------------------------------
+
+/** Every path of the receipt's file lists, with the pids that touched it. */
+function touched(r: RunResult): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (const e of [...r.receipt.filesystem.reads, ...r.receipt.filesystem.writes, ...r.receipt.filesystem.failed]) {
+    m.set(e.path, [...(m.get(e.path) ?? []), ...e.pids]);
+  }
+  return m;
+}
+
+/** A setuid-root build of test/fixtures/programs/setuid-probe.c: the unprivileged pass has
+ * one from test/run-unprivileged.sh; as root, build one here (root gains nothing by it). */
+function setuidProbe(t: Tap.Test): string | null {
+  const given = process.env.GLASSHOUSE_SETUID_PROBE;
+  if (given && existsSync(given)) return given;
+  if (!asRoot) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'gh-setuid-probe-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755);
+  const out = join(dir, 'setuid-probe');
+  execFileSync('cc', ['-O2', '-o', out, join(PROGRAMS, 'setuid-probe.c')]);
+  chmodSync(out, 0o4755);
+  return out;
+}
+
+function needProbe(t: Tap.Test, probe: string | null): probe is string {
+  if (probe !== null) return true;
+  const why = 'no setuid-root probe: test/run-unprivileged.sh builds one (GLASSHOUSE_SETUID_PROBE)';
+  if (process.env.CI === 'true') t.fail(`CI must run this: ${why}`);
+  else t.skip(why);
+  return false;
+}
+
+function markers(t: Tap.Test, ...names: string[]): string[] {
+  const dir = t.testdir(Object.fromEntries(names.map((n) => [n, 'x'])));
+  chmodSync(dir, 0o755);
+  return names.map((n) => {
+    chmodSync(join(dir, n), 0o644);
+    return join(dir, n);
+  });
+}
+
+t.test('newgrp: the shell it starts runs as the caller again, and is reported', async (t) => {
+  if (!(await requireBpf(t))) return;
+  if (!existsSync('/usr/bin/newgrp')) return t.skip('no /usr/bin/newgrp');
+  const [marker] = markers(t, 'newgrp-marker');
+  const r = await ghRun(['/bin/sh', '-c', `echo 'cat ${marker} >/dev/null; exit 0' | /usr/bin/newgrp`]);
+  t.equal(r.code, 0);
+  const newgrp = r.receipt.processes.find((p: any) => p.execs.some((e: any) => e.path === '/usr/bin/newgrp'));
+  t.ok(newgrp, 'newgrp is in the tree');
+  t.equal(newgrp.privileged, !asRoot, 'withheld while it ran setuid root (a normal caller)');
+  const cat = r.receipt.processes.find((p: any) => p.argv?.[0] === 'cat');
+  t.ok(cat, 'the shell newgrp started forked cat');
+  t.equal(cat.privileged, false, 'the shell\'s child runs as the caller: not privileged');
+  t.ok(touched(r).get(marker)?.includes(cat.pid), 'and its files are reported');
+  // (newgrp may fork while it is root: that process is marked privileged for what it did then)
+});
+
+t.test('a setuid parent\'s forked children, still root, are withheld from a normal caller', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const probe = setuidProbe(t);
+  if (!needProbe(t, probe)) return;
+  const secret = '/etc/shadow';
+  const missing = '/root/.glasshouse-test-no-such-file';
+  const r = await ghRun([probe, 'fork-root', secret, missing]);
+  t.equal(r.code, 0);
+  const files = touched(r);
+  const procs = r.receipt.processes.filter((p: any) => p.pid !== r.receipt.process_tree.pid || true);
+  const child = procs.find((p: any) => p.ppid === r.receipt.process_tree.pid);
+  t.ok(child, 'the forked child is in the tree');
+  if (asRoot) {
+    t.ok(files.has(secret), 'as root: its read of /etc/shadow is reported');
+    t.ok(files.has(missing), 'as root: its failed open is reported');
+    t.equal(child.privileged, false);
+  } else {
+    t.notOk(files.has(secret), 'its read of /etc/shadow is withheld');
+    t.notOk(files.has(missing), 'so is whether a file exists in /root');
+    t.equal(child.privileged, true, 'the child is marked privileged');
+    t.ok(child.withheld_syscalls > 0, `its withheld syscalls are counted (${child.withheld_syscalls})`);
+    t.equal(r.receipt.process_tree.privileged, true, 'so is its setuid parent');
+  }
+});
+
+t.test('a setuid program that drops privilege is withheld until it is dumpable again, as ptrace would', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const probe = setuidProbe(t);
+  if (!needProbe(t, probe)) return;
+  const [a, b, c] = markers(t, 'after-drop', 'after-dumpable', 'after-exec');
+  const r = await ghRun([probe, 'drop', a!, b!, c!]);
+  t.equal(r.code, 0);
+  const files = touched(r);
+  const root = r.receipt.process_tree;
+  // after setresuid back to the caller the process is still not dumpable (its memory may hold
+  // what it read while privileged): ptrace_may_access refuses it, and so do we
+  t.equal(files.has(a!), asRoot, `the open right after the drop: ${asRoot ? 'reported (root)' : 'withheld'}`);
+  t.ok(files.get(b!)?.includes(root.pid), 'once it makes itself dumpable: reported');
+  t.ok(files.get(c!)?.includes(root.pid), 'after it execs cat: reported');
+  t.equal(root.privileged, !asRoot);
+});
+
+t.test('a process that becomes another user (as su does) is withheld from a normal caller', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const probe = setuidProbe(t);
+  if (!needProbe(t, probe)) return;
+  const [marker] = markers(t, 'other-user-reads');
+  const r = await ghRun([probe, 'become', '65534', marker!]);
+  t.equal(r.code, 0);
+  t.equal(touched(r).has(marker!), asRoot, asRoot ? 'root may trace anyone: reported' : 'a process of someone else: withheld');
+  t.equal(r.receipt.process_tree.privileged, !asRoot);
+  t.match(r.receipt.process_tree.execs.at(-1), { path: '/bin/cat', result: 'ok' }, 'its exec is still reported');
+  t.equal(r.receipt.process_tree.cwd === null, !asRoot, 'where it runs is withheld');
+});
