@@ -86,3 +86,15 @@ t.test('execveat is told from execve, on success and on failure (frames of a rec
   t.match(execs[2].path, /^\/dev\/fd\/\d+$/, 'the kernel names an fd exec /dev/fd/N');
   t.equal(execs[2].exe, '/usr/bin/true');
 });
+
+t.test('a program run from a memfd is named memfd:<name> and marked, never "/"', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const script = 'import os\nfd = os.memfd_create("payload")\nos.write(fd, open("/bin/true", "rb").read())\nos.execve(fd, ["payload-argv0"], {})\n';
+  const r = await ghRun([PYTHON, '-c', script]);
+  t.equal(r.code, 0);
+  const root = r.receipt.process_tree;
+  t.equal(root.exe, 'memfd:payload');
+  t.equal(root.exe_anonymous, true);
+  t.match(root.execs.at(-1), { argv: ['payload-argv0'], result: 'ok' });
+  t.notOk(r.receipt.processes.some((p: any) => p.exe === '/'), 'no exe of "/"');
+});

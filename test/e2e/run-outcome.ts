@@ -74,3 +74,31 @@ t.test('the helper dying mid-run does not disturb the command: degraded', async 
   t.match(r.receipt.collector.reason, /helper/);
   t.match(r.receipt.process_tree, { argv: ['/bin/sh', '-c', /pkill/] }, 'what was seen before is kept');
 });
+
+t.test('kill -9 of gh-run: the command does not run on unobserved', async (t) => {
+  if (!(await requireBpf(t))) return;
+  // the root command prints its pid, then waits; gh-run is killed outright (no forwarding, no
+  // receipt): the gate's PR_SET_PDEATHSIG kills the command with it
+  let commandPid = 0;
+  const r = await ghRun(['/bin/sh', '-c', 'echo $$; exec sleep 30'], {
+    onSpawn: (child) => {
+      child.stdout!.once('data', (d: Buffer) => {
+        commandPid = Number(d.toString().trim());
+        setTimeout(() => child.kill('SIGKILL'), 100);
+      });
+    },
+  });
+  t.equal(r.signal, 'SIGKILL', 'gh-run died of it');
+  t.ok(commandPid > 0, 'the command said its pid');
+  let alive = true;
+  for (let i = 0; i < 50 && alive; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    try {
+      process.kill(commandPid, 0);
+    } catch {
+      alive = false;
+    }
+  }
+  t.notOk(alive, 'the command is gone too');
+  if (alive) process.kill(commandPid, 'SIGKILL');
+});
