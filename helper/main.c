@@ -32,6 +32,7 @@
 
 #define GH_RINGBUF_MB_DEFAULT 16
 #define GH_RINGBUF_MB_MAX     64
+#define GH_RINGBUF_MB_USER    16  /* the most for a caller who is not root */
 #define GH_POLL_MS            50
 #define GH_STATS_NS           500000000ull
 #define GH_FLUSH_BYTES        (256u * 1024)
@@ -224,8 +225,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: glasshouse-helper [--no-argv] [--ringbuf-mb N] [--verbose]\n"
 		   "  Loads glasshouse's BPF programs, drops privilege, follows the pid named on stdin\n"
 		   "  ('follow <pid>', then 'stop') and writes msgpack frames on stdout.\n"
-		   "  --ringbuf-mb N  ring buffer size in MiB, a power of two from 1 to %d (default %d)\n",
-		GH_RINGBUF_MB_MAX, GH_RINGBUF_MB_DEFAULT);
+		   "  --ringbuf-mb N  ring buffer size in MiB, a power of two from 1 to %d (default %d);\n"
+		   "                  up to %d for a caller who is root\n",
+		GH_RINGBUF_MB_USER, GH_RINGBUF_MB_DEFAULT, GH_RINGBUF_MB_MAX);
 }
 
 /* Handle stdin commands; returns 1 to stop. */
@@ -317,6 +319,11 @@ int main(int argc, char **argv)
 			if (*end || ringbuf_mb < 1 || ringbuf_mb > GH_RINGBUF_MB_MAX || (ringbuf_mb & (ringbuf_mb - 1))) {
 				fprintf(stderr, "glasshouse-helper: --ringbuf-mb must be a power of two from 1 to %d\n",
 					GH_RINGBUF_MB_MAX);
+				return 2;
+			}
+			if (ringbuf_mb > GH_RINGBUF_MB_USER && getuid() != 0) {
+				fprintf(stderr, "glasshouse-helper: --ringbuf-mb above %d needs a root caller: the ring buffer is kernel memory\n",
+					GH_RINGBUF_MB_USER);
 				return 2;
 			}
 			break;
