@@ -27,7 +27,8 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD
 BPF_SRCS  := $(wildcard ebpf/*.bpf.c)
 BPF_OBJS  := $(patsubst ebpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS  := $(wildcard ebpf/*.h)
-HELPER_SRCS := helper/main.c helper/msgpack.c helper/frames.c helper/privilege.c helper/follow.c
+HELPER_SRCS := helper/main.c helper/msgpack.c helper/frames.c helper/privilege.c helper/follow.c \
+               helper/slots.c
 HELPER_HDRS := $(wildcard helper/*.h) ebpf/events.h
 
 HELPER    := helper/glasshouse-helper

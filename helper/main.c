@@ -28,6 +28,7 @@
 #include "follow.h"
 #include "frames.h"
 #include "privilege.h"
+#include "slots.h"
 #include "gh.skel.h"
 
 #define GH_RINGBUF_MB_DEFAULT 16
@@ -226,8 +227,10 @@ static void usage(FILE *f)
 		   "  Loads glasshouse's BPF programs, drops privilege, follows the pid named on stdin\n"
 		   "  ('follow <pid>', then 'stop') and writes msgpack frames on stdout.\n"
 		   "  --ringbuf-mb N  ring buffer size in MiB, a power of two from 1 to %d (default %d);\n"
-		   "                  up to %d for a caller who is root\n",
-		GH_RINGBUF_MB_USER, GH_RINGBUF_MB_DEFAULT, GH_RINGBUF_MB_MAX);
+		   "                  up to %d for a caller who is root\n"
+		   "  Refuses to start when %d helpers of the caller's uid, or %d in all, are running\n"
+		   "  (a root caller is exempt).\n",
+		GH_RINGBUF_MB_USER, GH_RINGBUF_MB_DEFAULT, GH_RINGBUF_MB_MAX, GH_SLOTS_PER_UID, GH_SLOTS_TOTAL);
 }
 
 /* Handle stdin commands; returns 1 to stop. */
@@ -292,8 +295,8 @@ int main(int argc, char **argv)
 	uint64_t ns_dev = 0, ns_ino = 0;
 	bool capture_argv = true, followed = false, stdin_open = true;
 	const char *reason = "stop";
-	int opt, err, status = 1;
-	char *end;
+	int opt, err, status = 1, slot_fd = -1;
+	char *end, slot_why[256];
 
 	/* 1. Trust nothing inherited. */
 	if (gh_privilege_sanitize())
@@ -343,6 +346,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	libbpf_set_print(libbpf_print);
+
+	/* A slot among the helpers running (slots.h), before anything costs the kernel memory. */
+	if (gh_slot_take(&slot_fd, slot_why, sizeof(slot_why))) {
+		fatal_frame("%s", slot_why);
+		return 1;
+	}
 
 	/* 3. Open, configure, load, attach. */
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -407,16 +416,19 @@ int main(int argc, char **argv)
 	/* 5. Follow, stream, stop. */
 	last_stats = now_ns(CLOCK_MONOTONIC);
 	while (!exiting) {
-		struct pollfd fds[2] = {
+		struct pollfd fds[3] = {
 			{ .fd = ring_buffer__epoll_fd(st.rb), .events = POLLIN },
-			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+			{ .fd = slot_fd, .events = POLLIN }, /* -1 (ignored) without a slot */
 		};
-		int n = poll(fds, stdin_open ? 2 : 1, GH_POLL_MS);
+		int n = poll(fds, 3, GH_POLL_MS);
 		uint64_t now;
 
 		if (n < 0 && errno != EINTR)
 			break;
 		ring_buffer__consume(st.rb);
+		if (n > 0 && (fds[2].revents & POLLIN))
+			gh_slot_serve(slot_fd);
 		if (n > 0 && stdin_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (handle_stdin(&lr, &followed)) {
 				reason = "stop";
