@@ -55,4 +55,5 @@ setcap -r "$work/helper/glasshouse-helper"
 chmod 4755 "$work/helper/glasshouse-helper"
 echo "running the privilege, scope and file tests as $user, helper setuid root"
 as_user npx tap test/e2e/privilege.ts test/e2e/scope.ts test/e2e/files.ts test/e2e/process-tree.ts
+echo "running the helper limit test alone as $user, helper setuid root"
 as_user env GLASSHOUSE_TEST_ALONE=1 npx tap test/e2e/helper-slots-caller.ts

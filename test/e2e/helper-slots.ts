@@ -94,6 +94,7 @@ function defineTests(): void {
     t.same((await firsts(list)).map((f) => f?.t && `${f.t} ${f.privilege}`), Array(4).fill('hello setuid'));
     // owned by root, the slots would not count for 61010 and a fifth would run
     t.match(await start(argv).first, { t: 'error', msg: /^4 glasshouse helpers of uid 61010 are already running/ });
+    rmSync(setuid); // no setuid-root file left behind, even if this run is killed later
   });
 
   t.test('in all: 5 uids start 4 each at once, exactly 16 run', async (t) => {
