@@ -28,7 +28,7 @@ BPF_SRCS  := $(wildcard ebpf/*.bpf.c)
 BPF_OBJS  := $(patsubst ebpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS  := $(wildcard ebpf/*.h)
 HELPER_SRCS := helper/main.c helper/msgpack.c helper/frames.c helper/privilege.c helper/follow.c \
-               helper/caller.c helper/mounts.c
+               helper/caller.c helper/mounts.c helper/slots.c
 HELPER_HDRS := $(wildcard helper/*.h) ebpf/events.h
 
 HELPER    := helper/glasshouse-helper

@@ -32,10 +32,12 @@
 #include "frames.h"
 #include "mounts.h"
 #include "privilege.h"
+#include "slots.h"
 #include "gh.skel.h"
 
 #define GH_RINGBUF_MB_DEFAULT 16
 #define GH_RINGBUF_MB_MAX     64
+#define GH_RINGBUF_MB_USER    16  /* the most for a caller who is not root */
 #define GH_POLL_MS            50
 #define GH_STATS_NS           500000000ull
 #define GH_FLUSH_BYTES        (256u * 1024)
@@ -265,8 +267,11 @@ static void usage(FILE *f)
 	fprintf(f, "usage: glasshouse-helper [--no-argv] [--ringbuf-mb N] [--verbose]\n"
 		   "  Loads glasshouse's BPF programs, drops privilege, follows the pid named on stdin\n"
 		   "  ('follow <pid>', then 'stop') and writes msgpack frames on stdout.\n"
-		   "  --ringbuf-mb N  ring buffer size in MiB, a power of two from 1 to %d (default %d)\n",
-		GH_RINGBUF_MB_MAX, GH_RINGBUF_MB_DEFAULT);
+		   "  --ringbuf-mb N  ring buffer size in MiB, a power of two from 1 to %d (default %d);\n"
+		   "                  up to %d for a caller who is root\n"
+		   "  Refuses to start when %d helpers of the caller's uid, or %d in all, are running\n"
+		   "  (a root caller is exempt).\n",
+		GH_RINGBUF_MB_USER, GH_RINGBUF_MB_DEFAULT, GH_RINGBUF_MB_MAX, GH_SLOTS_PER_UID, GH_SLOTS_TOTAL);
 }
 
 /* Put a checked follow request into the kernel (pending_vpid last: it arms the rest). */
@@ -398,8 +403,8 @@ int main(int argc, char **argv)
 	uint64_t ns_dev = 0, ns_ino = 0;
 	bool capture_argv = true, asked = false, stdin_open = true;
 	const char *reason = "stop";
-	int opt, err, status = 1, sigfd;
-	char *end, why[256];
+	int opt, err, status = 1, sigfd, slot_fd = -1;
+	char *end, why[256], slot_why[256];
 
 	/* 1. Trust nothing inherited; let no one of the caller's uid read or steer us (ptrace,
 	 * /proc/<pid>/mem, /proc/<pid>/fd: the kernel refuses them for a non-dumpable process). */
@@ -432,6 +437,11 @@ int main(int argc, char **argv)
 					GH_RINGBUF_MB_MAX);
 				return 2;
 			}
+			if (ringbuf_mb > GH_RINGBUF_MB_USER && getuid() != 0) {
+				fprintf(stderr, "glasshouse-helper: --ringbuf-mb above %d needs a root caller: the ring buffer is kernel memory\n",
+					GH_RINGBUF_MB_USER);
+				return 2;
+			}
 			break;
 		case 'v':
 			st.verbose = true;
@@ -449,6 +459,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	libbpf_set_print(libbpf_print);
+
+	/* A slot among the helpers running (slots.h), before anything costs the kernel memory. */
+	if (gh_slot_take(&slot_fd, slot_why, sizeof(slot_why))) {
+		fatal_frame("%s", slot_why);
+		return 1;
+	}
 
 	/* 3. Open, configure, load, attach. */
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -531,12 +547,13 @@ int main(int argc, char **argv)
 	/* 5. Follow, stream, stop. */
 	last_stats = now_ns(CLOCK_MONOTONIC);
 	while (!exiting) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[4] = {
 			{ .fd = ring_buffer__epoll_fd(st.rb), .events = POLLIN },
 			{ .fd = sigfd, .events = POLLIN },
-			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+			{ .fd = slot_fd, .events = POLLIN }, /* -1 (ignored) without a slot */
 		};
-		int n = poll(fds, stdin_open ? 3 : 2, GH_POLL_MS);
+		int n = poll(fds, 4, GH_POLL_MS);
 		uint64_t now;
 
 		if (n < 0 && errno != EINTR)
@@ -546,6 +563,8 @@ int main(int argc, char **argv)
 			reason = "signal";
 			break;
 		}
+		if (n > 0 && (fds[3].revents & POLLIN))
+			gh_slot_serve(slot_fd);
 		if (n > 0 && stdin_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (handle_stdin(&lr, &asked)) {
 				reason = "stop";

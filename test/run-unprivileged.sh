@@ -57,8 +57,11 @@ as_user() {
 }
 cd "$work"
 echo "running the end-to-end tests as $user ($(id -u "$user")), helper with file capabilities"
-# all but guest mode, which is PID 1 in new namespaces: a root scenario, run as root by make test
-as_user npx tap $(ls test/e2e/*.ts | grep -v '/guest\.ts$')
+# all but guest mode, which is PID 1 in new namespaces: a root scenario, run as root by make test,
+# and the caller's helper limit, which holds 4 of this user's helpers and so runs alone after
+as_user npx tap $(ls test/e2e/*.ts | grep -v -e '/guest\.ts$' -e '/helper-slots-caller\.ts$')
+echo "running the helper limit test alone as $user"
+as_user env GLASSHOUSE_TEST_ALONE=1 npx tap test/e2e/helper-slots-caller.ts
 
 # the alternative for systems without file capabilities: `make setuid`
 setcap -r "$work/helper/glasshouse-helper"
@@ -66,3 +69,5 @@ chmod 4755 "$work/helper/glasshouse-helper"
 echo "running the privilege, scope, file and security tests as $user, helper setuid root"
 as_user npx tap test/e2e/privilege.ts test/e2e/scope.ts test/e2e/files.ts test/e2e/process-tree.ts \
   test/e2e/follow-identity.ts test/e2e/tampering.ts
+echo "running the helper limit test alone as $user, helper setuid root"
+as_user env GLASSHOUSE_TEST_ALONE=1 npx tap test/e2e/helper-slots-caller.ts
