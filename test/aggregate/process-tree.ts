@@ -249,3 +249,54 @@ t.test('privileged: any successful exec, kept for life, inherited by fork childr
     'a child forked before its parent gained privilege does not get it',
   );
 });
+
+t.test('protocol 3: withheld frames mark exactly the processes withheld; forks do not inherit it', async (t) => {
+  const { withheld } = await import('../helpers/events.js');
+  const r = receiptOf([
+    hello({ proto: 3 }),
+    exec({ path: '/usr/bin/newgrp', privileged: true, euid: 0 }),
+    withheld(),
+    fork({ pid: 5001, start: ms(2) }),
+    exec({ pid: 5001, start: ms(2), path: '/usr/bin/cat', privileged: false }),
+    { ...exit({ pid: 5001, start: ms(2) }) },
+    { ...exit({ code: 0 }), withheld: 7 },
+    end(),
+  ]);
+  const root = r.process_tree!;
+  t.equal(root.privileged, true);
+  t.equal(root.withheld_syscalls, 7);
+  const child = root.children[0]!;
+  t.equal(child.privileged, false, 'a child of a privileged process is judged by its own frames');
+  t.notOk('withheld_syscalls' in child);
+});
+
+t.test('protocol 2 recordings: a fork of a privileged process stays privileged, as those helpers withheld it', async (t) => {
+  const r = receiptOf([
+    hello({ proto: 2 }),
+    exec({ path: '/usr/bin/mount', privileged: true, euid: 0 }),
+    fork({ pid: 5001, start: ms(2) }),
+    exit({ pid: 5001, start: ms(2) }),
+    exit(),
+    end(),
+  ]);
+  t.equal(r.process_tree!.children[0]!.privileged, true);
+});
+
+t.test('an exec of a process the caller may not trace: its exec is kept, its cwd is not', async (t) => {
+  const r = receiptOf([hello({ proto: 3 }), { ...exec({ path: '/bin/cat', cwd: null }), withheld: true }, exit(), end()]);
+  t.equal(r.process_tree!.cwd, null);
+  t.equal(r.process_tree!.execs[0]!.path, '/bin/cat');
+});
+
+t.test('a program run from a memfd: exe is its name, marked anonymous; a fork keeps it, an exec clears it', async (t) => {
+  const r = receiptOf([
+    hello({ proto: 3 }),
+    { ...exec({ path: '/dev/fd/3', exe: 'memfd:payload' }), exe_anon: true },
+    fork({ pid: 5001, start: ms(2) }),
+    exec({ pid: 5001, start: ms(2), path: '/usr/bin/true' }),
+    end(),
+  ]);
+  t.equal(r.process_tree!.exe, 'memfd:payload');
+  t.equal(r.process_tree!.exe_anonymous, true);
+  t.notOk('exe_anonymous' in r.process_tree!.children[0]!, 'the child exec\'d a file with a path');
+});

@@ -5,7 +5,7 @@ import { isCanonicalFrame } from '../../controller/collector/frame-guard.js';
 import { validateFrame } from '../../controller/collector/frame-stream.js';
 import { Frame, parseFrame } from '../../controller/schema/frames.js';
 import { FrameError } from '../../controller/schema/frame-error.js';
-import { end, errorFrame, exec, exit, following, fork, hello, ms, net, open, repeats, stats, type Wire } from '../helpers/events.js';
+import { armed, end, errorFrame, exec, exit, following, fork, hello, mounts, ms, net, open, repeats, signalFrame, stats, tamper, withheld, type Wire } from '../helpers/events.js';
 
 // frames as the helper sends them: every key, ints as numbers, nil where the protocol allows it
 const valid: Wire[] = [
@@ -42,6 +42,27 @@ const valid: Wire[] = [
   stats(),
   end({ syscalls: { openat: 3, execve: 1 } }),
   end({ lost: 2 }),
+  // protocol 3
+  hello({ proto: 3, pid: 4300 }),
+  armed(),
+  { t: 'following', pid: 4242, start: ms(0.5) },
+  { ...exec({ privileged: true, cwd: null }), mnt_ns: 4026532178, withheld: true },
+  { ...exec({ privileged: false }), mnt_ns: 4026532178, exe: 'memfd:payload', exe_anon: true },
+  { ...exec({ privileged: false, cwd: null }), withheld: true },
+  { ...fork({ pid: 5001, start: ms(2), cwd: null }), withheld: true },
+  { ...fork({ pid: 5001, start: ms(2) }), mnt_ns: 4026532178 },
+  { ...exit(), withheld: 181 },
+  { ...open({ path: 'mnt:[4026532178]/tmp/t/f' }), mnt_ns: 4026532178 },
+  { ...open({ path: '/x', rid: 3 }), mnt_ns: 4026532178 },
+  { ...net({ addr: '127.0.0.1', port: 80, rid: 4 }), mnt_ns: 4026532178 },
+  tamper(),
+  tamper({ kind: 'ptrace', call: 'ptrace', who: 'controller', arg: 0x4206, err: 'EPERM' }),
+  tamper({ kind: 'proc', call: 'openat', who: 'controller', path: '/proc/4200/mem', mnt_ns: 4026532178 }),
+  withheld(),
+  withheld({ mnt_ns: 4026532178 }),
+  mounts({ mnt_ns: 4026532178, lines: ['36 35 98:0 / / rw - ext4 /dev/root rw'] }),
+  mounts({ mnt_ns: 4026532178, lines: null, err: 'ENOENT' }),
+  signalFrame(),
 ];
 
 // values every field is tried with

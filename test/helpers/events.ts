@@ -190,6 +190,73 @@ export function net(o: {
   };
 }
 
+/** Optional keys of protocol 3 event frames, added only when given. */
+const opt = (o: Record<string, unknown>): Wire => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+export const armed = (pid = ROOT): Wire => ({ t: 'armed', pid });
+
+export function tamper(o: {
+  kind?: string;
+  who?: 'controller' | 'helper' | 'both';
+  call?: string;
+  target?: number;
+  sig?: string | null;
+  arg?: number;
+  err?: string | null;
+  path?: string | null;
+  pid?: number;
+  start?: number;
+  ts?: number;
+  mnt_ns?: number;
+} = {}): Wire {
+  const pid = o.pid ?? ROOT;
+  const kind = o.kind ?? 'signal';
+  return {
+    t: 'tamper',
+    ts: o.ts ?? ms(25),
+    pid,
+    start: o.start ?? ms(0.5),
+    tid: pid,
+    call: o.call ?? 'kill',
+    kind,
+    who: o.who ?? 'helper',
+    target: o.target ?? 4300,
+    sig: o.sig !== undefined ? o.sig : kind === 'signal' ? 'SIGTERM' : null,
+    arg: o.arg ?? (kind === 'signal' ? 15 : 0),
+    err: o.err ?? null,
+    path: o.path ?? null,
+    ...opt({ mnt_ns: o.mnt_ns }),
+  };
+}
+
+export const withheld = (o: { pid?: number; start?: number; uid?: number; euid?: number; mnt_ns?: number } = {}): Wire => ({
+  t: 'withheld',
+  ts: ms(15),
+  pid: o.pid ?? ROOT,
+  start: o.start ?? ms(0.5),
+  tid: o.pid ?? ROOT,
+  uid: o.uid ?? 1000,
+  euid: o.euid ?? 0,
+  gid: 1000,
+  egid: 1000,
+  ...opt({ mnt_ns: o.mnt_ns }),
+});
+
+export const mounts = (o: { mnt_ns: number; lines: string[] | null; pid?: number; err?: string | null; truncated?: boolean; call?: string }): Wire => ({
+  t: 'mounts',
+  ts: ms(12),
+  pid: o.pid ?? ROOT,
+  start: ms(0.5),
+  tid: o.pid ?? ROOT,
+  mnt_ns: o.mnt_ns,
+  call: o.call ?? 'mount',
+  lines: o.lines,
+  truncated: o.truncated ?? false,
+  err: o.err ?? null,
+});
+
+export const signalFrame = (o: { sig?: string; pid?: number; uid?: number } = {}): Wire => ({ t: 'signal', ts: ms(26), sig: o.sig ?? 'SIGTERM', pid: o.pid ?? 777, uid: o.uid ?? 1000 });
+
 /** A repeats frame: `pairs` as [rid, n] pairs. */
 export const repeats = (pairs: ReadonlyArray<readonly [number, number]>): Wire => ({ t: 'repeats', counts: pairs.flat() });
 
