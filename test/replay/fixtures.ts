@@ -25,7 +25,7 @@ function replayed(name: string): { text: string; receipt: Receipt } {
 const expected = (name: string): string => readFileSync(join(DIR, `${name}.receipt.json`), 'utf8');
 
 t.test('the recordings are all there, and small', async (t) => {
-  t.same(NAMES, ['files', 'lost-events', 'net', 'shell', 'signal', 'tree']);
+  t.same(NAMES, ['files', 'lost-events', 'net', 'security', 'shell', 'signal', 'tree']);
   for (const name of NAMES) t.ok(readFileSync(join(DIR, `${name}.ghrec`)).length < 300 * 1024, `${name} under 300 KiB`);
 });
 
@@ -106,4 +106,15 @@ t.test('lost events: counted exactly, the collection degraded, the rest intact',
   t.same(r.processes.map((p) => p.exe), ['/usr/bin/dash', '/usr/bin/cat']);
   t.same(r.filesystem.reads.map((e) => e.path), ['/etc/adduser.conf', '/etc/ld.so.conf']);
   t.same(r.syscalls, { execve: 2, openat: 14, read: 30 });
+});
+
+t.test('security (protocol 3): attempts on gh-run and the helper, and the collection went on', async (t) => {
+  const { receipt: r } = replayed('security');
+  t.equal(r.collector.status, 'degraded');
+  t.same(r.collector.tampering.map((e) => [e.call, e.target, e.detail.split(' ')[0], e.result]), [
+    ['kill', 'controller', 'SIGUSR1', 'ok'],
+    ['kill', 'helper', 'SIGTERM', 'ok'],
+  ]);
+  t.ok(r.filesystem.reads.some((e) => e.path === '/etc/hostname'), 'the read after the attempts is there');
+  t.equal(r.exit_code, 0);
 });
