@@ -3,7 +3,8 @@
 // with a repeat id is remembered under it, so that the repeats the kernel only counted land on
 // the same entries.
 import type { OpenFrame } from '../schema/frames.js';
-import type { FailedPathEntry, PathEntry, Receipt } from '../schema/receipt.js';
+import type { FailedPathEntry, LazyReceipt, PathEntry } from '../schema/receipt.js';
+import { LazyList } from './lazy-list.js';
 import { absolutePath, realProcPath } from './paths.js';
 import { compare } from './numbers.js';
 
@@ -73,13 +74,16 @@ export class FilesystemTable {
     return undefined;
   }
 
-  section(): Receipt['filesystem'] {
+  /** The filesystem section, every list sorted, each entry made as it is read. */
+  section(): LazyReceipt['filesystem'] {
     return {
       reads: entries(this.reads),
       writes: entries(this.writes),
-      failed: [...this.failed.values()]
-        .sort((a, b) => compare(a.path, b.path) || compare(a.mode, b.mode) || compare(a.errno, b.errno))
-        .map((a) => ({ path: a.path, mode: a.mode, errno: a.errno, pids: sortedPids(a.pids), count: a.count })),
+      failed: new LazyList(
+        () => [...this.failed.values()],
+        (a, b) => compare(a.path, b.path) || compare(a.mode, b.mode) || compare(a.errno, b.errno),
+        (a): FailedPathEntry => ({ path: a.path, mode: a.mode, errno: a.errno, pids: sortedPids(a.pids), count: a.count }),
+      ),
     };
   }
 }
@@ -92,10 +96,12 @@ function bump(map: Map<string, Acc>, path: string, pid: number): Acc {
   return acc;
 }
 
-function entries(map: Map<string, Acc>): PathEntry[] {
-  return [...map.values()]
-    .sort((a, b) => compare(a.path, b.path))
-    .map((a) => ({ path: a.path, pids: sortedPids(a.pids), count: a.count }));
+function entries(map: Map<string, Acc>): Iterable<PathEntry> {
+  return new LazyList(
+    () => [...map.values()],
+    (a, b) => compare(a.path, b.path),
+    (a): PathEntry => ({ path: a.path, pids: sortedPids(a.pids), count: a.count }),
+  );
 }
 
 const sortedPids = (pids: Set<number>): number[] => [...pids].sort((a, b) => a - b);

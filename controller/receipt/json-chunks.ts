@@ -6,6 +6,9 @@
 /** Chunk size in UTF-16 code units: 256 Ki, a 256 KiB to 768 KiB write. */
 export const JSON_CHUNK_CHARS = 1 << 18;
 
+/** List members written by one JSON.stringify call at most (it is fastest on a few hundred). */
+const RUN = 256;
+
 type Container =
   | { list: Iterator<unknown>; pad: string; any: boolean }
   | { list: null; object: Record<string, unknown>; keys: string[]; next: number; pad: string; any: boolean };
@@ -33,15 +36,37 @@ export function* jsonChunks(value: unknown, chunkChars: number = JSON_CHUNK_CHAR
       const top = stack[stack.length - 1]!;
       const inner = top.pad + '  ';
       if (top.list !== null) {
-        const step = top.list.next();
-        if (step.done === true) {
+        // the next run of leaves and small records, in one JSON.stringify; then a member that
+        // needs opening, or the end of the list
+        const run: unknown[] = [];
+        let deep: object | null = null;
+        let done = false;
+        while (run.length < RUN) {
+          const step = top.list.next();
+          if (step.done === true) {
+            done = true;
+            break;
+          }
+          const v = step.value;
+          if (typeof v === 'object' && v !== null && !isFlat(v)) {
+            deep = v;
+            break;
+          }
+          run.push(v); // undefined and functions too: JSON.stringify writes null for them here
+        }
+        if (run.length > 0) {
+          // "[\n  a,\n  b\n]": its member lines, moved to this list's depth
+          const text = JSON.stringify(run, null, 2);
+          out += `${top.any ? ',' : ''}\n${top.pad}${indented(text.slice(2, -2), top.pad)}`;
+          top.any = true;
+        }
+        if (deep !== null) {
+          out += `${top.any ? ',' : ''}\n${inner}`;
+          top.any = true;
+          open(deep, inner);
+        } else if (done) {
           out += top.any ? `\n${top.pad}]` : ']';
           stack.pop();
-        } else {
-          out += top.any ? `,\n${inner}` : `\n${inner}`;
-          top.any = true;
-          if (isWritten(step.value)) open(step.value, inner);
-          else out += 'null'; // as JSON.stringify writes undefined in an array
         }
       } else {
         let member = false;

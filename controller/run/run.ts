@@ -196,23 +196,17 @@ function outputPipes(reporter: Reporter): OutputPipes | null {
 
 const EMPTY_ARTIFACT = { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', bytes: 0 };
 
-interface ReceiptWriter {
-  serializeReceipt: typeof import('../receipt/serialize.js').serializeReceipt;
-  writeFileAtomic: typeof import('../receipt/write-receipt.js').writeFileAtomic;
-}
+type ReceiptWriter = typeof import('../receipt/write-receipt.js').writeReceipt;
 
-/** Start loading the receipt's serializer and writer; a failure is seen where they are used. */
+/** Start loading the receipt's validation and writer; a failure is seen where they are used. */
 function loadReceiptWriter(): Promise<ReceiptWriter> {
-  const writer = Promise.all([import('../receipt/serialize.js'), import('../receipt/write-receipt.js')]).then(([s, w]) => ({
-    serializeReceipt: s.serializeReceipt,
-    writeFileAtomic: w.writeFileAtomic,
-  }));
+  const writer = import('../receipt/write-receipt.js').then((w) => w.writeReceipt);
   writer.catch(() => undefined); // awaited later, in writeReceipt
   return writer;
 }
 
 /**
- * Aggregate, validate, write; returns the command's exit status, or RECEIPT_FAILED_STATUS after
+ * Aggregate, validate, stream to the file; returns the command's exit status, or RECEIPT_FAILED_STATUS after
  * saying why (even with --quiet) when there is no receipt: a stale one from an earlier run may
  * still be at `output`, and an exit status of 0 would let it pass for this run's.
  */
@@ -226,12 +220,12 @@ async function writeReceipt(
 ): Promise<number> {
   let status = nodeStatus(facts.exit);
   try {
-    const receipt = aggregator.finish(facts, frameErrors);
+    // the long lists are made from the tables as they are written, not copied first
+    const receipt = aggregator.finishLazy(facts, frameErrors);
     status = receipt.exit_code;
     if (facts.exec_error !== null) reporter.say(receipt.outcome.errors[0]!);
     if (receipt.collector.status === 'degraded') reporter.say(`collector degraded: ${receipt.collector.reason}`);
-    const { serializeReceipt, writeFileAtomic } = await writer;
-    await writeFileAtomic(output, serializeReceipt(receipt));
+    await (await writer)(output, receipt);
     return status;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);

@@ -98,8 +98,8 @@ t.test('nested process trees, deep and wide', async (t) => {
   }
 });
 
-t.test('a list produced on demand is written as the array it yields', async (t) => {
-  const entries = Array.from({ length: 50 }, (_, i) => ({ path: `/p/${i}`, pids: [i, i + 1], count: i }));
+t.test('a list produced on demand is written as the array it yields, as it is read', async (t) => {
+  const entries = Array.from({ length: 5000 }, (_, i) => ({ path: `/p/${i}`, pids: [i, i + 1], count: i }));
   let produced = 0;
   function* lazy(): Generator<unknown> {
     for (const e of entries) {
@@ -107,17 +107,19 @@ t.test('a list produced on demand is written as the array it yields', async (t) 
       yield e;
     }
   }
-  const first = jsonChunks({ filesystem: { reads: lazy(), writes: (function* () {})() } }, 100);
+  const first = jsonChunks({ filesystem: { reads: lazy(), writes: (function* () {})() } }, 1000);
   first.next();
-  t.ok(produced < entries.length, `produced as read: ${produced} of ${entries.length} after the first chunk`);
+  t.ok(produced <= 256, `a run of at most 256 members read for the first chunk: ${produced}`);
   t.equal(text({ filesystem: { reads: lazy(), writes: (function* () {})() } }), stringify({ filesystem: { reads: entries, writes: [] } }));
 });
 
 t.test('chunks are about the size asked for', async (t) => {
-  const v = { list: Array.from({ length: 2000 }, (_, i) => ({ path: `/some/path/${i}`, pids: [1], count: 1 })) };
-  const chunks = [...jsonChunks(v, 4096)];
+  const v = { list: Array.from({ length: 20000 }, (_, i) => ({ path: `/some/path/${i}`, pids: [1], count: 1 })) };
+  const size = 1 << 16;
+  const chunks = [...jsonChunks(v, size)];
   t.ok(chunks.length > 10);
-  t.ok(chunks.slice(0, -1).every((c) => c.length >= 4096 && c.length < 4096 + 200), 'each at least the size, at most one member more');
+  // a member of the list is about 60 characters: one run of 256 of them past the size at most
+  t.ok(chunks.slice(0, -1).every((c) => c.length >= size && c.length < size + 256 * 60), 'each at least the size, at most one run of members more');
   t.equal(chunks.join(''), stringify(v));
 });
 
