@@ -3,10 +3,10 @@
 // with a repeat id is remembered under it, so that the repeats the kernel only counted land on
 // the same entries.
 //
-// A run can open millions of distinct paths, so an entry is kept small (see BENCHMARKS.md,
-// memory): the key string (its own flat copy, not a view of the frame it was decoded from), and
-// one record of two fields, its count and its pids: one pid as a plain number until a second
-// one appears, then a sorted array. Path, mode and errno of a failure live in its key only.
+// A run can open millions of distinct paths, so an entry is kept small (test/bench/memory.mjs
+// measures it): the key string (its own flat copy, not a view of the frame it was decoded
+// from), and one record of two fields, its count and its pids: one pid as a plain number until
+// a second one appears, then a sorted array. Path, mode and errno of a failure live in its key.
 import type { OpenFrame } from '../schema/frames.js';
 import type { FailedPathEntry, LazyReceipt, PathEntry } from '../schema/receipt.js';
 import { LazyList } from './lazy-list.js';
