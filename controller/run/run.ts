@@ -206,9 +206,10 @@ function loadReceiptWriter(): Promise<ReceiptWriter> {
 }
 
 /**
- * Aggregate, validate, stream to the file; returns the command's exit status, or RECEIPT_FAILED_STATUS after
- * saying why (even with --quiet) when there is no receipt: a stale one from an earlier run may
- * still be at `output`, and an exit status of 0 would let it pass for this run's.
+ * Aggregate, validate, stream to the file; returns the command's exit status, or
+ * RECEIPT_FAILED_STATUS after saying why (even with --quiet) when there is no receipt: a stale
+ * one from an earlier run may still be at `output`, and the command's 0 would pass it off as
+ * this run's.
  */
 async function writeReceipt(
   writer: Promise<ReceiptWriter>,
