@@ -4,7 +4,7 @@
 // recorded stream rebuilds the same receipt byte for byte.
 import { createHash } from 'node:crypto';
 import type { Frame } from '../schema/frames.js';
-import type { Receipt } from '../schema/receipt.js';
+import type { LazyReceipt, Receipt } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { CollectorTally } from './collector.js';
 import { environmentSection } from './environment.js';
@@ -114,9 +114,18 @@ export class Aggregator {
 
   /**
    * The receipt of every frame added and the run facts. `frameErrors` are the messages of frames
-   * that could not be decoded or validated; they degrade the collector status. Call once.
+   * that could not be decoded or validated; they degrade the collector status. Call once (this
+   * or finishLazy).
    */
   finish(facts: RunFacts, frameErrors: readonly string[] = []): Receipt {
+    return materialized(this.finishLazy(facts, frameErrors));
+  }
+
+  /**
+   * The same receipt with its long lists made as they are read, from the tables as they stand
+   * (sorted once, no copy): what the receipt writer streams. Add nothing after it. Call once.
+   */
+  finishLazy(facts: RunFacts, frameErrors: readonly string[] = []): LazyReceipt {
     if (this.finished) throw new Error('Aggregator: finish() called twice');
     this.finished = true;
     if (this.root === null) this.setRoot(facts);
@@ -141,7 +150,7 @@ export class Aggregator {
     if (collector.status !== 'ok') errors.push(`collector ${collector.status}: ${collector.reason ?? 'no reason given'}`);
 
     const duration = Math.max(0, nsToMs(facts.mono_start_ns, facts.mono_end_ns));
-    const receipt: Receipt = {
+    const receipt: LazyReceipt = {
       schema_version: SCHEMA_VERSION,
       execution_id: executionId(facts),
       command: [...facts.command],
@@ -164,6 +173,17 @@ export class Aggregator {
     };
     return receipt;
   }
+}
+
+/** A lazy receipt with its lists read into arrays: the same object, the same JSON. */
+export function materialized(receipt: LazyReceipt): Receipt {
+  const { filesystem } = receipt;
+  return {
+    ...receipt,
+    processes: [...receipt.processes],
+    filesystem: { ...filesystem, reads: [...filesystem.reads], writes: [...filesystem.writes], failed: [...filesystem.failed] },
+    network: [...receipt.network],
+  };
 }
 
 /**

@@ -2,6 +2,7 @@
 // result) as they arrive; a frame's repeat id names its entry for the repeats counted later.
 import type { NetFrame } from '../schema/frames.js';
 import type { NetworkEntry } from '../schema/receipt.js';
+import { LazyList } from './lazy-list.js';
 import { compare } from './numbers.js';
 
 export class NetworkTable {
@@ -36,8 +37,10 @@ export class NetworkTable {
     return true;
   }
 
-  section(): NetworkEntry[] {
-    return [...this.merged.values()].sort(
+  /** The network list, sorted, as it is read (the entries themselves, no copies). */
+  section(): Iterable<NetworkEntry> {
+    return new LazyList(
+      () => [...this.merged.values()],
       (a, b) =>
         a.pid - b.pid ||
         compare(a.op, b.op) ||
@@ -46,6 +49,7 @@ export class NetworkTable {
         compare(a.port, b.port) ||
         compare(a.result, b.result) ||
         compare(a.protocol, b.protocol),
+      (entry) => entry,
     );
   }
 }

@@ -3,6 +3,7 @@
 import type { ExecFrame, Frame } from '../schema/frames.js';
 import type { ExecEntry, Process, ProcessNode } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
+import { LazyList } from './lazy-list.js';
 import { absolutePath } from './paths.js';
 import { compare, roundMs } from './numbers.js';
 
@@ -255,7 +256,7 @@ export function processTree(table: ProcessTable, t0: number): ProcessNode | null
   return tree;
 }
 
-/** Every process, flat, sorted by pid then start. */
-export function processList(table: ProcessTable, t0: number): Process[] {
-  return [...table.byKey.values()].sort(byPidThenStart).map((p) => toProcess(p, t0));
+/** Every process, flat, sorted by pid then start, each made as it is read. */
+export function processList(table: ProcessTable, t0: number): Iterable<Process> {
+  return new LazyList(() => [...table.byKey.values()], byPidThenStart, (p) => toProcess(p, t0));
 }

@@ -1,16 +1,23 @@
-// The one way a receipt becomes text: validated against the schema first (a bug becomes an
-// error, never a bad file), then 2-space JSON with a final newline.
-import { Receipt } from '../schema/receipt.js';
-import { InvalidReceiptError } from './errors.js';
+// The one way a receipt becomes text: checked against the schema first (a bug becomes an
+// error, never a bad file), then 2-space JSON with a final newline: JSON.stringify(receipt,
+// null, 2) + '\n', byte for byte, made as a stream of chunks so that no size is too big.
+import type { LazyReceipt } from '../schema/receipt.js';
+import { jsonChunks } from './json-chunks.js';
+import { checkedReceipt } from './validate.js';
 
-export function serializeReceipt(receipt: Receipt): string {
-  const result = Receipt.safeParse(receipt);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue ? issue.path.map(String).join('.') : '';
-    throw new InvalidReceiptError(`the receipt does not match schema 0.3 at ${where || '(root)'}: ${issue?.message ?? ''}`, {
-      cause: result.error,
-    });
-  }
-  return JSON.stringify(receipt, null, 2) + '\n';
+/**
+ * Why: the text of a receipt of any size, chunk by chunk. Everything but the long lists is
+ * checked now (InvalidReceiptError before the first chunk); each list element as it is reached.
+ */
+export function receiptChunks(receipt: LazyReceipt): Iterable<string> {
+  const checked = checkedReceipt(receipt);
+  return (function* () {
+    yield* jsonChunks(checked);
+    yield '\n';
+  })();
+}
+
+/** Why: the same text as one string, for receipts known to be small (tests, tools). */
+export function serializeReceipt(receipt: LazyReceipt): string {
+  return [...receiptChunks(receipt)].join('');
 }

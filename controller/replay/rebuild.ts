@@ -2,17 +2,17 @@
 // bytes, folded one by one as in the live run) and the same run facts as the live run, so the
 // same receipt, byte for byte. For a damaged or truncated recording, the receipt of what could
 // be read, marked degraded.
-import { Aggregator } from '../aggregate/aggregate.js';
+import { Aggregator, materialized } from '../aggregate/aggregate.js';
 import { decodeFrames } from '../collector/frame-stream.js';
 import type { FrameError } from '../schema/frame-error.js';
-import type { Receipt } from '../schema/receipt.js';
+import type { LazyReceipt, Receipt } from '../schema/receipt.js';
 import type { StartFacts } from '../schema/recording.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { InvalidRecordingFrameError, TruncatedRecordingError, type RecordingError } from './errors.js';
 import type { RecordingParts } from './read-recording.js';
 
-export interface Rebuilt {
-  receipt: Receipt;
+export interface Rebuilt<R extends LazyReceipt = Receipt> {
+  receipt: R;
   /** null: the receipt is the live run's; else why it is only partial */
   problem: RecordingError | null;
 }
@@ -20,7 +20,14 @@ export interface Rebuilt {
 const EMPTY = Buffer.alloc(0);
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
+/** Why: the receipt of a recording as plain data (tests, tools); see rebuildLazy. */
 export function rebuild(parts: RecordingParts): Rebuilt {
+  const { receipt, problem } = rebuildLazy(parts);
+  return { receipt: materialized(receipt), problem };
+}
+
+/** Why: the receipt of a recording with its long lists made as they are written (the replay command). */
+export function rebuildLazy(parts: RecordingParts): Rebuilt<LazyReceipt> {
   const { run, damage } = parts;
   if (damage === null && run !== null) {
     // helper.used false: the live run decoded nothing, so there is nothing to name either
@@ -44,10 +51,10 @@ export function rebuild(parts: RecordingParts): Rebuilt {
  * Decode the helper's stream frame by frame into the aggregator and build the receipt. `frames`
  * false: the live run used none (the helper never got going), only the stream's errors count.
  */
-function fold(helper: Buffer, facts: RunFacts, frames: boolean): { receipt: Receipt; errors: FrameError[] } {
+function fold(helper: Buffer, facts: RunFacts, frames: boolean): { receipt: LazyReceipt; errors: FrameError[] } {
   const aggregator = new Aggregator(facts);
   const errors = decodeFrames(helper, frames ? (frame) => aggregator.add(frame) : () => undefined);
-  return { receipt: aggregator.finish(facts, errors.map((e) => e.message)), errors };
+  return { receipt: aggregator.finishLazy(facts, errors.map((e) => e.message)), errors };
 }
 
 /** Run facts for a recording whose end never made it: what the start and the frames tell. */

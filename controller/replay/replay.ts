@@ -3,13 +3,12 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidReceiptError, ReceiptWriteError } from '../receipt/errors.js';
-import { serializeReceipt } from '../receipt/serialize.js';
-import { writeFileAtomic } from '../receipt/write-receipt.js';
+import { writeReceipt } from '../receipt/write-receipt.js';
 import { HEADER_BYTES, RECORDING_MAGIC } from '../schema/recording.js';
 import { NotARecordingError, RecordingError, RecordingReadError } from './errors.js';
 import type { ReplayOptions } from './options.js';
 import { readRecording } from './read-recording.js';
-import { rebuild } from './rebuild.js';
+import { rebuildLazy } from './rebuild.js';
 
 export async function replay(options: ReplayOptions, write: (text: string) => void = (t) => process.stderr.write(t)): Promise<number> {
   const say = (text: string): void => write(`glasshouse: replay: ${text}\n`);
@@ -22,13 +21,13 @@ export async function replay(options: ReplayOptions, write: (text: string) => vo
       say(`${file}: ${parts.damage.message}; no receipt written${PARTIAL_HINT}`);
       return 1;
     }
-    const { receipt, problem } = rebuild(parts);
+    const { receipt, problem } = rebuildLazy(parts);
     if (problem !== null && !options.partial) {
       say(`${file}: ${problem.message}; no receipt written${PARTIAL_HINT}`);
       return 1;
     }
     const output = resolve(options.output);
-    await writeFileAtomic(output, serializeReceipt(receipt));
+    await writeReceipt(output, receipt);
     if (problem !== null) say(`${file}: ${problem.message}; partial receipt written to ${output}`);
     return 0;
   } catch (error) {

@@ -1,4 +1,5 @@
-// The controller's own lines on stderr (all prefixed "glasshouse: ", silenced by --quiet).
+// The controller's own lines on stderr (all prefixed "glasshouse: "; notes are silenced by
+// --quiet, errors that change gh-run's exit status are not).
 import type { UnavailableKind } from '../collector/errors.js';
 
 const HINTS: Partial<Record<UnavailableKind, string>> = {
@@ -27,5 +28,10 @@ export class Reporter {
   /** A message, prefixed "glasshouse: ". */
   say(text: string): void {
     this.line(`glasshouse: ${text}`);
+  }
+
+  /** An error that changes gh-run's exit status, prefixed "glasshouse: error: ": printed even when quiet. */
+  error(text: string): void {
+    this.write(`glasshouse: error: ${text}\n`);
   }
 }

@@ -1,7 +1,8 @@
 // One observed run: start the helper, spawn the command through the gate, follow it, release
 // it, pass its output through, wait for it, stop the helper, write the receipt, and return the
 // command's exit status. Collector trouble never changes what the command does or returns,
-// and neither does a recording (--record) that cannot be written.
+// and neither does a recording (--record) that cannot be written; a receipt that cannot be
+// written does: gh-run then exits RECEIPT_FAILED_STATUS (the command's output is unaffected).
 import { resolve } from 'node:path';
 import { Aggregator } from '../aggregate/aggregate.js';
 import { Diagnostics } from '../collector/diagnostics.js';
@@ -11,6 +12,7 @@ import { HelperProcess, type CollectorResult } from '../collector/helper-process
 import type { SpawnedHelper } from '../collector/helper-spawn.js';
 import { consumeGuestSetup } from '../guest/setup.js';
 import { signalNumber } from '../aggregate/errno.js';
+import { ReceiptWriteError } from '../receipt/errors.js';
 import type { CollectorStatus } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { GLASSHOUSE_VERSION } from '../version.js';
@@ -24,6 +26,13 @@ import { spawnDirect, spawnThroughGate, type Target, type TargetExit } from './t
 
 /** How long to wait for the command's stdout/stderr EOF after its root process exited. */
 export const OUTPUT_GRACE_MS = 250;
+
+/**
+ * gh-run's own exit status when the receipt cannot be written, in place of the command's: 125,
+ * as `env`, `timeout`, `chroot` and `nice` exit when the tool itself failed. A command may exit
+ * 125 too; the error line on stderr (printed even with --quiet) tells the two apart.
+ */
+export const RECEIPT_FAILED_STATUS = 125;
 
 /**
  * Run the command observed; resolves to the exit status gh-run should exit with. `early`: the
@@ -171,8 +180,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   forwarder.dispose();
   // the recording's last frame holds these very facts, so a replay rebuilds this very receipt
   if (recorder !== null) await recorder.finish(facts, helper !== null);
-  const status = await writeReceipt(writer, aggregator, facts, result?.frameErrors ?? [], resolve(options.output), reporter);
-  return status ?? nodeStatus(facts.exit);
+  return writeReceipt(writer, aggregator, facts, result?.frameErrors ?? [], resolve(options.output), reporter);
 }
 
 /** Real pipes for the command's output, or null (socketpairs) after saying why, once. */
@@ -188,22 +196,21 @@ function outputPipes(reporter: Reporter): OutputPipes | null {
 
 const EMPTY_ARTIFACT = { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', bytes: 0 };
 
-interface ReceiptWriter {
-  serializeReceipt: typeof import('../receipt/serialize.js').serializeReceipt;
-  writeFileAtomic: typeof import('../receipt/write-receipt.js').writeFileAtomic;
-}
+type ReceiptWriter = typeof import('../receipt/write-receipt.js').writeReceipt;
 
-/** Start loading the receipt's serializer and writer; a failure is seen where they are used. */
+/** Start loading the receipt's validation and writer; a failure is seen where they are used. */
 function loadReceiptWriter(): Promise<ReceiptWriter> {
-  const writer = Promise.all([import('../receipt/serialize.js'), import('../receipt/write-receipt.js')]).then(([s, w]) => ({
-    serializeReceipt: s.serializeReceipt,
-    writeFileAtomic: w.writeFileAtomic,
-  }));
+  const writer = import('../receipt/write-receipt.js').then((w) => w.writeReceipt);
   writer.catch(() => undefined); // awaited later, in writeReceipt
   return writer;
 }
 
-/** Aggregate, validate, write; returns the receipt's exit status, or null when that failed. */
+/**
+ * Aggregate, validate, stream to the file; returns the command's exit status, or
+ * RECEIPT_FAILED_STATUS after saying why (even with --quiet) when there is no receipt: a stale
+ * one from an earlier run may still be at `output`, and the command's 0 would pass it off as
+ * this run's.
+ */
 async function writeReceipt(
   writer: Promise<ReceiptWriter>,
   aggregator: Aggregator,
@@ -211,17 +218,21 @@ async function writeReceipt(
   frameErrors: readonly string[],
   output: string,
   reporter: Reporter,
-): Promise<number | null> {
+): Promise<number> {
+  let status = nodeStatus(facts.exit);
   try {
-    const receipt = aggregator.finish(facts, frameErrors);
+    // the long lists are made from the tables as they are written, not copied first
+    const receipt = aggregator.finishLazy(facts, frameErrors);
+    status = receipt.exit_code;
     if (facts.exec_error !== null) reporter.say(receipt.outcome.errors[0]!);
     if (receipt.collector.status === 'degraded') reporter.say(`collector degraded: ${receipt.collector.reason}`);
-    const { serializeReceipt, writeFileAtomic } = await writer;
-    await writeFileAtomic(output, serializeReceipt(receipt));
-    return receipt.exit_code;
+    await (await writer)(output, receipt);
+    return status;
   } catch (error) {
-    reporter.say(`error: ${error instanceof Error ? error.message : String(error)}`);
-    return null;
+    const why = error instanceof Error ? error.message : String(error);
+    const what = error instanceof ReceiptWriteError ? why : `cannot write the receipt to ${output}: ${why}`;
+    reporter.error(`${what}; the command exited with status ${status}, gh-run exits with ${RECEIPT_FAILED_STATUS}`);
+    return RECEIPT_FAILED_STATUS;
   }
 }
 

@@ -198,3 +198,14 @@ export const Receipt = z
   })
   .meta({ title: 'glasshouse receipt', description: 'receipt.json written by gh-run, schema 0.3' });
 export type Receipt = z.infer<typeof Receipt>;
+
+/**
+ * A receipt whose long lists may be any Iterable, produced as they are read: what the streaming
+ * writer takes, so that a run with millions of entries never holds a second copy of them. A
+ * Receipt is one; written out, both give the same JSON.
+ */
+export type LazyReceipt = Omit<Receipt, 'processes' | 'filesystem' | 'network'> & {
+  processes: Iterable<Process>;
+  filesystem: { reads: Iterable<PathEntry>; writes: Iterable<PathEntry>; failed: Iterable<FailedPathEntry> };
+  network: Iterable<NetworkEntry>;
+};

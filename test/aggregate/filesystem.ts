@@ -1,5 +1,7 @@
 import t from 'tap';
-import { ROOT, end, exec, exit, fork, hello, ms, open, receiptOf } from '../helpers/events.js';
+import { Aggregator } from '../../controller/aggregate/aggregate.js';
+import type { Frame } from '../../controller/schema/frames.js';
+import { ROOT, end, exec, exit, facts, fork, hello, ms, open, receiptOf, toFrames } from '../helpers/events.js';
 
 const run = (...opens: ReturnType<typeof open>[]) => receiptOf([hello(), exec(), fork({ pid: 50, start: ms(1) }), ...opens, exit(), end()]).filesystem;
 
@@ -74,4 +76,47 @@ t.test('sorted by path whatever the event order', async (t) => {
   const paths = ['/z', '/a/b', '/a', '/m/x', '/A'];
   const fs = run(...paths.map((path) => open({ path })));
   t.same(fs.reads.map((e) => e.path), ['/A', '/a', '/a/b', '/m/x', '/z']);
+});
+
+t.test('pids: one, then many in any order, kept sorted and unique', async (t) => {
+  const pids = [70, 3, 70, 500, 1, 3, 42, 9999, 1, 42];
+  const fs = run(...pids.map((pid) => open({ path: '/etc/ld.so.cache', pid, start: ms(1) })), ...pids.map((pid) => open({ path: '/x', err: 'ENOENT', pid, start: ms(1) })));
+  const unique = [...new Set(pids)].sort((a, b) => a - b);
+  t.same(fs.reads, [{ path: '/etc/ld.so.cache', pids: unique, count: pids.length }]);
+  t.same(fs.failed, [{ path: '/x', mode: 'read', errno: 'ENOENT', pids: unique, count: pids.length }]);
+});
+
+t.test('failures sort by path, then mode, then errno, prefixes first', async (t) => {
+  const fs = run(
+    open({ path: '/a/b', err: 'ENOENT' }),
+    open({ path: '/a', mode: 'readwrite', err: 'ENOENT' }),
+    open({ path: '/a', mode: 'read', err: 'EACCES' }),
+    open({ path: '/a', mode: 'read', err: 'ENOENT' }),
+    open({ path: '/a-', err: 'ENOENT' }),
+    open({ path: '/a', mode: 'path', err: 'ENOENT' }),
+    open({ path: '/A', err: 'ENOENT' }),
+  );
+  t.same(fs.failed.map((e) => [e.path, e.mode, e.errno]), [
+    ['/A', 'read', 'ENOENT'],
+    ['/a', 'path', 'ENOENT'],
+    ['/a', 'read', 'EACCES'],
+    ['/a', 'read', 'ENOENT'],
+    ['/a', 'readwrite', 'ENOENT'],
+    ['/a-', 'read', 'ENOENT'],
+    ['/a/b', 'read', 'ENOENT'],
+  ]);
+});
+
+t.test('paths keep every character: unicode, escapes, lone surrogates', async (t) => {
+  const paths = ['/tmp/ü 日本 😀', '/tmp/"q"\\\n\t', '/tmp/\ud800x', '/tmp/x\udfff'];
+  const a = new Aggregator(facts());
+  for (const f of toFrames([hello(), exec()])) a.add(f);
+  // given directly: on the wire, lone surrogates would already have become U+FFFD
+  for (const path of paths) {
+    a.add(open({ path }) as unknown as Frame);
+    a.add(open({ path, err: 'ENOENT' }) as unknown as Frame);
+  }
+  const r = a.finish(facts());
+  t.same(r.filesystem.reads.map((e) => e.path), [...paths].sort());
+  t.same(r.filesystem.failed.map((e) => e.path), [...paths].sort());
 });

@@ -8,7 +8,7 @@
 // Other people rebuild dist/ while the bench runs, so by default (as root) the bench copies the
 // built package (dist/, helper binaries, package.json; node_modules linked) into its temp dir and
 // benchmarks that copy; --in-place runs the tree's own build instead.
-// NAME: startup, exec, syscall, open, build, network, saturation.
+// NAME: startup, exec, syscall, open, build, network, saturation, memory.
 // A full run (no --quick, no --only) writes BENCHMARKS.md; other runs only print, unless --write.
 
 import { spawn, execFileSync } from 'node:child_process';
@@ -30,7 +30,7 @@ let PKG = ROOT;
 let GHRUN = path.join(ROOT, 'dist/controller/cli/gh-run.js');
 let HELPER = path.join(ROOT, 'helper/glasshouse-helper');
 let MAIN_JS = path.join(ROOT, 'dist/controller/cli/main.js');
-const ALL = ['startup', 'exec', 'syscall', 'open', 'build', 'network', 'saturation'];
+const ALL = ['startup', 'exec', 'syscall', 'open', 'build', 'network', 'saturation', 'memory'];
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -70,9 +70,11 @@ const Q = opts.quick;
 // sizes and repetitions; --quick shrinks both for a smoke check
 const SIZE = Q
   ? { exec: 300, dd: 300_000, ddStrace: 30_000, opens: 6_000, treeFiles: 2_000, build: 30, conns: 500,
-      satSeconds: 0.5, satStart: 62_500, satBound: 1_000_000 }
+      satSeconds: 0.5, satStart: 62_500, satBound: 1_000_000, memPaths: 100_000, memBig: 0 }
   : { exec: 3_000, dd: 3_000_000, ddStrace: 30_000, opens: 60_000, treeFiles: 20_000, build: 300, conns: 5_000,
-      satSeconds: 2, satStart: 62_500, satBound: 4_000_000 };
+      satSeconds: 2, satStart: 62_500, satBound: 4_000_000, memPaths: 1_000_000, memBig: 4_000_000 };
+// the memory target: controller memory per distinct path in the receipt
+const MEM_TARGET = 300;
 const RUNS = Q ? { fast: 2, slow: 1, startup: 3 } : { fast: 5, slow: 3, startup: 10 };
 
 const log = (...a) => console.error('bench:', ...a);
@@ -343,6 +345,87 @@ async function benchSaturation(tmp) {
   return { steps, best, firstLoss, bareMax: bareMax.opens / bareMax.sec, workers: Number(workers) };
 }
 
+// memory: controller bytes per distinct path, synthetic (test/bench/memory.mjs: frames through the
+// real pipeline, aggregator and receipt writer) and end to end (gh-run -- failstorm N)
+async function benchMemory(tmp) {
+  log('memory');
+  const synthetic = [];
+  const cases = [['failed', SIZE.memPaths], ['read', SIZE.memPaths], ...(SIZE.memBig ? [['failed', SIZE.memBig]] : [])];
+  for (const [kind, n] of cases) {
+    const out = path.join(tmp, 'mem.json');
+    const r = await runCapture([process.execPath, '--expose-gc', path.join(BENCH_DIR, 'memory.mjs'), '--pkg', PKG, '--paths', String(n), '--kind', kind, '--out', out]);
+    let res = null;
+    try {
+      res = JSON.parse(r.stdout.trim().split('\n').pop());
+    } catch { /* reported as an error */ }
+    synthetic.push(res ?? { kind, paths: n, error: `exit ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' / ')}` });
+    log(`memory: ${n} ${kind}: ${res ? `tables ${res.rss_per_path} B/path RSS, peak ${res.peak_rss_per_path} B/path` : 'failed'}`);
+  }
+  const storm = compile(tmp, 'failstorm');
+  const rjson = path.join(tmp, 'r.json');
+  const ghRun = (argv) => {
+    fs.rmSync(rjson, { force: true });
+    return runTimed([process.execPath, GHRUN, '-q', '-o', rjson, '--', ...argv], { cwd: tmp, monitor: true });
+  };
+  const base = await ghRun(['true']);
+  const e2e = [];
+  for (const n of [SIZE.memPaths, ...(SIZE.memBig ? [SIZE.memBig] : [])]) {
+    const r = await ghRun([storm, String(n), '/nonexistent-gh-bench']);
+    const scan = scanReceipt(rjson);
+    const peak = (r.mon?.peakKiB?.[0] ?? NaN) * 1024;
+    const basePeak = (base.mon?.peakKiB?.[0] ?? NaN) * 1024;
+    const row = { n, code: r.code, sec: r.ms / 1000, tracedSec: scan.durationMs / 1000, peakMiB: peak / 2 ** 20, basePeakMiB: basePeak / 2 ** 20,
+      perPath: (peak - basePeak) / scan.failed, ...scan };
+    e2e.push(row);
+    log(`memory: gh-run -- failstorm ${n}: exit ${r.code}, ${fmtSec(row.sec)}, controller peak ${fmtMiB(row.peakMiB)} MiB ` +
+      `(${row.perPath.toFixed(0)} B/path over gh-run -- true), receipt ${fmtMiB(row.receiptMiB)} MiB, ${row.failed} failed entries, ${row.lost} lost`);
+  }
+  fs.rmSync(rjson, { force: true });
+  return { synthetic, e2e };
+}
+
+function runCapture(argv) {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// a receipt too big for one JSON.parse (V8 strings end near 512 MiB): its size, the collector's
+// counts and the command's duration from its head, its failed entries counted chunk by chunk
+function scanReceipt(file) {
+  const out = { receiptMiB: NaN, failed: NaN, lost: NaN, events: NaN, status: 'missing', durationMs: NaN };
+  let fd;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return out;
+  }
+  out.receiptMiB = fs.fstatSync(fd).size / 2 ** 20;
+  const buf = Buffer.alloc(1 << 20);
+  const needle = '"errno": "';
+  let carry = '';
+  let head = null;
+  out.failed = 0;
+  for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+    const text = carry + buf.toString('latin1', 0, n);
+    head ??= text;
+    out.failed += text.split(needle).length - 1;
+    carry = text.slice(-needle.length + 1); // too short to hold the needle: no match counted twice
+  }
+  fs.closeSync(fd);
+  const num = (re) => Number(head?.match(re)?.[1] ?? NaN);
+  out.lost = num(/"events_lost": (\d+)/);
+  out.events = num(/"events": (\d+)/);
+  out.durationMs = num(/"duration_ms": ([\d.e+]+)/);
+  out.status = head?.match(/"status": "(\w+)"/)?.[1] ?? 'missing';
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // report
 
@@ -371,7 +454,7 @@ function summarize(res) {
   };
 }
 
-function buildReport(results, saturation, machine) {
+function buildReport(results, saturation, machine, memory) {
   const lines = [];
   const verdicts = [];
   const main = [];
@@ -452,6 +535,47 @@ function buildReport(results, saturation, machine) {
     lines.push(`**Saturation: ${bestTxt}; ${lossTxt}. Target ≥ 1M events/s without loss: ${satMet ? 'met' : 'not met'}.**`);
     verdicts.push({ name: 'saturation', met: !!satMet, lostOk: true });
   }
+  if (memory) {
+    const { synthetic, e2e } = memory;
+    lines.push('');
+    lines.push('### Memory');
+    lines.push('');
+    lines.push(`Controller memory per distinct path of the receipt (target ≤ ${MEM_TARGET} B). Synthetic (\`test/bench/memory.mjs\`, ` +
+      'run with `--expose-gc`): open frames with distinct paths (about 45 bytes each, as the helper would send them) are msgpack-encoded, ' +
+      'decoded by the controller\'s frame pipeline and folded by its Aggregator; the receipt is then written by its streaming writer. ' +
+      '"tables" is the growth of heap and RSS over the start after folding (after GC), "write peak" the peak RSS while the receipt is ' +
+      'written (VmHWM reset just before) over the start, both divided by the paths.');
+    lines.push('');
+    const mRows = synthetic.map((m) => m.error ? [m.kind, String(m.paths), '-', '-', '-', '-', '-', '-', m.error]
+      : [m.kind, String(m.paths), String(m.heap_per_path), String(m.rss_per_path), String(m.peak_rss_per_path),
+        fmtSec(m.fold_s), fmtSec(m.write_s), fmtMiB(m.receipt_mib), m.entries_ok ? 'all' : 'MISSING']);
+    lines.push(mdTable(['paths', 'distinct', 'tables B/path (heap)', 'tables B/path (RSS)', 'write peak B/path (RSS)', 'fold', 'write',
+      'receipt MiB', 'entries in receipt'], mRows));
+    lines.push('');
+    lines.push('End to end: `gh-run -q -o r.json -- failstorm N /nonexistent-gh-bench` (test/bench/failstorm.c: N opens of distinct ' +
+      'missing paths, each one entry of `filesystem.failed`); the controller\'s peak RSS (VmHWM, sampled every 20 ms) over that of ' +
+      '`gh-run -- true`, divided by the entries in the receipt.');
+    lines.push('');
+    lines.push(mdTable(['failed opens', 'exit', 'wall', 'command traced', 'controller peak MiB', 'B/path', 'receipt MiB', 'entries', 'events lost', 'status'],
+      e2e.map((e) => [String(e.n), String(e.code), fmtSec(e.sec), fmtSec(e.tracedSec), fmtMiB(e.peakMiB), Number.isFinite(e.perPath) ? e.perPath.toFixed(0) : '-',
+        fmtMiB(e.receiptMiB), String(e.failed), String(e.lost), e.status])));
+    // judged from 1M paths up: below that, fixed costs (Node's young generation grows to tens of
+    // MiB under any allocation-heavy load) dominate the RSS per path
+    const judged = (n) => n >= 1_000_000;
+    const perPath = [
+      ...synthetic.filter((m) => judged(m.paths)).map((m) => m.peak_rss_per_path ?? Infinity),
+      ...e2e.filter((e) => judged(e.n)).map((e) => (Number.isFinite(e.perPath) ? e.perPath : Infinity)),
+    ];
+    const worst = Math.max(...perPath);
+    const complete = e2e.every((e) => e.code === 0 && e.failed === e.n) && synthetic.every((m) => m.entries_ok);
+    const met = perPath.length > 0 && worst <= MEM_TARGET && complete;
+    lines.push('');
+    lines.push(perPath.length === 0
+      ? `**Memory: not judged (fewer than 1M paths: fixed costs dominate); every path in the receipt: ${complete ? 'yes' : 'no'}.**`
+      : `**Memory: at most ${Number.isFinite(worst) ? worst.toFixed(0) : '?'} B per distinct path from 1M paths up; target ≤ ${MEM_TARGET} B ` +
+        `with every path in the receipt: ${met ? 'met' : 'not met'}.**`);
+    verdicts.push({ name: 'memory', met: perPath.length === 0 ? complete : met, lostOk: e2e.every((e) => e.lost === 0) });
+  }
   return { text: lines.join('\n'), verdicts };
 }
 
@@ -487,6 +611,9 @@ function commandsSection(tmpLabel) {
     `helper/glasshouse-helper </dev/null >/dev/null`,
     `# saturation (test/bench/saturate.c): WORKERS processes, RATE opens/s in total, ${SIZE.satSeconds} s`,
     `node dist/controller/cli/gh-run.js -q -o ${T}/r.json -- ${T}/bin/saturate ${T}/one RATE ${SIZE.satSeconds} WORKERS ${T}/sat.out`,
+    `# memory: synthetic (KIND failed or read; N ${SIZE.memPaths}${SIZE.memBig ? ` and, for failed, ${SIZE.memBig}` : ''}), then end to end`,
+    `node --expose-gc test/bench/memory.mjs --pkg ${T}/pkg --paths N --kind KIND`,
+    `node dist/controller/cli/gh-run.js -q -o ${T}/r.json -- ${T}/bin/failstorm N /nonexistent-gh-bench   # test/bench/failstorm.c`,
     '```',
     '',
     'gh-run, the helper and `main.js` are run from a copy of the build taken when the bench starts ' +
@@ -601,12 +728,14 @@ async function main() {
 
   const results = [];
   let saturation = null;
+  let memory = null;
   try {
     const workloads = makeWorkloads(tmp);
     for (const name of ALL) {
       if (!selected.includes(name)) continue;
       if (name === 'startup') results.push(await benchStartup(tmp, straceOk));
       else if (name === 'saturation') saturation = await benchSaturation(tmp);
+      else if (name === 'memory') memory = await benchMemory(tmp);
       else results.push(await benchWorkload(name, workloads[name], tmp, straceOk));
     }
   } finally {
@@ -617,7 +746,7 @@ async function main() {
   const runLoad = foreignLoad(ticks0, cpuTicks());
   machine.load = `${(preLoad * 100).toFixed(0)}% of all CPUs just before the run, ${(runLoad * 100).toFixed(0)}% on average during it`;
   machine.duration = `${((performance.now() - t0) / 1000).toFixed(0)} s${Q ? ' (--quick)' : ''}`;
-  const report = buildReport(results, saturation, machine);
+  const report = buildReport(results, saturation, machine, memory);
   console.log(report.text);
   const missed = report.verdicts.filter((v) => !(v.met && v.lostOk)).map((v) => v.name);
   console.log('');

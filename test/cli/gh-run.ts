@@ -1,9 +1,10 @@
 import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Receipt } from '../../controller/schema/receipt.js';
-import { cliProcess, fakeHelper, runCli } from '../fixtures/run-cli.js';
+import { cliArgv, cliProcess, fakeHelper, runCli } from '../fixtures/run-cli.js';
 
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 const readReceipt = (path: string): Receipt => JSON.parse(readFileSync(path, 'utf8')) as Receipt;
@@ -127,11 +128,74 @@ t.test('stdin is inherited by the command', async (t) => {
   t.equal(stdout, 'piped input\n');
 });
 
-t.test('an unwritable receipt path: error on stderr, still the command exit code', async (t) => {
-  const r = await runCli('gh-run', ['-o', '/nonexistent-dir/receipt.json', '--', 'sh', '-c', 'exit 4']);
-  t.equal(r.code, 4);
-  t.match(r.stderr, /glasshouse: error: cannot write the receipt to \/nonexistent-dir\/receipt.json/);
+// A receipt that cannot be written is gh-run's own failure: exit 125 (as env and timeout do),
+// one line naming the path, the reason and the command's own status, even with --quiet; the
+// command's output is passed through untouched, and nothing is left at or beside the path.
+const failLine = (path: string, reason: string, status: number): RegExp =>
+  new RegExp(`^glasshouse: error: cannot write the receipt to ${path.replace(/[/.]/g, '\\$&')}: ${reason}.*; the command exited with status ${status}, gh-run exits with 125$`, 'm');
+
+t.test('the command turns its output directory into a file: exit 125, said why, nothing written', async (t) => {
+  // a path under a regular file fails with ENOTDIR for root as for anyone else
+  const dir = t.testdir({ out: { 'receipt.json': 'an earlier run\n' } });
+  const out = join(dir, 'out', 'receipt.json');
+  const r = await runCli('gh-run', ['-o', out, '--', 'sh', '-c', 'rm -r out && echo not a directory > out; echo ran; echo err >&2; exit 4'], { cwd: dir });
+  t.equal(r.code, 125);
+  t.equal(r.stdout, 'ran\n', "the command's output intact");
+  t.match(r.stderr, /^err$/m);
+  t.match(r.stderr, failLine(out, 'ENOTDIR: not a directory', 4));
+  t.same(readdirSync(dir), ['out'], 'no temp file beside it');
+  t.equal(readFileSync(join(dir, 'out'), 'utf8'), 'not a directory\n');
+  const quiet = await runCli('gh-run', ['-q', '-o', join(dir, 'out', 'r.json'), '--', 'true']);
+  t.equal(quiet.code, 125);
+  t.match(quiet.stderr, failLine(join(dir, 'out', 'r.json'), 'ENOTDIR', 0), '--quiet still says why the status is 125');
+  t.equal(quiet.stderr.split('\n').length, 2, 'and only that');
 });
+
+t.test('a missing directory: exit 125, even when the command failed', async (t) => {
+  const r = await runCli('gh-run', ['-o', '/nonexistent-dir/receipt.json', '--', 'sh', '-c', 'kill -TERM $$']);
+  t.equal(r.code, 125);
+  t.match(r.stderr, failLine('/nonexistent-dir/receipt.json', 'ENOENT', 143));
+});
+
+t.test('a receipt written whole whose rename fails: exit 125, the temp file removed', async (t) => {
+  const dir = t.testdir({ 'receipt.json': { 'kept.txt': 'a directory is in the way' } });
+  const out = join(dir, 'receipt.json');
+  const r = await runCli('gh-run', ['-o', out, '--', 'true']);
+  t.equal(r.code, 125);
+  t.match(r.stderr, failLine(out, 'EISDIR', 0));
+  t.same(readdirSync(dir), ['receipt.json']);
+  t.same(readdirSync(out), ['kept.txt']);
+});
+
+t.test('a full file system: exit 125, the temp file removed, the earlier receipt left as it was', { skip: fullFsSkip() }, async (t) => {
+  // a 16 KiB tmpfs, filled up, in a mount namespace of its own (root only); the shell around
+  // gh-run shows what is on it afterwards
+  const dir = t.testdir({});
+  const script = `mount -t tmpfs -o size=16k glasshouse-test "$1" && printf 'an earlier run\\n' > "$1/receipt.json" &&
+    { dd if=/dev/zero of="$1/fill" bs=1k 2>/dev/null; true; } && shift && "$@" -o "$TMPFS/receipt.json" -- sh -c 'echo ran; exit 3'
+    code=$?; echo "--- $(ls -A "$TMPFS" | tr '\\n' ' ')"; cat "$TMPFS/receipt.json"; exit $code`;
+  const r = await runUnshared(script, dir);
+  t.equal(r.code, 125);
+  t.equal(r.stdout, 'ran\n--- fill receipt.json \nan earlier run\n', 'no temp file; the earlier receipt untouched');
+  t.match(r.stderr, failLine(join(dir, 'receipt.json'), 'ENOSPC: no space left on device', 3));
+});
+
+function fullFsSkip(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root for a small tmpfs in a private mount namespace';
+  const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'true']);
+  return probe.status === 0 ? false : `unshare -m does not work here: ${probe.stderr}`;
+}
+
+function runUnshared(script: string, dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', dir, ...cliArgv('gh-run')], {
+    env: { ...process.env, TMPFS: dir, GLASSHOUSE_HELPER: '/nonexistent/glasshouse-helper' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
 
 t.test('through the gate with a (fake) helper: collector ok, frames in the receipt', async (t) => {
   const dir = t.testdir({});
