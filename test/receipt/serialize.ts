@@ -103,5 +103,5 @@ t.test('a receipt with nothing in it: empty lists and objects', async (t) => {
   const text = serializeReceipt(lazy);
   t.equal(text, stringified(materialized(new Aggregator(f).finishLazy(f))));
   t.match(text, /"processes": \[\],\n {2}"filesystem": \{\n {4}"reads": \[\],/);
-  t.match(text, /"syscalls": \{\}\n\}\n$/);
+  t.match(text, /"syscalls": \{\},\n {2}"mount_namespaces": \[\]\n\}\n$/);
 });
