@@ -63,10 +63,42 @@ static char *read_mountinfo(uint32_t id, size_t *len, bool *truncated)
 	return buf;
 }
 
+/* One `mounts` frame: the first @lines lines of @text (NUL-terminated; cut up here), or nil
+ * lines with @err. False when it was over the frame bound (and nothing was written). */
+static bool put_mounts(struct mp_buf *b, const struct gh_mount_event *e, char *text, uint32_t lines,
+		       bool truncated, const char *err)
+{
+	char *line, *save = NULL;
+
+	mp_frame_begin(b);
+	mp_map(b, 10);
+	mp_kv_cstr(b, "t", "mounts");
+	mp_kv_uint(b, "ts", e->h.ts);
+	mp_kv_uint(b, "pid", e->h.pid);
+	mp_kv_uint(b, "start", e->h.start);
+	mp_kv_uint(b, "tid", e->h.tid);
+	mp_kv_uint(b, "mnt_ns", e->h.mnt_ns);
+	mp_kv_cstr(b, "call", gh_syscall_name(e->nr));
+	mp_cstr(b, "lines");
+	if (text) {
+		mp_array(b, lines);
+		line = strtok_r(text, "\n", &save);
+		for (uint32_t k = 0; k < lines; k++) {
+			mp_cstr(b, line ? line : "");
+			line = strtok_r(NULL, "\n", &save);
+		}
+	} else {
+		mp_nil(b);
+	}
+	mp_kv_bool(b, "truncated", truncated);
+	mp_kv_cstr(b, "err", err);
+	return mp_frame_end(b);
+}
+
 void gh_frame_mounts(struct mp_buf *b, const struct gh_mount_event *e)
 {
 	bool truncated = false;
-	char *text = NULL, *line, *save = NULL;
+	char *text = NULL;
 	size_t len = 0;
 	uint32_t lines = 0;
 	int err = 0;
@@ -94,44 +126,8 @@ void gh_frame_mounts(struct mp_buf *b, const struct gh_mount_event *e)
 		truncated = true;
 	}
 
-	mp_frame_begin(b);
-	mp_map(b, 10);
-	mp_kv_cstr(b, "t", "mounts");
-	mp_kv_uint(b, "ts", e->h.ts);
-	mp_kv_uint(b, "pid", e->h.pid);
-	mp_kv_uint(b, "start", e->h.start);
-	mp_kv_uint(b, "tid", e->h.tid);
-	mp_kv_uint(b, "mnt_ns", e->h.mnt_ns);
-	mp_kv_cstr(b, "call", gh_syscall_name(e->nr));
-	mp_cstr(b, "lines");
-	if (text) {
-		mp_array(b, lines);
-		line = strtok_r(text, "\n", &save);
-		for (uint32_t k = 0; k < lines; k++) {
-			mp_cstr(b, line ? line : "");
-			line = strtok_r(NULL, "\n", &save);
-		}
-	} else {
-		mp_nil(b);
-	}
-	mp_kv_bool(b, "truncated", truncated);
-	mp_cstr(b, "err");
-	mp_cstr(b, err ? strerrorname_np(err) : NULL);
-	if (!mp_frame_end(b)) { /* over the frame bound: say so rather than send half */
-		mp_frame_begin(b);
-		mp_map(b, 10);
-		mp_kv_cstr(b, "t", "mounts");
-		mp_kv_uint(b, "ts", e->h.ts);
-		mp_kv_uint(b, "pid", e->h.pid);
-		mp_kv_uint(b, "start", e->h.start);
-		mp_kv_uint(b, "tid", e->h.tid);
-		mp_kv_uint(b, "mnt_ns", e->h.mnt_ns);
-		mp_kv_cstr(b, "call", gh_syscall_name(e->nr));
-		mp_cstr(b, "lines");
-		mp_nil(b);
-		mp_kv_bool(b, "truncated", true);
-		mp_kv_cstr(b, "err", "E2BIG");
-		mp_frame_end(b);
-	}
+	/* over the frame bound (1 MiB): say so rather than send half */
+	if (!put_mounts(b, e, text, lines, truncated, err ? strerrorname_np(err) : NULL))
+		put_mounts(b, e, NULL, 0, true, "E2BIG");
 	free(text);
 }
