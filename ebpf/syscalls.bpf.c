@@ -306,10 +306,9 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	nr = GH_NR(regs);
 	if ((bits & GH_BIT_QUIET) && !gh_quiet_passes(nr))
 		return 0;
-	GH_ARGS(regs, in.args);
 	in.call = gh_call_of(nr);
-	switch (in.call) {
-	case 0:
+	if (!in.call) {
+		/* most syscalls: nothing to report, and no arguments read */
 		switch (nr) {
 		case GH_NR_MOUNT:
 		case GH_NR_UMOUNT2:
@@ -318,13 +317,25 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 		case GH_NR_MOUNT_SETATTR:
 		case GH_NR_UNSHARE:
 		case GH_NR_SETNS:
-			gh_exit_mount(nr, in.args[0], ret);
+			gh_exit_mount(nr, regs->di, ret);
 			break;
-		default:
-			gh_exit_tamper(nr, in.args[0], in.args[1], in.args[2], ret);
+		case GH_NR_KILL:
+		case GH_NR_TKILL:
+		case GH_NR_TGKILL:
+		case GH_NR_RT_SIGQUEUEINFO:
+		case GH_NR_RT_TGSIGQUEUEINFO:
+		case GH_NR_PIDFD_SEND_SIGNAL:
+		case GH_NR_PIDFD_GETFD:
+		case GH_NR_PTRACE:
+		case GH_NR_PROCESS_VM_READV:
+		case GH_NR_PROCESS_VM_WRITEV:
+			gh_exit_tamper(nr, regs->di, regs->si, regs->dx, ret);
 			break;
 		}
-		break;
+		return 0;
+	}
+	GH_ARGS(regs, in.args);
+	switch (in.call) {
 	case GH_CALL_EXECVE:
 	case GH_CALL_EXECVEAT:
 		bpf_map_delete_elem(&exec_call, &tid);

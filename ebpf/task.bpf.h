@@ -211,33 +211,57 @@ static __always_inline bool gh_caller_ptrace_cap(struct user_namespace *ns)
 	return w.yes;
 }
 
+/* kernel_cap_t and mm->flags changed shape across kernels: flavours for CO-RE to pick from. */
+struct kernel_cap_struct___u64 {
+	__u64 val;
+} __attribute__((preserve_access_index));
+struct cred___caps {
+	struct kernel_cap_struct___u64 cap_permitted;
+} __attribute__((preserve_access_index));
+struct mm_flags___bitmap {
+	unsigned long __mm_flags[1];
+} __attribute__((preserve_access_index));
+struct mm_struct___bitmap {
+	struct mm_flags___bitmap flags;
+} __attribute__((preserve_access_index));
+struct mm_struct___long {
+	unsigned long flags;
+} __attribute__((preserve_access_index));
+
+/* Direct loads through BTF pointers (no helper call): this runs at every syscall of a followed
+ * task when the caller is not root, so it must cost little. */
 static __always_inline bool gh_task_traceable(struct task_struct *task)
 {
 	const struct cred *c;
 	struct user_namespace *ns;
 	struct mm_struct *mm;
-	__u64 prm = 0, mmflags = 0;
+	__u64 prm, mmflags;
 	bool ids;
 
 	if (caller_sees_all)
 		return true;
 	if (!task)
 		return false;
-	c = BPF_CORE_READ(task, real_cred);
-	ids = BPF_CORE_READ(c, uid.val) == caller_uid && BPF_CORE_READ(c, euid.val) == caller_uid &&
-	      BPF_CORE_READ(c, suid.val) == caller_uid && BPF_CORE_READ(c, fsuid.val) == caller_uid &&
-	      BPF_CORE_READ(c, gid.val) == caller_gid && BPF_CORE_READ(c, egid.val) == caller_gid &&
-	      BPF_CORE_READ(c, sgid.val) == caller_gid && BPF_CORE_READ(c, fsgid.val) == caller_gid;
-	ns = BPF_CORE_READ(c, user_ns);
-	bpf_core_read(&prm, sizeof(prm), &c->cap_permitted);
+	c = task->real_cred;
+	ids = c->uid.val == caller_uid && c->euid.val == caller_uid && c->suid.val == caller_uid &&
+	      c->fsuid.val == caller_uid && c->gid.val == caller_gid && c->egid.val == caller_gid &&
+	      c->sgid.val == caller_gid && c->fsgid.val == caller_gid;
+	ns = c->user_ns;
+	if (bpf_core_field_exists(((struct cred___caps *)c)->cap_permitted.val))
+		prm = ((struct cred___caps *)c)->cap_permitted.val;
+	else
+		bpf_core_read(&prm, sizeof(prm), &c->cap_permitted); /* u32 cap[2]: the same bits */
 	/* the ids, then the capabilities: in the caller's namespace a subset of its own; in any
 	 * other, only with CAP_SYS_PTRACE over it (cap_ptrace_access_check) */
 	if ((!ids || ns != (void *)caller_userns || (prm & ~caller_cap_prm)) && !gh_caller_ptrace_cap(ns))
 		return false;
-	mm = BPF_CORE_READ(task, mm);
+	mm = task->mm;
 	if (mm) {
-		bpf_core_read(&mmflags, sizeof(mmflags), &mm->flags);
-		if ((mmflags & 3) != GH_SUID_DUMP_USER && !gh_caller_ptrace_cap(BPF_CORE_READ(mm, user_ns)))
+		if (bpf_core_field_exists(((struct mm_struct___bitmap *)mm)->flags.__mm_flags))
+			mmflags = ((struct mm_struct___bitmap *)mm)->flags.__mm_flags[0];
+		else
+			mmflags = ((struct mm_struct___long *)mm)->flags;
+		if ((mmflags & 3) != GH_SUID_DUMP_USER && !gh_caller_ptrace_cap(mm->user_ns))
 			return false;
 	}
 	return true;
