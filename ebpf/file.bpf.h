@@ -47,19 +47,17 @@ static __always_inline void gh_open_args(struct gh_inflight *in, __u64 *pathname
 	}
 }
 
-/* Report an open of a task the caller may trace. @file: the new file (NULL for a failure). */
+/* Report an open of a task the caller may trace: @pathname, @dirfd and @flags as gh_open_args
+ * read them; @file the new file (NULL for a failure). */
 static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inflight *in, __s64 ret,
-					 struct file *file)
+					 struct file *file, __u64 pathname, __s64 dirfd, __u32 flags)
 {
 	struct gh_repeat_key key = {};
 	struct gh_open_event *e;
 	struct gh_scratch *s;
-	__u64 pathname = 0, off, rid = 0;
-	__s64 dirfd;
-	__u32 flags = 0;
+	__u64 off, rid = 0;
 	long n;
 
-	gh_open_args(in, &pathname, &dirfd, &flags);
 	if (ret >= 0) {
 		/* the same file opened the same way by the same process is counted, not walked again.
 		 * This runs for every successful open: direct (CO-RE relocated) loads through BTF

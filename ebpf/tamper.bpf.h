@@ -193,12 +193,14 @@ static __always_inline void gh_tamper_call(struct task_struct *task, __u32 nr, _
 static __always_inline __u16 gh_tamper_proc_path(struct task_struct *task, const char *upath)
 {
 	char p[32] = {};
+	__u64 head = 0;
 	__u32 v = 0;
 	int i = 6;
 
-	if (bpf_probe_read_user_str(p, sizeof(p), upath) < 8)
+	/* every open pays this: 8 bytes first, the rest only for "/proc/..." */
+	if (bpf_probe_read_user(&head, sizeof(head), upath) || (head & 0xffffffffffffull) != 0x2f636f72702full)
 		return 0;
-	if (p[0] != '/' || p[1] != 'p' || p[2] != 'r' || p[3] != 'o' || p[4] != 'c' || p[5] != '/')
+	if (bpf_probe_read_user_str(p, sizeof(p), upath) < 8)
 		return 0;
 	if (!gh_same_pidns(task) || gh_task_mnt_ns(task))
 		return 0;
@@ -235,8 +237,9 @@ static __always_inline void gh_tamper_open(struct task_struct *task, __u32 nr, c
 	}
 	if (!file)
 		return;
-	inode = BPF_CORE_READ(file, f_inode);
-	if (BPF_CORE_READ(inode, i_sb, s_magic) == GH_PROC_SUPER_MAGIC) {
+	/* direct (CO-RE relocated) loads: this too runs for every successful open */
+	inode = ((struct file *)bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file)))->f_inode;
+	if (inode->i_sb->s_magic == GH_PROC_SUPER_MAGIC) {
 		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
 		if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm') {
 			struct pid *pid = gh_file_pid(file);
@@ -247,9 +250,11 @@ static __always_inline void gh_tamper_open(struct task_struct *task, __u32 nr, c
 		}
 		return;
 	}
-	ino = BPF_CORE_READ(inode, i_ino);
-	dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	if (pipe_dev && dev == pipe_dev && ino && (ino == pipe_ino0 || ino == pipe_ino1 || ino == pipe_ino2))
+	if (!pipe_dev) /* the helper's stdio are not pipes (gh-run gives it socket pairs) */
+		return;
+	ino = inode->i_ino;
+	dev = inode->i_sb->s_dev;
+	if (dev == pipe_dev && ino && (ino == pipe_ino0 || ino == pipe_ino1 || ino == pipe_ino2))
 		gh_tamper_emit(task, GH_TAMPER_PIPE, GH_WHO_HELPER, nr, ret, 0, 0, upath);
 }
 
