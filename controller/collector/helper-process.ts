@@ -290,7 +290,9 @@ export class HelperProcess {
     for (const line of lines) {
       if (line.trim() === '') continue;
       this.lastStderr = line.trim();
-      if (!this.options.quiet) (this.options.writeStderr ?? defaultWrite)(`glasshouse-helper: ${line}\n`);
+      // the helper names itself on its own lines; libbpf's lines do not
+      const named = line.startsWith('glasshouse-helper: ') ? line : `glasshouse-helper: ${line}`;
+      if (!this.options.quiet) (this.options.writeStderr ?? defaultWrite)(`${named}\n`);
     }
   }
 

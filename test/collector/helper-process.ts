@@ -133,13 +133,16 @@ t.test('another protocol version: unavailable', async (t) => {
 });
 
 t.test('a refused follow rejects with the error frame message; the helper has ended', async (t) => {
-  const helper = await HelperProcess.start(withMode('refuse'));
+  const forwarded: string[] = [];
+  const helper = await HelperProcess.start(withMode('refuse', { quiet: false, writeStderr: (s) => forwarded.push(s) }));
   const child = sleeper();
   t.teardown(() => child.kill());
   await t.rejects(helper.follow(child.pid!), { name: 'HelperFollowError', message: /not a child of the helper's parent/ });
   const result = await helper.stop();
   t.equal(result.status, 'degraded', 'a refused follow is the helper\'s end (status 2), not something to carry on from');
   t.match(result.reason, /not a child/);
+  t.match(forwarded, [/^glasshouse-helper: follow \d+: not a child/], 'its own line, named once');
+  t.notMatch(forwarded.join(''), /glasshouse-helper: glasshouse-helper/);
 });
 
 t.test('the helper dies mid-run: degraded with its last stderr line', async (t) => {
