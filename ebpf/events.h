@@ -18,9 +18,10 @@
 #endif
 
 /* Bounds. Changing them changes the size of the per-CPU scratch buffer. */
-#define GH_PATH_MAX      4096    /* bytes of one path blob */
+#define GH_PATH_MAX      4096    /* bytes of one path blob: a longer path is cut (its tail kept) */
 #define GH_NAME_MAX      256     /* bytes of one path component incl. NUL */
-#define GH_PATH_DEPTH    64      /* components (and mount crossings) walked per path */
+#define GH_PATH_DEPTH    (GH_PATH_MAX / 2) /* components: as many as GH_PATH_MAX bytes can hold */
+#define GH_MOUNTS_DEPTH  64      /* mount crossings walked per path */
 #define GH_ARGV_MAX      65536   /* bytes of argv strings per exec; more is cut */
 #define GH_ARGC_MAX      16384   /* argv pointers read per failed exec */
 #define GH_SOCKADDR_MAX  128     /* bytes of sockaddr copied (sockaddr_un is 110) */
@@ -40,18 +41,24 @@ enum gh_event_type {
 };
 
 /* header flags */
-#define GH_F_PATH_TRUNC   (1u << 0) /* a path walk hit GH_PATH_DEPTH / GH_PATH_MAX */
+#define GH_F_PATH_TRUNC   (1u << 0) /* the path (open) or exe (exec) was cut short (over
+				     * GH_PATH_MAX bytes): the blob is its tail; _CWD, _BASE below */
 #define GH_F_ARGV_TRUNC   (1u << 1) /* argv cut at GH_ARGV_MAX / GH_ARGC_MAX */
 #define GH_F_ARGV_MISSING (1u << 2) /* argv not captured (off, or unreadable) */
 #define GH_F_PRIVILEGED   (1u << 3) /* the exec gained privilege (the kernel's AT_SECURE) */
 #define GH_F_FOREIGN_PATH (1u << 4) /* the path (open) or exe (exec) crossed a mount of another
 				     * mount namespace with no counterpart in gh-run's: it is as
 				     * seen in h.mnt_ns; _CWD and _BASE say the same of those */
-#define GH_F_PATH_ANON    (1u << 5) /* the file has no path (memfd, pipe): the blob is its name */
+#define GH_F_PATH_ANON    (1u << 5) /* the file has no path (memfd, pipe, socket): the blob is one
+				     * component, its name as /proc/<pid>/fd gives it */
 #define GH_F_BASE_ROOT    (1u << 6) /* base is the task's root (chroot), for an absolute path */
 #define GH_F_WITHHELD     (1u << 7) /* the task is not the caller's to trace: cwd withheld */
 #define GH_F_FOREIGN_CWD  (1u << 8)
 #define GH_F_FOREIGN_BASE (1u << 9)
+#define GH_F_TRUNC_CWD    (1u << 10) /* GH_F_PATH_TRUNC of the cwd */
+#define GH_F_TRUNC_BASE   (1u << 11) /* GH_F_PATH_TRUNC of the base */
+#define GH_F_EMPTY_PATH   (1u << 12) /* execveat(fd, "", AT_EMPTY_PATH): the base is the file run */
+#define GH_F_SCRIPT       (1u << 13) /* the image is an interpreter a #! (or binfmt_misc) named */
 
 /* syscall selector, stable numbers (not the arch's syscall numbers) */
 enum gh_call {
@@ -99,7 +106,10 @@ struct gh_event_header {
 };
 _Static_assert(sizeof(struct gh_event_header) == 40, "gh_event_header layout");
 
-/* GH_EV_EXEC: data = path | exe | cwd | base | argv (NUL-separated strings) */
+/* GH_EV_EXEC: data = path | exe | cwd | base | argv0 | argv (NUL-separated strings).
+ * A successful exec's argv is read from the new image, where binfmt_script (and binfmt_misc)
+ * have put the interpreter in place of argv[0]: argv0 (staged at sys_enter, as the caller
+ * passed it) and argc (how many it passed) let the helper tell the two apart (GH_F_SCRIPT). */
 struct gh_exec_event {
 	struct gh_event_header h;
 	__s64 ret;        /* 0 or -errno */
@@ -111,12 +121,16 @@ struct gh_exec_event {
 	__u32 cwd_len;    /* path blob */
 	__u32 base_len;   /* path blob; 0 unless the failed path is relative */
 	__u32 argv_len;   /* bytes of NUL-terminated argv strings */
+	__u32 argc;       /* success: the argc the caller passed (staged); GH_ARGC_UNKNOWN if not */
+	__u32 argv0_len;  /* success: argv[0] as passed, incl. NUL; 0 when not staged */
 	__u16 call;       /* GH_CALL_EXECVE / GH_CALL_EXECVEAT */
 	__u16 __pad0;
 	__u32 __pad1;
 	__u8  data[];
 };
-_Static_assert(sizeof(struct gh_exec_event) == 40 + 48, "gh_exec_event layout");
+_Static_assert(sizeof(struct gh_exec_event) == 40 + 56, "gh_exec_event layout");
+#define GH_ARGC_UNKNOWN 0xffffffffu
+#define GH_ARGV0_MAX    512   /* bytes of argv[0] staged per exec */
 
 /* GH_EV_FORK: data = cwd */
 struct gh_fork_event {

@@ -48,6 +48,10 @@ static long gh_argv_step(__u32 i, void *vctx)
 		return 1;
 	}
 	c->pos = pos + n;
+	if (n == room) { /* it filled the room: it may have gone on (E2BIG-sized argv) */
+		c->flags |= GH_F_ARGV_TRUNC;
+		return 1;
+	}
 	return 0;
 }
 
@@ -66,9 +70,13 @@ static __always_inline void gh_exec_fixed(struct gh_exec_event *e, struct task_s
 	e->cwd_len = 0;
 	e->base_len = 0;
 	e->argv_len = 0;
+	e->argc = GH_ARGC_UNKNOWN;
+	e->argv0_len = 0;
 }
 
-static __always_inline void gh_exec_emit_success(struct task_struct *task, struct linux_binprm *bprm, __u32 call)
+/* A successful exec, from sched_process_exec; @staged: what sys_enter noted of it (or NULL). */
+static __always_inline void gh_exec_emit_success(struct task_struct *task, struct linux_binprm *bprm,
+						 struct gh_exec_stage *staged)
 {
 	struct gh_scratch *s = gh_scratch_get();
 	struct gh_exec_event *e;
@@ -79,9 +87,13 @@ static __always_inline void gh_exec_emit_success(struct task_struct *task, struc
 	if (!s)
 		return;
 	e = (void *)s->buf;
-	gh_exec_fixed(e, task, call, 0);
+	gh_exec_fixed(e, task, staged ? staged->call : GH_CALL_EXECVE, 0);
 	if (BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
 		e->h.flags |= GH_F_PRIVILEGED;
+	/* a #! script or a binfmt_misc handler: the interpreter runs, and the argv of the new image
+	 * begins with what the kernel put in place of argv[0] */
+	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
+		e->h.flags |= GH_F_SCRIPT;
 
 	off = sizeof(*e);
 	n = bpf_probe_read_kernel_str(s->buf + off, GH_PATH_MAX, BPF_CORE_READ(bprm, filename));
@@ -103,6 +115,17 @@ static __always_inline void gh_exec_emit_success(struct task_struct *task, struc
 	if (e->path_len > 1 && s->buf[sizeof(*e)] == '/' && gh_task_rooted_elsewhere(task)) {
 		e->base_len = gh_walk_root(off, task, &e->h.flags);
 		off = (off + e->base_len) & GH_HEAD_MASK;
+	}
+
+	if (capture_argv && staged) {
+		e->argc = staged->argc;
+		e->h.flags |= staged->flags & GH_F_ARGV_TRUNC;
+		len = staged->argv0_len;
+		if (len > GH_ARGV0_MAX)
+			len = GH_ARGV0_MAX;
+		if (len && !bpf_probe_read_kernel(s->buf + off, len, staged->argv0))
+			e->argv0_len = len;
+		off = (off + e->argv0_len) & GH_HEAD_MASK;
 	}
 
 	if (!capture_argv) {
@@ -159,7 +182,12 @@ static __always_inline void gh_exec_emit_failure(struct task_struct *task, struc
 	e->cwd_len = gh_walk_cwd(off, task, &e->h.flags);
 	off = (off + e->cwd_len) & GH_HEAD_MASK;
 
-	if (n > 0 && s->buf[sizeof(*e)] != '/' && (dirfd != AT_FDCWD_GH || gh_task_mnt_ns(task))) {
+	if (n == 1 && in->call == GH_CALL_EXECVEAT && (in->args[4] & 0x1000 /* AT_EMPTY_PATH */)) {
+		/* fexecve: the file behind the fd is what was run, not the cwd */
+		e->h.flags |= GH_F_EMPTY_PATH;
+		e->base_len = gh_walk_file(off, gh_fd_file(task, dirfd), task, &e->h.flags, GH_F_FOREIGN_BASE);
+		off = (off + e->base_len) & GH_HEAD_MASK;
+	} else if (n > 0 && s->buf[sizeof(*e)] != '/' && (dirfd != AT_FDCWD_GH || gh_task_mnt_ns(task))) {
 		/* relative to a dirfd, or to the cwd of a task in another mount namespace (as it
 		 * sees it: the helper uses the event's cwd, named in gh-run's, otherwise) */
 		e->base_len = gh_walk_base(off, task, dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(task, dirfd),
@@ -170,8 +198,10 @@ static __always_inline void gh_exec_emit_failure(struct task_struct *task, struc
 		off = (off + e->base_len) & GH_HEAD_MASK;
 	}
 
-	if (!capture_argv || !argv) {
+	if (!capture_argv) {
 		e->h.flags |= GH_F_ARGV_MISSING;
+	} else if (!argv) {
+		e->argv_len = 0; /* a NULL argv is an empty one */
 	} else {
 		ctx.argv = argv;
 		ctx.base = off;

@@ -103,14 +103,24 @@ GH_SHARED struct {
 	__type(value, struct gh_tracked);
 } tracked SEC(".maps");
 
-/* execve/execveat in progress, by (global) thread id: which of the two, for sched_process_exec
- * (the registers it could be read from no longer say). Only execs are staged: every other call
- * is read at sys_exit from the registers saved at entry. */
+/* execve/execveat in progress, by (global) thread id: which of the two (for sched_process_exec:
+ * the registers it could be read from no longer say), and what the caller passed that the new
+ * image may not show: how many arguments, and argv[0] (a #! script's is replaced by its
+ * interpreter's). Only execs are staged: every other call is read at sys_exit from the
+ * registers saved at entry. */
+struct gh_exec_stage {
+	__u32 call;       /* enum gh_call */
+	__u32 argc;       /* GH_ARGC_UNKNOWN when the pointers could not be read */
+	__u32 argv0_len;  /* incl. NUL; 0 for none */
+	__u32 flags;      /* GH_F_ARGV_TRUNC when argv[0] was longer than GH_ARGV0_MAX */
+	char argv0[GH_ARGV0_MAX];
+};
+
 GH_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct gh_exec_stage);
 } exec_call SEC(".maps");
 
 /* Events already sent once, by what makes them the same in the receipt (struct gh_repeat_key

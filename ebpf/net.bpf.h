@@ -45,6 +45,12 @@ static __always_inline void gh_net_emit(struct task_struct *task, struct gh_infl
 		addrlen = GH_SOCKADDR_MAX;
 	if (bpf_probe_read_user(e.addr, addrlen, (void *)addr))
 		return;
+	/* The rule of what a network attempt is: a peer of the inet, inet6 or unix families.
+	 * AF_UNSPEC (a UDP socket's "disconnect"), netlink (a conversation with the kernel),
+	 * packet, vsock and the rest are not reported; the syscall counts still have them. */
+	family = *(__u16 *)e.addr;
+	if (family != 2 /* AF_INET */ && family != 10 /* AF_INET6 */ && family != 1 /* AF_UNIX */)
+		return;
 
 	file = gh_fd_file(task, in->args[0]);
 	if (file && (BPF_CORE_READ(file, f_inode, i_mode) & 0170000) == 0140000 /* S_ISSOCK */) {
@@ -55,7 +61,6 @@ static __always_inline void gh_net_emit(struct task_struct *task, struct gh_infl
 	}
 	/* the same peer reached the same way with the same result by the same process is counted;
 	 * inet and inet6 only (a unix path does not fit the key) */
-	family = *(__u16 *)e.addr;
 	if ((family == 2 /* AF_INET */ && addrlen >= 8) || (family == 10 /* AF_INET6 */ && addrlen >= 24)) {
 		gh_repeat_key_init(&key, task, GH_EV_NET | in->call << 8);
 		if (family == 2) {

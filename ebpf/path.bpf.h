@@ -11,7 +11,8 @@
  * that namespace) is crossed as that namespace sees it, and the event says so
  * (GH_F_FOREIGN_*): such a path means nothing in gh-run's namespace without h.mnt_ns.
  *
- * Bounded by GH_WALK_STEPS steps and GH_PATH_MAX bytes; one step per bpf_loop() iteration, so
+ * Bounded by GH_PATH_MAX bytes (a path up to that is always whole; a longer one is cut, its tail
+ * kept, GH_F_PATH_TRUNC) and by GH_WALK_STEPS steps; one step per bpf_loop() iteration, so
  * the verifier checks the step once. Output: components leaf first, each NUL-terminated,
  * written into the CPU's scratch buffer at a given offset; the helper reverses them.
  */
@@ -22,7 +23,7 @@
 
 #define GH_HEAD_MASK    (GH_SCRATCH_HEAD - 1)
 #define GH_REMAP_SCAN   32  /* mounts of one file system looked at */
-#define GH_WALK_STEPS   (GH_PATH_DEPTH * 2 + GH_REMAP_SCAN)
+#define GH_WALK_STEPS   (GH_PATH_DEPTH + GH_MOUNTS_DEPTH + GH_REMAP_SCAN + 2)
 
 enum gh_walk_mode { GH_WALK_UP = 0, GH_WALK_COLLECT = 1, GH_WALK_REMAP = 2 };
 
@@ -41,23 +42,69 @@ static __always_inline struct gh_walk *gh_walk_get(void)
 	return bpf_map_lookup_elem(&walks, &zero);
 }
 
-/* Write one component, the name of @dentry; false when the path is too long. */
+/* Write one component, the name of @dentry; false when the path would be over GH_PATH_MAX
+ * bytes (it is then left out: the blob is the tail of the path). A blob's room is GH_PATH_MAX +
+ * GH_NAME_MAX: a name is read first and kept only if it fits. */
 static __always_inline bool gh_walk_name(struct gh_walk *w, struct dentry *dentry)
 {
 	struct gh_scratch *s;
 	__u32 off = w->off;
 	long n;
 
-	if (off > GH_PATH_MAX - GH_NAME_MAX)
+	if (off >= GH_PATH_MAX)
 		return false;
 	s = gh_scratch_get();
 	if (!s)
 		return false;
 	n = bpf_probe_read_kernel_str(s->buf + (w->base & GH_HEAD_MASK) + (off & (GH_PATH_MAX - 1)),
 				      GH_NAME_MAX, BPF_CORE_READ(dentry, d_name.name));
-	if (n <= 0)
+	if (n <= 0 || off + n > GH_PATH_MAX)
 		return false;
 	w->off = off + n;
+	return true;
+}
+
+#define GH_PIPEFS_MAGIC   0x50495045
+#define GH_SOCKFS_MAGIC   0x534F434B
+#define GH_ANON_FS_MAGIC  0x09041934
+#define GH_PIDFS_FS_MAGIC 0x50494446
+
+/* A file with no path (it is not in any directory): its name as /proc/<pid>/fd gives it,
+ * written as the one component of the blob: pipe:[ino], socket:[ino], anon_inode:[eventfd],
+ * and for a memfd (or any other unlinked shmem file) its name, memfd:<name>. */
+static __always_inline bool gh_walk_anon(struct gh_walk *w, struct dentry *dentry)
+{
+	static const char pipe_fmt[] = "pipe:[%lu]";
+	static const char sock_fmt[] = "socket:[%lu]";
+	static const char anon_fmt[] = "anon_inode:%s";
+	static const char pidfd_name[] = "anon_inode:[pidfd]";
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+	unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	__u64 args[1] = { BPF_CORE_READ(inode, i_ino) };
+	char name[GH_NAME_MAX - 16] = {};
+	struct gh_scratch *s = gh_scratch_get();
+	char *dst;
+	long n;
+
+	if (!s)
+		return false;
+	dst = (char *)s->buf + (w->base & GH_HEAD_MASK);
+	if (magic == GH_PIPEFS_MAGIC)
+		n = bpf_snprintf(dst, GH_NAME_MAX, pipe_fmt, args, sizeof(args));
+	else if (magic == GH_SOCKFS_MAGIC)
+		n = bpf_snprintf(dst, GH_NAME_MAX, sock_fmt, args, sizeof(args));
+	else if (magic == GH_PIDFS_FS_MAGIC)
+		n = bpf_snprintf(dst, GH_NAME_MAX, pidfd_name, NULL, 0);
+	else if (magic == GH_ANON_FS_MAGIC) {
+		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(dentry, d_name.name));
+		args[0] = (__u64)name;
+		n = bpf_snprintf(dst, GH_NAME_MAX, anon_fmt, args, sizeof(args));
+	} else {
+		n = bpf_probe_read_kernel_str(dst, GH_NAME_MAX, BPF_CORE_READ(dentry, d_name.name));
+	}
+	if (n <= 0)
+		return false;
+	w->off = n > GH_NAME_MAX ? GH_NAME_MAX : n;
 	return true;
 }
 
@@ -99,7 +146,7 @@ static __always_inline long gh_walk_up(struct gh_walk *w)
 		goto done;
 	if (parent == dentry) {
 		/* a file with no path (memfd, pipe, socket): its name is all there is */
-		if (gh_walk_name(w, dentry))
+		if (w->off == 0 && gh_walk_anon(w, dentry))
 			w->flags |= GH_F_PATH_ANON;
 		goto done;
 	}
@@ -200,7 +247,7 @@ __noinline int gh_walk(__u32 base, __u64 dentry, __u64 vfsmnt, int as_seen)
 	w->base = base;
 	w->never_remap = as_seen != 0;
 	bpf_loop(GH_WALK_STEPS, gh_walk_step, NULL, 0);
-	out = w->off & (GH_PATH_MAX - 1);
+	out = w->off & (GH_PATH_MAX * 2 - 1);
 	if (!w->done)
 		out |= GH_WALK_TRUNC;
 	if (w->flags & GH_F_PATH_ANON)
@@ -213,6 +260,12 @@ __noinline int gh_walk(__u32 base, __u64 dentry, __u64 vfsmnt, int as_seen)
 extern int gh_walk(__u32 base, __u64 dentry, __u64 vfsmnt, int as_seen);
 #endif
 
+/* The cut-short flag of a path's role, named by its GH_F_FOREIGN_* flag. */
+static __always_inline __u16 gh_trunc_bit(__u16 foreign)
+{
+	return foreign == GH_F_FOREIGN_CWD ? GH_F_TRUNC_CWD : foreign == GH_F_FOREIGN_BASE ? GH_F_TRUNC_BASE : GH_F_PATH_TRUNC;
+}
+
 /* Walk a path into the scratch buffer at @base; returns its length. Sets GH_F_PATH_TRUNC in
  * *@flags when the walk was cut short, GH_F_PATH_ANON for a file with no path, and @foreign when
  * the path is only meaningful in the task's mount namespace. @as_seen: name it as the task's
@@ -224,12 +277,12 @@ static __always_inline __u32 gh_walk_path_as(__u32 base, struct dentry *dentry, 
 	int out = gh_walk(base, (__u64)dentry, (__u64)vfsmnt, as_seen);
 
 	if (out & GH_WALK_TRUNC)
-		*flags |= GH_F_PATH_TRUNC;
+		*flags |= gh_trunc_bit(foreign);
 	if (out & GH_WALK_ANON)
 		*flags |= GH_F_PATH_ANON;
 	if (out & GH_WALK_FOREIGN)
 		*flags |= foreign;
-	return out & (GH_PATH_MAX - 1);
+	return out & (GH_PATH_MAX * 2 - 1);
 }
 
 static __always_inline __u32 gh_walk_path(__u32 base, struct dentry *dentry, struct vfsmount *vfsmnt,
@@ -242,7 +295,7 @@ static __always_inline __u32 gh_walk_file(__u32 base, struct file *file, struct 
 					  __u16 *flags, __u16 foreign)
 {
 	if (!file) {
-		*flags |= GH_F_PATH_TRUNC;
+		*flags |= gh_trunc_bit(foreign);
 		return 0;
 	}
 	return gh_walk_path(base, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
@@ -283,7 +336,7 @@ static __always_inline __u32 gh_walk_base(__u32 base, struct task_struct *task, 
 		return gh_walk_path_as(base, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt),
 				       flags, GH_F_FOREIGN_BASE, as_seen);
 	if (!dirfile) {
-		*flags |= GH_F_PATH_TRUNC;
+		*flags |= GH_F_TRUNC_BASE;
 		return 0;
 	}
 	return gh_walk_path_as(base, BPF_CORE_READ(dirfile, f_path.dentry), BPF_CORE_READ(dirfile, f_path.mnt),

@@ -70,9 +70,8 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	__u32 old_tid = old_pid;
-	__u32 *staged;
+	struct gh_exec_stage *staged;
 	struct gh_tracked *t;
-	__u32 call = GH_CALL_EXECVE;
 
 	t = bpf_map_lookup_elem(&tracked, &tgid);
 	if (!t)
@@ -82,11 +81,9 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	t->flags &= ~GH_T_GATE;
 	gh_follow_sync(tgid, t->flags);
 	staged = bpf_map_lookup_elem(&exec_call, &old_tid);
-	if (staged) {
-		call = *staged;
+	gh_exec_emit_success(task, bprm, staged);
+	if (staged)
 		bpf_map_delete_elem(&exec_call, &old_tid);
-	}
-	gh_exec_emit_success(task, bprm, call);
 	return 0;
 }
 

@@ -182,11 +182,68 @@ __noinline int gh_withhold(__u32 tgid)
 	return 0;
 }
 
+struct gh_argc_ctx {
+	__u64 argv;
+	__u32 argc;
+	__u32 done;
+};
+
+static long gh_argc_step(__u32 i, void *vctx)
+{
+	struct gh_argc_ctx *c = vctx;
+	__u64 arg = 0;
+
+	if (bpf_probe_read_user(&arg, sizeof(arg), (void *)(c->argv + (__u64)i * sizeof(arg))))
+		return 1; /* unreadable: argc stays unknown */
+	if (!arg) {
+		c->done = 1;
+		return 1;
+	}
+	c->argc = i + 1;
+	return 0;
+}
+
+/* At the start of an exec, note what the caller passes that the new image may not show: how
+ * many arguments and argv[0] (struct gh_exec_stage). A global function: checked once. */
+__noinline int gh_exec_stage(__u32 tid, __u32 call, __u64 argv)
+{
+	struct gh_scratch *s = gh_scratch_get();
+	struct gh_exec_stage *st;
+	struct gh_argc_ctx c = { .argv = argv };
+	__u64 arg0 = 0;
+	long n;
+
+	if (!s)
+		return 0;
+	st = (void *)s->buf; /* sys_enter builds no event of its own: the scratch is free */
+	st->call = call;
+	st->argc = GH_ARGC_UNKNOWN;
+	st->argv0_len = 0;
+	st->flags = 0;
+	if (argv) {
+		bpf_loop(GH_ARGC_MAX, gh_argc_step, &c, 0);
+		if (c.done)
+			st->argc = c.argc;
+		if (c.argc && !bpf_probe_read_user(&arg0, sizeof(arg0), (void *)argv) && arg0) {
+			n = bpf_probe_read_user_str(st->argv0, GH_ARGV0_MAX, (void *)arg0);
+			if (n > 0) {
+				st->argv0_len = n;
+				if (n == GH_ARGV0_MAX)
+					st->flags |= GH_F_ARGV_TRUNC; /* it may have gone on */
+			}
+		}
+	} else {
+		st->argc = 0; /* a NULL argv is an empty one */
+	}
+	bpf_map_update_elem(&exec_call, &tid, st, BPF_ANY);
+	return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32, tid = pid_tgid, nr = id, call;
+	__u32 tgid = pid_tgid >> 32, tid = pid_tgid, nr = id;
 	__u64 bits = gh_current_bits(tgid);
 	__u64 *count;
 
@@ -204,10 +261,8 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		if (count)
 			*count += 1;
 	}
-	if (nr == GH_NR_EXECVE || nr == GH_NR_EXECVEAT) {
-		call = gh_call_of(nr);
-		bpf_map_update_elem(&exec_call, &tid, &call, BPF_ANY);
-	}
+	if (nr == GH_NR_EXECVE || nr == GH_NR_EXECVEAT)
+		gh_exec_stage(tid, gh_call_of(nr), nr == GH_NR_EXECVE ? regs->si : regs->dx);
 	return 0;
 }
 

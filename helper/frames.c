@@ -72,15 +72,23 @@ static void put_piece_str(struct mp_buf *b, const uint8_t *p, uint32_t len)
 	mp_str(b, (const char *)p, strnlen((const char *)p, len));
 }
 
-#define GH_PATH_OUT (4096 + 64)
+#define GH_PATH_OUT  (4096 + 64)
+#define GH_COMP_MAX  (4096 / 2 + 8)     /* components a blob of GH_PATH_MAX can hold */
+#define GH_CUT_MARK  "\xe2\x80\xa6"     /* U+2026: a cut path starts with it, not with "/" */
 
-/* A path blob (components leaf first, NUL-terminated) as "/a/b/c" in @out; returns its length. */
+/* What a path of an event is (which of its flags speak of it). */
+enum path_role { ROLE_PATH, ROLE_CWD, ROLE_BASE };
+static const uint16_t role_foreign[] = { GH_F_FOREIGN_PATH, GH_F_FOREIGN_CWD, GH_F_FOREIGN_BASE };
+static const uint16_t role_trunc[] = { GH_F_PATH_TRUNC, GH_F_TRUNC_CWD, GH_F_TRUNC_BASE };
+
+/* A path blob (components leaf first, NUL-terminated) as "/a/b/c" in @out (room for
+ * GH_PATH_OUT); returns its length. */
 static size_t path_string(const uint8_t *blob, uint32_t len, char *out)
 {
-	const char *comp[64 * 2];
+	static const char *comp[GH_COMP_MAX];
 	size_t n = 0, total = 0, pos = 0;
 
-	while (pos < len && n < sizeof(comp) / sizeof(comp[0])) {
+	while (pos < len && n < GH_COMP_MAX) {
 		const char *c = (const char *)blob + pos;
 		size_t l = strnlen(c, len - pos);
 
@@ -103,31 +111,55 @@ static size_t path_string(const uint8_t *blob, uint32_t len, char *out)
 	return total;
 }
 
-/* A path of the event's task: when @bit says it is only meaningful in the task's own mount
- * namespace (it crossed a mount gh-run's namespace does not have), "mnt:[<inode>]/a/b", which
- * no one can take for a path of gh-run's. */
-static void put_task_path(struct mp_buf *b, const struct gh_event_header *h, uint16_t bit, const uint8_t *blob,
-			  uint32_t len)
+/* The prefix a path of @role gets: "mnt:[<inode>]" when it is only meaningful in the task's own
+ * mount namespace (it crossed a mount gh-run's does not have: no one can take it for a path
+ * of gh-run's), then the cut mark when only its tail is known. Returns its length. */
+static size_t path_prefix(const struct gh_event_header *h, enum path_role role, char *out)
 {
-	char out[GH_PATH_OUT + 32];
 	size_t n = 0;
 
-	if ((h->flags & bit) && h->mnt_ns)
+	if ((h->flags & role_foreign[role]) && h->mnt_ns)
 		n = snprintf(out, 32, "mnt:[%u]", h->mnt_ns);
+	if (h->flags & role_trunc[role]) {
+		memcpy(out + n, GH_CUT_MARK, sizeof(GH_CUT_MARK) - 1);
+		n += sizeof(GH_CUT_MARK) - 1;
+	}
+	return n;
+}
+
+/* Whether the path of @role is a file with no path: its blob is the name /proc/<pid>/fd gives
+ * (pipe:[ino], socket:[ino], anon_inode:[...], memfd:<name>). The exe, an open's file, or the
+ * file an fexecve ran. */
+static bool path_anon(const struct gh_event_header *h, enum path_role role)
+{
+	return (h->flags & GH_F_PATH_ANON) &&
+	       (role == ROLE_PATH || (role == ROLE_BASE && (h->flags & GH_F_EMPTY_PATH)));
+}
+
+/* A path of the event's task, as the receipt names it (see path_prefix, path_anon). */
+static void put_task_path(struct mp_buf *b, const struct gh_event_header *h, enum path_role role,
+			  const uint8_t *blob, uint32_t len)
+{
+	char out[GH_PATH_OUT + 64];
+	size_t n;
+
+	if (path_anon(h, role)) {
+		put_piece_str(b, blob, len);
+		return;
+	}
+	n = path_prefix(h, role, out);
 	n += path_string(blob, len, out + n);
 	mp_str(b, out, n);
 }
 
-/* An absolute path @p that a task under another root (a chroot) named: that root's path, then
- * @p, as one path of gh-run's (GH_F_BASE_ROOT). */
+/* An absolute path @p that a task under another root (a chroot, another mount namespace) named:
+ * that root's path, then @p, as one path (GH_F_BASE_ROOT). */
 static void put_rooted(struct mp_buf *b, const struct gh_event_header *h, const uint8_t *root, uint32_t root_len,
 		       const uint8_t *p, uint32_t plen)
 {
-	char out[GH_PATH_OUT * 2 + 32];
-	size_t n = 0, l = strnlen((const char *)p, plen), r;
+	char out[GH_PATH_OUT * 2 + 64];
+	size_t n = path_prefix(h, ROLE_BASE, out), l = strnlen((const char *)p, plen), r;
 
-	if ((h->flags & GH_F_FOREIGN_BASE) && h->mnt_ns)
-		n = snprintf(out, 32, "mnt:[%u]", h->mnt_ns);
 	r = path_string(root, root_len, out + n);
 	if (r > 1) /* a root of "/" adds nothing */
 		n += r;
@@ -139,26 +171,6 @@ static void put_rooted(struct mp_buf *b, const struct gh_event_header *h, const 
 static void put_anon(struct mp_buf *b, const uint8_t *blob, uint32_t len)
 {
 	put_piece_str(b, blob, len);
-}
-
-/* argv blob: NUL-terminated strings; a trailing piece without NUL is cut and dropped. */
-static void put_argv(struct mp_buf *b, const uint8_t *p, uint32_t len, bool *truncated)
-{
-	uint32_t count = 0, pos = 0, end = len;
-
-	while (end > 0 && p[end - 1] != '\0')
-		end--;
-	if (end != len)
-		*truncated = true;
-	for (pos = 0; pos < end; pos += strnlen((const char *)p + pos, end - pos) + 1)
-		count++;
-	mp_array(b, count);
-	for (pos = 0; pos < end;) {
-		size_t l = strnlen((const char *)p + pos, end - pos);
-
-		mp_str(b, (const char *)p + pos, l);
-		pos += l + 1;
-	}
 }
 
 /* Keys every event frame has (t, ts, pid, start, and tid when @tid), and mnt_ns when the task
@@ -192,39 +204,112 @@ static void put_common(struct mp_buf *b, const char *type, const struct gh_event
 		mp_kv_uint(b, "mnt_ns", h->mnt_ns);
 }
 
+/* NUL-terminated strings of @p: where each starts (at most @max); returns how many. A trailing
+ * piece without NUL is dropped (and @truncated set). */
+static uint32_t split_strings(const uint8_t *p, uint32_t len, const char **out, uint32_t max, bool *truncated)
+{
+	uint32_t n = 0, end = len;
+
+	while (end > 0 && p[end - 1] != '\0')
+		end--;
+	if (end != len)
+		*truncated = true;
+	for (uint32_t pos = 0; pos < end && n < max; pos += strnlen((const char *)p + pos, end - pos) + 1)
+		out[n++] = (const char *)p + pos;
+	return n;
+}
+
+static void put_strings(struct mp_buf *b, const char *const *s, uint32_t n)
+{
+	mp_array(b, n);
+	for (uint32_t i = 0; i < n; i++)
+		mp_cstr(b, s[i]);
+}
+
+/* The argv of an exec as the caller passed it, and (for a script) what the kernel built for the
+ * interpreter: the new image's argv begins with the interpreter, its argument, and the script,
+ * in place of argv[0]; argv[1..] follow unchanged. With the argc and argv[0] staged at the
+ * start of the exec, the two are told apart exactly; without them a script's argv is unknown
+ * (nil), and the interpreter's list is the whole of the new argv. */
+static void put_exec_argv(struct mp_buf *b, const struct gh_exec_event *e, const uint8_t *argv0,
+			  const uint8_t *argv, bool *trunc, bool *has_interp, uint32_t *interp_n, const char ***interp)
+{
+	static const char *f[GH_ARGC_MAX];
+	static const char *out[GH_ARGC_MAX + 1];
+	uint32_t n = split_strings(argv, e->argv_len, f, GH_ARGC_MAX, trunc), argc = e->argc;
+	bool staged = argc != GH_ARGC_UNKNOWN;
+
+	*has_interp = false;
+	if (!(e->h.flags & GH_F_SCRIPT)) {
+		/* what the caller passed; an empty argv the kernel gave a "" (Linux 5.18 on) */
+		put_strings(b, f, staged && argc == 0 && n == 1 && f[0][0] == '\0' ? 0 : n);
+		return;
+	}
+	*has_interp = true;
+	if (staged && argc == 0) {
+		*interp = f;
+		*interp_n = n;
+		mp_array(b, 0);
+		return;
+	}
+	if (staged && e->argv0_len && argc - 1 < n) {
+		uint32_t k = n - (argc - 1); /* entries the kernel put in place of argv[0] */
+
+		*interp = f;
+		*interp_n = k;
+		out[0] = (const char *)argv0;
+		memcpy(out + 1, f + k, (n - k) * sizeof(*out));
+		put_strings(b, out, n - k + 1);
+		return;
+	}
+	*interp = f;
+	*interp_n = n;
+	mp_nil(b);
+}
+
 static bool frame_exec(struct mp_buf *b, const struct gh_exec_event *e, size_t size)
 {
-	const uint8_t *path = e->data, *exe, *cwd, *base, *argv;
+	const uint8_t *path = e->data, *exe, *cwd, *base, *argv0, *argv;
 	bool trunc = e->h.flags & GH_F_ARGV_TRUNC, relative, rooted, anon = e->h.flags & GH_F_PATH_ANON;
-	bool withheld = e->h.flags & GH_F_WITHHELD;
+	bool withheld = e->h.flags & GH_F_WITHHELD, empty = e->h.flags & GH_F_EMPTY_PATH, has_interp = false;
+	bool cut = e->h.flags & (GH_F_PATH_TRUNC | GH_F_TRUNC_CWD | GH_F_TRUNC_BASE);
+	const char **interp = NULL;
+	uint32_t interp_n = 0;
+	bool script_argv;
 
-	if ((uint64_t)sizeof(*e) + e->path_len + e->exe_len + e->cwd_len + e->base_len + e->argv_len > size)
+	if ((uint64_t)sizeof(*e) + e->path_len + e->exe_len + e->cwd_len + e->base_len + e->argv0_len + e->argv_len > size)
 		return false;
 	exe = path + e->path_len;
 	cwd = exe + e->exe_len;
 	base = cwd + e->cwd_len;
-	argv = base + e->base_len;
+	argv0 = base + e->base_len;
+	argv = argv0 + e->argv0_len;
+	if (e->argv0_len && argv0[e->argv0_len - 1] != '\0')
+		return false;
 	relative = e->path_len > 0 && path[0] != '/';
 	rooted = !relative && (e->h.flags & GH_F_BASE_ROOT); /* an empty base blob is "/" */
 
-	mp_map(b, common_keys(&e->h, true) + 12 + anon + withheld);
+	has_interp = (e->h.flags & GH_F_SCRIPT) && !(e->h.flags & GH_F_ARGV_MISSING);
+	mp_map(b, common_keys(&e->h, true) + 12 + has_interp + anon + withheld + cut);
 	put_common(b, "exec", &e->h, true);
 	mp_kv_uint(b, "ppid", e->ppid);
 	mp_kv_uint(b, "uid", e->uid);
 	mp_kv_uint(b, "euid", e->euid);
 	mp_kv_cstr(b, "call", call_name(e->call));
 	mp_cstr(b, "path");
-	if (rooted)
+	if (empty) /* fexecve: the file behind the fd */
+		put_task_path(b, &e->h, ROLE_BASE, base, e->base_len);
+	else if (rooted)
 		put_rooted(b, &e->h, base, e->base_len, path, e->path_len);
 	else
 		put_piece_str(b, path, e->path_len);
 	mp_cstr(b, "base");
-	if (!relative)
+	if (!relative || empty)
 		mp_nil(b);
 	else if (e->base_len)
-		put_task_path(b, &e->h, GH_F_FOREIGN_BASE, base, e->base_len);
+		put_task_path(b, &e->h, ROLE_BASE, base, e->base_len);
 	else if (e->cwd_len)
-		put_task_path(b, &e->h, GH_F_FOREIGN_CWD, cwd, e->cwd_len);
+		put_task_path(b, &e->h, ROLE_CWD, cwd, e->cwd_len);
 	else
 		mp_nil(b);
 	mp_cstr(b, "err");
@@ -235,23 +320,29 @@ static bool frame_exec(struct mp_buf *b, const struct gh_exec_event *e, size_t s
 	else if (anon)
 		put_anon(b, exe, e->exe_len);
 	else
-		put_task_path(b, &e->h, GH_F_FOREIGN_PATH, exe, e->exe_len);
+		put_task_path(b, &e->h, ROLE_PATH, exe, e->exe_len);
 	mp_cstr(b, "cwd");
 	if (withheld)
 		mp_nil(b);
 	else
-		put_task_path(b, &e->h, GH_F_FOREIGN_CWD, cwd, e->cwd_len);
+		put_task_path(b, &e->h, ROLE_CWD, cwd, e->cwd_len);
 	mp_cstr(b, "argv");
 	if (e->h.flags & GH_F_ARGV_MISSING)
 		mp_nil(b);
 	else
-		put_argv(b, argv, e->argv_len, &trunc);
+		put_exec_argv(b, e, argv0, argv, &trunc, &script_argv, &interp_n, &interp);
 	mp_kv_bool(b, "argv_truncated", trunc);
 	mp_kv_bool(b, "privileged", e->h.flags & GH_F_PRIVILEGED);
+	if (has_interp) {
+		mp_cstr(b, "interpreter");
+		put_strings(b, interp, interp_n);
+	}
 	if (anon)
 		mp_kv_bool(b, "exe_anon", true);
 	if (withheld)
 		mp_kv_bool(b, "withheld", true);
+	if (cut)
+		mp_kv_bool(b, "path_truncated", true);
 	return true;
 }
 
@@ -270,7 +361,7 @@ static bool frame_fork(struct mp_buf *b, const struct gh_fork_event *e, size_t s
 	if (withheld)
 		mp_nil(b);
 	else
-		put_task_path(b, &e->h, GH_F_FOREIGN_CWD, e->data, e->cwd_len);
+		put_task_path(b, &e->h, ROLE_CWD, e->data, e->cwd_len);
 	if (withheld)
 		mp_kv_bool(b, "withheld", true);
 	return true;
@@ -309,13 +400,32 @@ static const char *open_mode(uint32_t flags)
 	}
 }
 
+/* What a file with no path is, from the name the kernel side gave it (path.bpf.h). */
+static const char *anon_kind(const uint8_t *name, uint32_t len)
+{
+	static const struct { const char *prefix, *kind; } kinds[] = {
+		{ "pipe:[", "pipe" }, { "socket:[", "socket" }, { "anon_inode:", "anon_inode" }, { "memfd:", "memfd" },
+	};
+
+	size_t l = strnlen((const char *)name, len);
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t p = strlen(kinds[i].prefix);
+
+		if (l >= p && memcmp(name, kinds[i].prefix, p) == 0)
+			return kinds[i].kind;
+	}
+	return "anonymous";
+}
+
 static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t size)
 {
 	if ((uint64_t)sizeof(*e) + e->path_len + e->base_len > size)
 		return false;
 	bool rooted = e->ret < 0 && e->path_len && e->data[0] == '/' && (e->h.flags & GH_F_BASE_ROOT);
+	const char *kind = e->ret >= 0 && (e->h.flags & GH_F_PATH_ANON) ? anon_kind(e->data, e->path_len) : NULL;
 
-	mp_map(b, common_keys(&e->h, true) + 7 + (e->rid != 0));
+	mp_map(b, common_keys(&e->h, true) + 7 + (e->rid != 0) + (kind != NULL));
 	put_common(b, "open", &e->h, true);
 	if (e->rid)
 		mp_kv_uint(b, "rid", e->rid);
@@ -326,17 +436,19 @@ static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t s
 	put_err(b, e->ret);
 	mp_cstr(b, "path");
 	if (e->ret >= 0)
-		put_task_path(b, &e->h, GH_F_FOREIGN_PATH, e->data, e->path_len);
+		put_task_path(b, &e->h, ROLE_PATH, e->data, e->path_len);
 	else if (rooted)
 		put_rooted(b, &e->h, e->data + e->path_len, e->base_len, e->data, e->path_len);
 	else
 		put_piece_str(b, e->data, e->path_len);
 	mp_cstr(b, "base");
 	if (e->base_len && !rooted)
-		put_task_path(b, &e->h, GH_F_FOREIGN_BASE, e->data + e->path_len, e->base_len);
+		put_task_path(b, &e->h, ROLE_BASE, e->data + e->path_len, e->base_len);
 	else
 		mp_nil(b);
-	mp_kv_bool(b, "path_truncated", e->h.flags & GH_F_PATH_TRUNC);
+	mp_kv_bool(b, "path_truncated", e->h.flags & (GH_F_PATH_TRUNC | GH_F_TRUNC_BASE));
+	if (kind)
+		mp_kv_cstr(b, "kind", kind);
 	return true;
 }
 
@@ -568,10 +680,12 @@ void gh_frame_error(struct mp_buf *b, const char *msg, bool fatal)
 	mp_frame_end(b);
 }
 
+/* Events the kernel could not deliver, by type, and records the helper could not make into a
+ * frame ("malformed"): lost as well, never only a line on stderr. */
 static void put_lost(struct mp_buf *b, const struct gh_counters *c)
 {
-	uint64_t total = 0;
-	uint32_t n = 0;
+	uint64_t total = c->bad_records;
+	uint32_t n = 1;
 
 	for (int i = 0; i < GH_LOST_SLOTS; i++) {
 		total += c->lost[i];
@@ -583,6 +697,7 @@ static void put_lost(struct mp_buf *b, const struct gh_counters *c)
 	for (int i = 0; i < GH_LOST_SLOTS; i++)
 		if (lost_names[i])
 			mp_kv_uint(b, lost_names[i], c->lost[i]);
+	mp_kv_uint(b, "malformed", c->bad_records);
 }
 
 void gh_frame_stats(struct mp_buf *b, uint64_t ts, const struct gh_counters *c)

@@ -88,7 +88,10 @@ export class FilesystemTable {
           const errnoAt = key.lastIndexOf('\0');
           const modeAt = key.lastIndexOf('\0', errnoAt - 1);
           const mode = key.slice(modeAt + 1, errnoAt) as FailedPathEntry['mode'];
-          return { path: key.slice(0, modeAt), mode, errno: key.slice(errnoAt + 1), pids: pidList(entry), count: entry.count };
+          const path = key.slice(0, modeAt);
+          const out: FailedPathEntry = { path, mode, errno: key.slice(errnoAt + 1), pids: pidList(entry), count: entry.count };
+          if (isCut(path)) out.path_truncated = true;
+          return out;
         },
       ),
     };
@@ -129,13 +132,41 @@ function insertSorted(pids: number[], pid: number): void {
 
 const pidList = (entry: Entry): number[] => (typeof entry.pids === 'number' ? [entry.pids] : entry.pids);
 
+/**
+ * Whether a path is only the tail of one over 4096 bytes: the helper starts it with "…", which
+ * no absolute path does (nor one of another mount namespace, "mnt:[<inode>]/...": a cut one
+ * reads "mnt:[<inode>]…/..."). Read off the path, so that an entry keeps no more than its key.
+ */
+export function isCut(path: string): boolean {
+  return path.charCodeAt(0) === 0x2026 || /^mnt:\[\d+\]\u2026/.test(path);
+}
+
+const KIND_PREFIXES: ReadonlyArray<[string, NonNullable<PathEntry['kind']>]> = [
+  ['pipe:[', 'pipe'],
+  ['socket:[', 'socket'],
+  ['anon_inode:', 'anon_inode'],
+  ['memfd:', 'memfd'],
+];
+
+/** What a file with no path is, from the name it is reported by; null for a path. */
+export function fileKind(path: string): PathEntry['kind'] | null {
+  const c = path.charCodeAt(0);
+  if (c === 0x2f /* / */ || c === 0x2026 || path.startsWith('mnt:[')) return null;
+  for (const [prefix, kind] of KIND_PREFIXES) if (path.startsWith(prefix)) return kind;
+  return 'anonymous';
+}
+
 function pathEntries(map: Map<string, Entry>): Iterable<PathEntry> {
   return new LazyList(
     () => [...map.keys()],
     undefined, // by path
     (path): PathEntry => {
       const entry = map.get(path)!;
-      return { path, pids: pidList(entry), count: entry.count };
+      const out: PathEntry = { path, pids: pidList(entry), count: entry.count };
+      if (isCut(path)) out.path_truncated = true;
+      const kind = fileKind(path);
+      if (kind !== null) out.kind = kind;
+      return out;
     },
   );
 }

@@ -186,6 +186,8 @@ function applyExec(p: ProcState, f: ExecFrame): void {
   const path = absolutePath(f.path, f.base);
   const entry: ExecEntry = { path, argv: f.argv, result: f.err ?? 'ok' };
   if (f.argv_truncated) entry.argv_truncated = true;
+  if (f.interpreter !== undefined) entry.interpreter = f.interpreter;
+  if (f.path_truncated) entry.path_truncated = true;
   p.execs.push(entry);
   if (f.err !== null) return;
   p.execOk = true;

@@ -62,6 +62,11 @@ export const ExecFrame = z.object({
   privileged: OptBool,
   // the image is a file with no path (a memfd): exe is its name (protocol 3)
   exe_anon: True.optional(),
+  // a #! script: what the kernel put in place of argv[0] for the interpreter; argv is then as
+  // passed (protocol 3)
+  interpreter: z.array(Str).optional(),
+  // a path of the exec (exe, cwd, base) was cut: its string starts with "…" (protocol 3)
+  path_truncated: True.optional(),
   // the process is not the caller's to trace: its cwd is withheld (protocol 3)
   withheld: True.optional(),
 });
@@ -95,6 +100,8 @@ export const OpenFrame = z.object({
   base: OptStr,
   path_truncated: OptBool,
   rid: Rid,
+  // a successful open of a file with no path: what it is (protocol 3)
+  kind: z.enum(['pipe', 'socket', 'anon_inode', 'memfd', 'anonymous']).optional(),
 });
 export const NetFrame = z.object({
   t: z.literal('net'),

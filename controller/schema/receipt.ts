@@ -12,9 +12,18 @@ const Errno = z.string().regex(/^E[A-Z0-9]+$/);
 
 export const ExecEntry = z.object({
   path: z.string(),
+  // exactly as passed to execve (for a #! script too: its own argv[0], not the interpreter's);
+  // null when argv is not captured (--no-argv), could not be read, or (a script whose start the
+  // kernel side missed) is not known as passed
   argv: z.array(z.string()).nullable(),
   result: z.union([z.literal('ok'), Errno]),
   argv_truncated: z.literal(true).optional(),
+  // a #! script (or binfmt_misc): what the kernel put in front of argv[1..] for the interpreter,
+  // in place of argv[0] (["/bin/sh", "./s.sh"]); the interpreter's whole argv is this, then argv[1..]
+  interpreter: z.array(z.string()).optional(),
+  // a path of this exec (its exe, cwd, or the directory its path was relative to) was over 4096
+  // bytes: only its tail is known, and it starts with "…"
+  path_truncated: z.literal(true).optional(),
 });
 export type ExecEntry = z.infer<typeof ExecEntry>;
 
@@ -60,10 +69,18 @@ export const ProcessNode: z.ZodType<ProcessNode> = z.object({
   },
 }).meta({ id: 'ProcessNode', description: 'a process with its children nested' });
 
+// a file with no path, named as /proc/<pid>/fd names it: pipe:[ino], socket:[ino],
+// anon_inode:[eventfd], memfd:<name> (without the kernel's "/" and " (deleted)", so that it is
+// never taken for a path); "anonymous" for any other (a file unlinked from a pseudo file system)
+export const FileKind = z.enum(['pipe', 'socket', 'anon_inode', 'memfd', 'anonymous']);
+// the path was over 4096 bytes: only its tail is known, and it starts with "…" (never with "/")
+const PathTruncated = z.literal(true).optional();
 const PathEntry = z.object({
   path: z.string(),
   pids: z.array(NonNegInt),
   count: NonNegInt,
+  path_truncated: PathTruncated,
+  kind: FileKind.optional(),
 });
 const FailedPathEntry = z.object({
   path: z.string(),
@@ -71,6 +88,7 @@ const FailedPathEntry = z.object({
   errno: Errno,
   pids: z.array(NonNegInt),
   count: NonNegInt,
+  path_truncated: PathTruncated,
 });
 export type PathEntry = z.infer<typeof PathEntry>;
 export type FailedPathEntry = z.infer<typeof FailedPathEntry>;
