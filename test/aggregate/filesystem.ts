@@ -120,3 +120,27 @@ t.test('paths keep every character: unicode, escapes, lone surrogates', async (t
   t.same(r.filesystem.reads.map((e) => e.path), [...paths].sort());
   t.same(r.filesystem.failed.map((e) => e.path), [...paths].sort());
 });
+
+t.test('files with no path keep their kind; a cut path says so; both read off the path', async (t) => {
+  const { fileKind, isCut } = await import('../../controller/aggregate/filesystem.js');
+  t.equal(fileKind('/etc/hosts'), null);
+  t.equal(fileKind('mnt:[4026532178]/tmp/x'), null);
+  t.equal(fileKind('\u2026/a/b'), null, 'a cut path is a path');
+  t.equal(fileKind('pipe:[123]'), 'pipe');
+  t.equal(fileKind('socket:[9]'), 'socket');
+  t.equal(fileKind('anon_inode:[eventfd]'), 'anon_inode');
+  t.equal(fileKind('memfd:x'), 'memfd');
+  t.equal(fileKind('something-else'), 'anonymous');
+  t.ok(isCut('\u2026/a/b'));
+  t.ok(isCut('mnt:[42]\u2026/a'));
+  t.notOk(isCut('/a/\u2026b'), 'an ellipsis inside a name is just a name');
+  t.notOk(isCut('mnt:[42]/a'));
+  const { receiptOf, hello, exec, open, end } = await import('../helpers/events.js');
+  const r = receiptOf([hello({ proto: 3 }), exec(), open({ path: 'pipe:[77]' }), open({ path: '\u2026/deep/f' }), open({ path: 'x', err: 'ENOENT', base: '\u2026/deep' }), end()]);
+  t.same(r.filesystem.reads.map((e) => [e.path, e.kind, e.path_truncated]), [
+    ['pipe:[77]', 'pipe', undefined],
+    ['\u2026/deep/f', undefined, true],
+  ]);
+  t.equal(r.filesystem.failed[0]!.path, '\u2026/deep/x');
+  t.equal(r.filesystem.failed[0]!.path_truncated, true);
+});

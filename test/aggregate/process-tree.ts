@@ -300,3 +300,16 @@ t.test('a program run from a memfd: exe is its name, marked anonymous; a fork ke
   t.equal(r.process_tree!.exe_anonymous, true);
   t.notOk('exe_anonymous' in r.process_tree!.children[0]!, 'the child exec\'d a file with a path');
 });
+
+t.test('a script: argv as passed, the interpreter kept beside it; a cut path flagged', async (t) => {
+  const r = receiptOf([
+    hello({ proto: 3 }),
+    { ...exec({ path: './s.sh', base: '/w', exe: '/usr/bin/dash', argv: ['./s.sh', 'a'] }), interpreter: ['/bin/sh', './s.sh'] },
+    { ...exec({ path: '/bin/true', cwd: '\u2026/deep' }), path_truncated: true },
+    end(),
+  ]);
+  const [script, cut] = r.process_tree!.execs;
+  t.same(script, { path: '/w/s.sh', argv: ['./s.sh', 'a'], result: 'ok', interpreter: ['/bin/sh', './s.sh'] });
+  t.equal(cut!.path_truncated, true);
+  t.equal(r.process_tree!.cwd, '\u2026/deep');
+});

@@ -63,6 +63,11 @@ const valid: Wire[] = [
   mounts({ mnt_ns: 4026532178, lines: ['36 35 98:0 / / rw - ext4 /dev/root rw'] }),
   mounts({ mnt_ns: 4026532178, lines: null, err: 'ENOENT' }),
   signalFrame(),
+  { ...exec({ privileged: false, path: '/tmp/s.sh', argv: ['./s.sh', 'a'] }), interpreter: ['/bin/sh', './s.sh'] },
+  { ...exec({ privileged: false, cwd: '\u2026/deep' }), path_truncated: true },
+  { ...open({ path: 'pipe:[1234]' }), kind: 'pipe' },
+  { ...open({ path: 'memfd:x', rid: 9 }), kind: 'memfd' },
+  { ...open({ path: '\u2026/tail' }), path_truncated: true },
 ];
 
 // values every field is tried with
