@@ -4,6 +4,7 @@ import type { ExecFrame, Frame } from '../schema/frames.js';
 import type { ExecEntry, Process, ProcessNode } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { LazyList } from './lazy-list.js';
+import { LiveProcesses } from './live-processes.js';
 import { absolutePath } from './paths.js';
 import { compare, roundMs } from './numbers.js';
 
@@ -58,10 +59,12 @@ export class ProcessTableBuilder {
   /**
    * `inheritPrivilege`: a forked child of a privileged process is privileged too, as protocol 1
    * and 2 helpers withheld it silently; protocol 3 says of each process (withheld frames).
+   * `live`: kept up to date with the processes heard of and not seen exiting (--wait-all).
    */
   constructor(
     private readonly facts: RootFacts,
     private inheritPrivilege = true,
+    private readonly live = new LiveProcesses(),
   ) {}
 
   setInheritPrivilege(inherit: boolean): void {
@@ -90,6 +93,7 @@ export class ProcessTableBuilder {
       case 'exit': {
         const p = this.lookup(f.pid, f.start, null);
         p.exited = true;
+        this.live.exited(p);
         p.exitCode = f.sig !== null ? null : f.code;
         p.signal = f.sig;
         if (f.withheld !== undefined) p.withheld = f.withheld;
@@ -155,6 +159,7 @@ export class ProcessTableBuilder {
       exeAnonymous: false,
     };
     this.byKey.set(p.key, p);
+    this.live.started(p);
     return p;
   }
 
