@@ -4,7 +4,7 @@ import type { ExecFrame, Frame } from '../schema/frames.js';
 import type { ExecEntry, Process, ProcessNode } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { LazyList } from './lazy-list.js';
-import { LiveProcesses } from './live-processes.js';
+import { LiveProcesses, type LiveProcess } from './live-processes.js';
 import { absolutePath } from './paths.js';
 import { compare, roundMs } from './numbers.js';
 
@@ -55,6 +55,9 @@ export class ProcessTableBuilder {
   private lastPid = -1;
   private lastStart = -1;
   private last: ProcState | null = null;
+  // the root counts as running from the start, before its first frame (which may come after
+  // Node saw it exit): until then, this stands for it in `live`
+  private readonly rootPlaceholder: LiveProcess | null;
 
   /**
    * `inheritPrivilege`: a forked child of a privileged process is privileged too, as protocol 1
@@ -65,7 +68,10 @@ export class ProcessTableBuilder {
     private readonly facts: RootFacts,
     private inheritPrivilege = true,
     private readonly live = new LiveProcesses(),
-  ) {}
+  ) {
+    this.rootPlaceholder = facts.root_pid !== null ? { pid: facts.root_pid, start: null } : null;
+    if (this.rootPlaceholder !== null) live.started(this.rootPlaceholder);
+  }
 
   setInheritPrivilege(inherit: boolean): void {
     this.inheritPrivilege = inherit;
@@ -167,6 +173,7 @@ export class ProcessTableBuilder {
     const p = this.create(this.facts.root_pid!, start, this.facts.controller_pid, null);
     p.uid = this.facts.environment.uid;
     p.cwd = this.facts.environment.cwd;
+    if (this.rootPlaceholder !== null) this.live.exited(this.rootPlaceholder); // p stands for itself now
     return p;
   }
 

@@ -29,18 +29,20 @@ t.test('LiveProcesses: started, exited, forgotten; listeners called once, when i
   live.forget(b);
   t.equal(fired, 2, 'b forgotten: empty');
   t.equal(live.size, 0);
+  t.same(live.forgottenList(), [b]);
   live.exited(b);
+  t.same(live.forgottenList(), [], 'its exit frame came after all: not lost');
   live.started({ pid: 3, start: 30 });
   live.exited({ pid: 3, start: 30 });
   t.equal(fired, 2, 'listeners are called once; an object that was never counted changes nothing');
 });
 
-t.test('fork adds a process, its exit removes it; the root counts from its first frame', async (t) => {
+t.test('fork adds a process, its exit removes it; the root counts from the start', async (t) => {
   const { aggregator, add } = folding();
   const live = aggregator.live;
-  t.equal(live.size, 0);
+  t.same(live.list(), [{ pid: ROOT, start: null }], 'before its first frame (Node may see it exit first)');
   add(hello({ proto: 3 }), exec({ path: '/bin/sh' }));
-  t.same(pids(live), [ROOT]);
+  t.same(live.list().map((p) => [p.pid, p.start]), [[ROOT, ms(0.5)]], 'its first frame stands for it');
   add(fork({ pid: 5000, start: ms(3) }), fork({ pid: 5001, start: ms(4), ppid: 5000, pstart: ms(3) }));
   t.same(pids(live), [ROOT, 5000, 5001]);
   add(exit({ pid: 5000, start: ms(3) }), exit({ code: 0 }));
@@ -53,6 +55,15 @@ t.test('fork adds a process, its exit removes it; the root counts from its first
   t.ok(empty, 'the last exit empties it');
   const receipt = aggregator.finish(facts());
   t.match(receipt.processes.find((p) => p.pid === 5001), { state: 'exited', exit_code: 3 });
+});
+
+t.test('a root whose only frame is its exit (the exec failed) empties it', async (t) => {
+  const { aggregator, add } = folding();
+  let empty = false;
+  aggregator.live.whenEmpty(() => (empty = true));
+  t.notOk(empty);
+  add(exit({ code: 1 }));
+  t.ok(empty);
 });
 
 t.test('a reused pid is another process; a second exit frame changes nothing', async (t) => {
