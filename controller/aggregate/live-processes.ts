@@ -11,6 +11,8 @@ export interface LiveProcess {
 /** Why: the cheap "is anything of the tree left running?" of --wait-all, O(1) per fork and exit. */
 export class LiveProcesses {
   private readonly live = new Set<LiveProcess>();
+  // given up on without an exit frame; left again if the frame comes after all
+  private readonly forgotten = new Set<LiveProcess>();
   private readonly emptyListeners: (() => void)[] = [];
 
   /** How many processes are counted as running. */
@@ -25,6 +27,7 @@ export class LiveProcesses {
 
   /** `p`'s exit frame came (a second one, or one of a process never counted, changes nothing). */
   exited(p: LiveProcess): void {
+    this.forgotten.delete(p);
     if (this.live.delete(p)) this.emptied();
   }
 
@@ -33,7 +36,9 @@ export class LiveProcesses {
    * seen (lost). The process table is not touched, so the receipt stays a function of the frames.
    */
   forget(p: LiveProcess): void {
-    if (this.live.delete(p)) this.emptied();
+    if (!this.live.delete(p)) return;
+    this.forgotten.add(p);
+    this.emptied();
   }
 
   /** The processes counted as running, in the order they were first heard of. */
@@ -41,8 +46,9 @@ export class LiveProcesses {
     return [...this.live];
   }
 
-  has(p: LiveProcess): boolean {
-    return this.live.has(p);
+  /** The processes forgotten whose exit frame has not come since. */
+  forgottenList(): LiveProcess[] {
+    return [...this.forgotten];
   }
 
   /** Call `listener` once, as soon as nothing is counted as running (at once if nothing is now). */
