@@ -10,6 +10,7 @@ import { CollectorTally } from './collector.js';
 import { environmentSection } from './environment.js';
 import { errnoText, signalNumber } from './errno.js';
 import { FilesystemTable } from './filesystem.js';
+import { LiveProcesses } from './live-processes.js';
 import { MountNamespaceTable } from './mount-namespaces.js';
 import { NetworkTable } from './network.js';
 import { nsToMs } from './numbers.js';
@@ -32,6 +33,8 @@ export class Aggregator {
   private readonly network = new NetworkTable();
   private readonly tampering = new TamperTable();
   private readonly mountNamespaces = new MountNamespaceTable();
+  /** The processes of the tree heard of and not seen exiting, as the frames are folded (--wait-all). */
+  readonly live = new LiveProcesses();
   // protocol 1 and 2 helpers withheld a forked child of a privileged process without saying so
   private inheritPrivilege = true;
   private processes: ProcessTableBuilder | null = null;
@@ -52,7 +55,7 @@ export class Aggregator {
   setRoot(root: RootFacts): void {
     if (this.root !== null) throw new Error('Aggregator: the root is already set');
     this.root = { root_pid: root.root_pid, controller_pid: root.controller_pid, environment: { uid: root.environment.uid, cwd: root.environment.cwd } };
-    const processes = (this.processes = new ProcessTableBuilder(this.root, this.inheritPrivilege));
+    const processes = (this.processes = new ProcessTableBuilder(this.root, this.inheritPrivilege, this.live));
     for (const f of this.early) processes.add(f);
     this.early = [];
   }

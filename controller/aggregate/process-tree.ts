@@ -4,6 +4,7 @@ import type { ExecFrame, Frame } from '../schema/frames.js';
 import type { ExecEntry, Process, ProcessNode } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { LazyList } from './lazy-list.js';
+import { LiveProcesses, type LiveProcess } from './live-processes.js';
 import { absolutePath } from './paths.js';
 import { compare, roundMs } from './numbers.js';
 
@@ -54,15 +55,23 @@ export class ProcessTableBuilder {
   private lastPid = -1;
   private lastStart = -1;
   private last: ProcState | null = null;
+  // the root counts as running from the start, before its first frame (which may come after
+  // Node saw it exit): until then, this stands for it in `live`
+  private readonly rootPlaceholder: LiveProcess | null;
 
   /**
    * `inheritPrivilege`: a forked child of a privileged process is privileged too, as protocol 1
    * and 2 helpers withheld it silently; protocol 3 says of each process (withheld frames).
+   * `live`: kept up to date with the processes heard of and not seen exiting (--wait-all).
    */
   constructor(
     private readonly facts: RootFacts,
     private inheritPrivilege = true,
-  ) {}
+    private readonly live = new LiveProcesses(),
+  ) {
+    this.rootPlaceholder = facts.root_pid !== null ? { pid: facts.root_pid, start: null } : null;
+    if (this.rootPlaceholder !== null) live.started(this.rootPlaceholder);
+  }
 
   setInheritPrivilege(inherit: boolean): void {
     this.inheritPrivilege = inherit;
@@ -90,6 +99,7 @@ export class ProcessTableBuilder {
       case 'exit': {
         const p = this.lookup(f.pid, f.start, null);
         p.exited = true;
+        this.live.exited(p);
         p.exitCode = f.sig !== null ? null : f.code;
         p.signal = f.sig;
         if (f.withheld !== undefined) p.withheld = f.withheld;
@@ -155,6 +165,7 @@ export class ProcessTableBuilder {
       exeAnonymous: false,
     };
     this.byKey.set(p.key, p);
+    this.live.started(p);
     return p;
   }
 
@@ -162,6 +173,7 @@ export class ProcessTableBuilder {
     const p = this.create(this.facts.root_pid!, start, this.facts.controller_pid, null);
     p.uid = this.facts.environment.uid;
     p.cwd = this.facts.environment.cwd;
+    if (this.rootPlaceholder !== null) this.live.exited(this.rootPlaceholder); // p stands for itself now
     return p;
   }
 

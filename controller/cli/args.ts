@@ -4,6 +4,7 @@ import yargs, { type Argv } from 'yargs';
 import { GLASSHOUSE_VERSION } from '../version.js';
 import type { RunOptions } from '../run/options.js';
 import type { ReplayOptions } from '../replay/options.js';
+import { parseWaitTimeout } from './wait-timeout.js';
 
 export type Program = 'gh-run' | 'glasshouse';
 
@@ -22,6 +23,8 @@ interface RunFlags {
   quiet: boolean;
   helper?: string | undefined;
   record?: string | undefined;
+  'wait-all'?: boolean | undefined;
+  'wait-timeout'?: string | string[] | undefined;
   guest?: boolean | undefined;
   _: (string | number)[];
 }
@@ -52,7 +55,16 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
     .option('argv', { type: 'boolean', default: true, describe: 'capture the argv of every exec (--no-argv or GLASSHOUSE_CAPTURE_ARGV=0: off)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: "no glasshouse messages on stderr (the command's output is kept)" })
     .option('helper', { type: 'string', requiresArg: true, describe: 'path of glasshouse-helper (also GLASSHOUSE_HELPER)' })
-    .option('record', { type: 'string', requiresArg: true, describe: 'also write the run\'s recording to this file (glasshouse replay rebuilds the receipt)' });
+    .option('record', { type: 'string', requiresArg: true, describe: 'also write the run\'s recording to this file (glasshouse replay rebuilds the receipt)' })
+    .option('wait-all', {
+      type: 'boolean',
+      describe: 'after the command exits, follow on until every process it started has exited (daemons too), then write the receipt',
+    })
+    .option('wait-timeout', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'with --wait-all (implied): stop waiting this many seconds after the command exited; survivors are "running"',
+    });
   if (guest) {
     y = y.option('guest', {
       type: 'boolean',
@@ -80,6 +92,8 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
     return usageError(await parser.getHelp(), 'missing command: put it after --, e.g. ' + `${name} -- make test`);
   }
   const captureArgv = flags.argv && !isOff(env.GLASSHOUSE_CAPTURE_ARGV);
+  const wait = waitFlags(flags);
+  if (typeof wait === 'string') return usageError(await parser.getHelp(), wait);
   return {
     kind: 'run',
     options: {
@@ -89,10 +103,23 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
       quiet: flags.quiet,
       helperPath: flags.helper ?? (env.GLASSHOUSE_HELPER || null),
       record: flags.record ?? null,
+      waitAll: wait.waitAll,
+      waitTimeout: wait.waitTimeout,
       guest: flags.guest ?? false,
       env,
     },
   };
+}
+
+/** --wait-all and --wait-timeout (which implies it), or what is wrong with them. */
+function waitFlags(flags: RunFlags): { waitAll: boolean; waitTimeout: number | null } | string {
+  const value = flags['wait-timeout'];
+  if (value === undefined) return { waitAll: flags['wait-all'] ?? false, waitTimeout: null };
+  if (Array.isArray(value)) return '--wait-timeout given more than once';
+  const seconds = parseWaitTimeout(value);
+  if (seconds === null) return `--wait-timeout: expected a number of seconds greater than 0 (e.g. 30 or 0.5), got '${value}'`;
+  if (flags['wait-all'] === false) return '--wait-timeout goes with --wait-all (it implies it), not with --no-wait-all';
+  return { waitAll: true, waitTimeout: seconds };
 }
 
 async function parseTop(before: string[]): Promise<CliAction> {

@@ -1,14 +1,16 @@
 // The common command line of a run, understood without yargs: `gh-run [plain options] -- cmd`
 // or `glasshouse run [plain options] -- cmd`, where the plain options are -q/--quiet,
-// --argv/--no-argv, -o/--output, --helper and --record, each at most once, values separate or
-// after `=`. Loading yargs costs about as much as Node's own startup, and this is every run's
-// path; anything else (help, version, guest mode, a typo, a repeated option, a value that looks
-// like an option, no `--`) returns null and goes to yargs (args.ts), which owns the CLI.
+// --argv/--no-argv, -o/--output, --helper, --record, --wait-all and --wait-timeout, each at
+// most once, values separate or after `=`. Loading yargs costs about as much as Node's own
+// startup, and this is every run's path; anything else (help, version, guest mode, a typo, a
+// repeated option, a value that looks like an option or is not valid, no `--`) returns null and
+// goes to yargs (args.ts), which owns the CLI.
 // test/cli/plain-run.ts holds the two to the same result on a corpus of command lines.
 import type { RunOptions } from '../run/options.js';
 import type { Program } from './args.js';
+import { parseWaitTimeout } from './wait-timeout.js';
 
-const VALUED = /^--(output|helper|record)(?:=(.*))?$/;
+const VALUED = /^--(output|helper|record|wait-timeout)(?:=(.*))?$/;
 
 /** The options of a plain run, exactly as parseCli would give them; null when not plain. */
 export function plainRunOptions(program: Program, args: readonly string[], env: NodeJS.ProcessEnv = process.env): RunOptions | null {
@@ -23,6 +25,7 @@ export function plainRunOptions(program: Program, args: readonly string[], env: 
   const values: Record<string, string> = {};
   let quiet = false;
   let argv = true;
+  let waitAll = false;
   for (let i = 0; i < options.length; i++) {
     const option = options[i]!;
     let name: string;
@@ -32,6 +35,9 @@ export function plainRunOptions(program: Program, args: readonly string[], env: 
     } else if (option === '--argv' || option === '--no-argv') {
       name = 'argv';
       argv = option === '--argv';
+    } else if (option === '--wait-all') {
+      name = 'wait-all';
+      waitAll = true;
     } else {
       const m = option === '-o' ? ['-o', 'output', undefined] : VALUED.exec(option);
       if (m === null) return null;
@@ -43,6 +49,11 @@ export function plainRunOptions(program: Program, args: readonly string[], env: 
     if (seen.has(name)) return null;
     seen.add(name);
   }
+  let waitTimeout: number | null = null;
+  if (values['wait-timeout'] !== undefined) {
+    waitTimeout = parseWaitTimeout(values['wait-timeout']);
+    if (waitTimeout === null) return null; // yargs says what is wrong with it
+  }
   const capture = (env.GLASSHOUSE_CAPTURE_ARGV ?? '').trim();
   return {
     command: args.slice(dash + 1),
@@ -51,6 +62,8 @@ export function plainRunOptions(program: Program, args: readonly string[], env: 
     quiet,
     helperPath: values.helper ?? (env.GLASSHOUSE_HELPER || null),
     record: values.record ?? null,
+    waitAll: waitAll || waitTimeout !== null,
+    waitTimeout,
     guest: false,
     env,
   };

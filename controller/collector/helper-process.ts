@@ -111,6 +111,11 @@ export class HelperProcess {
     return this.hello;
   }
 
+  /** Why: settles when the helper's output has ended (it stopped or died): no frame can come after. */
+  get outputEnded(): Promise<void> {
+    return this.stdoutDone;
+  }
+
   /**
    * Follow `pid` and its descendants; resolves on `following`, throws HelperFollowError. The
    * helper checks the process and arms its kernel side, which adopts the process at its next

@@ -11,6 +11,13 @@ export interface RunOptions {
   helperPath: string | null;
   /** --record FILE: where the run's recording goes (controller/replay/FORMAT.md), null for none */
   record: string | null;
+  /**
+   * --wait-all: after the root exits, follow on until every process of the tree has exited
+   * (run/wait-all.ts), then write the receipt
+   */
+  waitAll: boolean;
+  /** --wait-timeout SECONDS (implies waitAll): stop waiting this long after the root exited; null: no limit */
+  waitTimeout: number | null;
   /** `glasshouse run --guest`: prepare the guest and run under glasshouse-init (controller/guest) */
   guest: boolean;
   /** environment for the debug switches (default process.env) */

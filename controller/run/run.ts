@@ -1,6 +1,6 @@
 // One observed run: start the helper, spawn the command through the gate, follow it, release
-// it, pass its output through, wait for it, stop the helper, write the receipt, and return the
-// command's exit status. Collector trouble never changes what the command does or returns,
+// it, pass its output through, wait for it (with --wait-all, for every process it started),
+// stop the helper, write the receipt, and return the command's exit status. Collector trouble never changes what the command does or returns,
 // and neither does a recording (--record) that cannot be written; a receipt that cannot be
 // written does: gh-run then exits RECEIPT_FAILED_STATUS (the command's output is unaffected).
 import { resolve } from 'node:path';
@@ -23,6 +23,7 @@ import { createOutputPipes, OutputPipesError, type OutputPipes } from './output-
 import { OutputTee, settleTees } from './output-tee.js';
 import { SignalForwarder } from './signals.js';
 import { spawnDirect, spawnThroughGate, type Target, type TargetExit } from './target.js';
+import { waitErrors, waitForDescendants, type DescendantWait, type WaitEnd } from './wait-all.js';
 
 /** How long to wait for the command's stdout/stderr EOF after its root process exited. */
 export const OUTPUT_GRACE_MS = 250;
@@ -111,8 +112,11 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   const aggregator = helper !== null ? folding : new Aggregator();
 
   // 2. the command, held by the gate while the helper starts following it
+  // a signal after the root's exit has nobody to go to: during --wait-all it ends the wait
+  let waiting: DescendantWait | null = null;
   const forwarder = new SignalForwarder((signal, forwarded) => {
     if (forwarded) errors.push(`received ${signal}, forwarded to the command`);
+    else waiting?.interrupt(signal);
   });
   const pipes = outputPipes(reporter);
   const target: Target = isExecutableFile(gatePath) ? spawnThroughGate(gatePath, options.command, pipes) : spawnDirect(options.command, pipes);
@@ -136,12 +140,28 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   const tCommand = process.hrtime.bigint();
   target.release();
 
-  // 3. the command's end (its root process), then the rest of its output for a short while
+  // 3. the command's end (its root process), with --wait-all every other process's too, then
+  // the rest of its output for a short while
   const exit: TargetExit = await target.exited;
   const t1 = process.hrtime.bigint();
   const finishedAt = new Date().toISOString();
   forwarder.setTarget(null);
   diagnostics.track(`root ${target.pid} exited (code ${exit.code}, signal ${exit.signal}) as Node saw it`);
+  let waited: WaitEnd | null = null;
+  if (options.waitAll && (helper === null || collector.status === 'unavailable')) {
+    const line = '--wait-all: the collector is unavailable, so the processes the command started cannot be known; the receipt is written now that it has exited';
+    errors.push(line);
+    reporter.say(line);
+  } else if (options.waitAll && helper !== null) {
+    waiting = waitForDescendants({
+      live: aggregator.live,
+      timeoutSeconds: options.waitTimeout,
+      collectorEnded: helper.outputEnded,
+      track: (line) => diagnostics.track(line),
+    });
+    waited = await waiting.done;
+    waiting = null;
+  }
   await settleTees(tees.filter((t) => t !== null), OUTPUT_GRACE_MS);
   const execError = await target.execError();
 
@@ -155,6 +175,13 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
       collector.reason = result.reason;
     }
   } else diagnostics.finish();
+  // said once every frame is in: an exit frame that came late was not lost after all
+  if (waited !== null) {
+    for (const line of waitErrors(waited, aggregator.live, target.pid)) {
+      errors.push(line);
+      reporter.say(line);
+    }
+  }
 
   const facts: RunFacts = {
     glasshouse_version: GLASSHOUSE_VERSION,

@@ -20,6 +20,8 @@ t.test('defaults', async (t) => {
   t.equal(o.quiet, false);
   t.equal(o.helperPath, null);
   t.equal(o.guest, false);
+  t.equal(o.waitAll, false, 'the receipt is written when the root exits, as before');
+  t.equal(o.waitTimeout, null);
 });
 
 t.test('options: -o, --output, -q, --quiet, --helper, --no-argv', async (t) => {
@@ -125,4 +127,47 @@ t.test('glasshouse replay FILE [-o receipt.json] [--partial]', async (t) => {
   t.match(top.kind === 'exit' && top.stdout, /replay/);
   const gh = await parseCli('gh-run', ['replay', 'x'], {});
   t.equal(gh.kind, 'run', 'gh-run has no replay: it runs a command named replay');
+});
+
+t.test('--wait-all and --wait-timeout, on gh-run and glasshouse run', async (t) => {
+  const wait = async (program: 'gh-run' | 'glasshouse', args: string[]) => {
+    const o = runOptions(await parseCli(program, [...(program === 'glasshouse' ? ['run'] : []), ...args, '--', 'ls'], {}));
+    return [o.waitAll, o.waitTimeout];
+  };
+  t.same(await wait('gh-run', ['--wait-all']), [true, null]);
+  t.same(await wait('glasshouse', ['--wait-all']), [true, null]);
+  t.same(await wait('gh-run', ['--wait-all', '--wait-timeout', '30']), [true, 30]);
+  t.same(await wait('gh-run', ['--wait-timeout', '0.5']), [true, 0.5], '--wait-timeout implies --wait-all');
+  t.same(await wait('glasshouse', ['--wait-timeout=.25']), [true, 0.25]);
+  t.same(await wait('gh-run', ['--wait-timeout', '2.', '-q']), [true, 2]);
+  t.same(await wait('gh-run', ['--no-wait-all']), [false, null]);
+  const help = await parseCli('gh-run', ['--help'], {});
+  t.match(help.kind === 'exit' && help.stdout, /--wait-all[\s\S]*--wait-timeout/);
+});
+
+t.test('--wait-timeout without a value, not a number, zero or negative: usage error, exit 2', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['--wait-timeout'], /Not enough arguments following: wait-timeout/],
+    [['--wait-timeout', '--', 'ls'], /Not enough arguments following: wait-timeout/],
+    [['--wait-all', '--wait-timeout', '-q', '--', 'ls'], /Not enough arguments following: wait-timeout/],
+    [['--wait-timeout', '0', '--', 'ls'], /--wait-timeout: expected a number of seconds greater than 0 \(e\.g\. 30 or 0\.5\), got '0'/],
+    [['--wait-timeout', '0.0', '--', 'ls'], /got '0\.0'/],
+    [['--wait-timeout', '-1', '--', 'ls'], /got '-1'/],
+    [['--wait-timeout=-0.5', '--', 'ls'], /got '-0\.5'/],
+    [['--wait-timeout', 'soon', '--', 'ls'], /got 'soon'/],
+    [['--wait-timeout', '1e3', '--', 'ls'], /got '1e3'/],
+    [['--wait-timeout', '0x10', '--', 'ls'], /got '0x10'/],
+    [['--wait-timeout', 'Infinity', '--', 'ls'], /got 'Infinity'/],
+    [['--wait-timeout=', '--', 'ls'], /got ''/],
+    [['--wait-timeout', '1', '--wait-timeout', '2', '--', 'ls'], /--wait-timeout given more than once/],
+    [['--no-wait-all', '--wait-timeout', '3', '--', 'ls'], /--wait-timeout goes with --wait-all/],
+  ];
+  for (const [args, message] of cases) {
+    for (const program of ['gh-run', 'glasshouse'] as const) {
+      const a = await parseCli(program, program === 'glasshouse' ? ['run', ...args] : args, {});
+      t.equal(a.kind === 'exit' && a.code, 2, `${program} ${JSON.stringify(args)}`);
+      t.match(a.kind === 'exit' && a.stderr, message);
+      t.match(a.kind === 'exit' && a.stderr, /Usage: (gh-run|glasshouse run) \[options\]/);
+    }
+  }
 });

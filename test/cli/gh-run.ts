@@ -107,6 +107,18 @@ t.test('a daemonized descendant holding stdout does not hold up the run', async 
   t.ok(r.ms < 3500, `returned after ${r.ms} ms, before the daemon's 4 s`);
 });
 
+t.test('--wait-all without a collector: said on stderr and in the receipt, and no waiting', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  const r = await runCli('gh-run', ['--wait-all', '-o', out, '--', 'sh', '-c', 'sleep 4 & echo started']);
+  t.equal(r.code, 0);
+  t.equal(r.stdout, 'started\n');
+  const line = '--wait-all: the collector is unavailable, so the processes the command started cannot be known; the receipt is written now that it has exited';
+  t.match(r.stderr, `glasshouse: ${line}\n`);
+  t.ok(r.ms < 3500, `returned after ${r.ms} ms, before the background sleep's 4 s`);
+  t.equal(readReceipt(out).outcome.errors[0], line);
+});
+
 t.test('large output passes through whole and is hashed as a stream', async (t) => {
   const dir = t.testdir({});
   const out = join(dir, 'r.json');

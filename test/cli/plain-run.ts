@@ -12,6 +12,10 @@ t.test('the common command lines are plain, with the options yargs gives', async
     ['gh-run', ['--output=r.json', '--helper=/h2', '--quiet', '--argv', '--', 'ls', '--', '-q']],
     ['gh-run', ['--record=a b.ghrec', '--', 'sh', '-c', 'exit 3']],
     ['glasshouse', ['run', '-q', '--', 'true']],
+    ['gh-run', ['--wait-all', '--', 'true']],
+    ['gh-run', ['--wait-all', '--wait-timeout', '1.5', '-q', '--', 'true']],
+    ['gh-run', ['--wait-timeout=.25', '--', 'true']],
+    ['glasshouse', ['run', '--wait-timeout', '30', '--wait-all', '--', 'true']],
   ];
   for (const [program, args] of cases) {
     const plain = plainRunOptions(program, args, ENV);
@@ -40,6 +44,15 @@ t.test('anything else goes to yargs', async (t) => {
     ['--helper', '--', 'true'],
     ['--bogus', '--', 'true'],
     ['cmd', '--', 'true'],
+    ['--wait-timeout', '--', 'true'],
+    ['--wait-timeout', '0', '--', 'true'],
+    ['--wait-timeout', '-1', '--', 'true'],
+    ['--wait-timeout=abc', '--', 'true'],
+    ['--wait-timeout', '1e3', '--', 'true'],
+    ['--wait-timeout', '1', '--wait-timeout', '2', '--', 'true'],
+    ['--wait-all', '--wait-all', '--', 'true'],
+    ['--no-wait-all', '--', 'true'],
+    ['--wait-all=true', '--', 'true'],
   ]) {
     t.equal(plainRunOptions('gh-run', args, ENV), null, args.join(' '));
   }
@@ -50,10 +63,13 @@ t.test('anything else goes to yargs', async (t) => {
 
 t.test('on random command lines, plain agrees with yargs whenever it answers', async (t) => {
   const tokens = ['-q', '--quiet', '--argv', '--no-argv', '-o', '--output', '--output=o.json', 'r.json', '--helper', '--helper=/h', '/h',
-    '--record', '--record=x', 'x.ghrec', '--guest', '-h', '--help', '--version', '--bogus', '-qo', '-', '-x', '', 'cmd', '--no-quiet', '--quiet=true'];
+    '--record', '--record=x', 'x.ghrec', '--guest', '-h', '--help', '--version', '--bogus', '-qo', '-', '-x', '', 'cmd', '--no-quiet', '--quiet=true',
+    '--wait-all', '--no-wait-all', '--wait-all=false', '--wait-timeout', '--wait-timeout=2.5', '--wait-timeout=1', '--wait-timeout=0.25', '--wait-timeout=0', '--wait-timeout=', '1', '0.5', '.5',
+    '0', '-1', '1e3', 'abc', '7.'];
   let seed = 12345;
   const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
   let answered = 0;
+  let waiting = 0;
   for (let i = 0; i < 3000; i++) {
     const before = Array.from({ length: rand(6) }, () => tokens[rand(tokens.length)]!);
     const program: Program = rand(4) === 0 ? 'glasshouse' : 'gh-run';
@@ -61,6 +77,7 @@ t.test('on random command lines, plain agrees with yargs whenever it answers', a
     const plain = plainRunOptions(program, args, ENV);
     if (plain === null) continue;
     answered++;
+    if (plain.waitTimeout !== null) waiting++;
     const parsed = await parseCli(program, args, ENV);
     if (parsed.kind !== 'run' || !t.strictSame(plain, parsed.options, JSON.stringify(args))) {
       t.fail(`differs from yargs: ${JSON.stringify(args)} -> ${JSON.stringify(parsed)}`);
@@ -68,4 +85,5 @@ t.test('on random command lines, plain agrees with yargs whenever it answers', a
     }
   }
   t.ok(answered > 300, `plain answered ${answered} of 3000 without yargs`);
+  t.ok(waiting > 15, `${waiting} of them with a --wait-timeout`);
 });
