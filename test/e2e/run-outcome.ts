@@ -43,7 +43,7 @@ t.test('missing binary: exit 1, error, receipt', async (t) => {
 
 t.test('SIGTERM to gh-run is forwarded; receipt still written', async (t) => {
   if (!(await requireBpf(t))) return;
-  const r = await ghRun(['/bin/sh', '-c', 'echo started; sleep 30'], {
+  const r = await ghRun(['/bin/sh', '-c', 'echo started; sleep 5'], {
     onSpawn: (child) => {
       child.stdout!.once('data', () => setTimeout(() => child.kill('SIGTERM'), 100));
     },
