@@ -135,24 +135,12 @@ static __always_inline void gh_tamper_call(struct task_struct *task, __u32 nr, _
 		else
 			who = gh_who_pgid(-pid);
 		break;
-	case GH_NR_TKILL:
-		/* a thread id: only the main threads' (whose ids are the pids) are recognised */
-		arg = (__s32)a[1];
-		if (ours && arg)
-			who = gh_who_pid(pid);
-		break;
-	case GH_NR_TGKILL:
-		arg = (__s32)a[2];
-		if (ours && arg)
-			who = gh_who_pid(pid);
-		break;
+	case GH_NR_TKILL: /* a thread id: only main threads' (whose ids are the pids) are recognised */
 	case GH_NR_RT_SIGQUEUEINFO:
-		arg = (__s32)a[1];
-		if (ours && arg)
-			who = gh_who_pid(pid);
-		break;
+	case GH_NR_TGKILL:
 	case GH_NR_RT_TGSIGQUEUEINFO:
-		arg = (__s32)a[2];
+		/* (tid or tgid, sig) or (tgid, tid, sig) */
+		arg = (nr == GH_NR_TGKILL || nr == GH_NR_RT_TGSIGQUEUEINFO) ? (__s32)a[2] : (__s32)a[1];
 		if (ours && arg)
 			who = gh_who_pid(pid);
 		break;

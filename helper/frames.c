@@ -167,12 +167,6 @@ static void put_rooted(struct mp_buf *b, const struct gh_event_header *h, const 
 	mp_str(b, out, n + l);
 }
 
-/* A file with no path (GH_F_PATH_ANON): its name as the kernel keeps it ("memfd:x"). */
-static void put_anon(struct mp_buf *b, const uint8_t *blob, uint32_t len)
-{
-	put_piece_str(b, blob, len);
-}
-
 /* Keys every event frame has (t, ts, pid, start, and tid when @tid), and mnt_ns when the task
  * is in another mount namespace than gh-run's. */
 static uint32_t common_keys(const struct gh_event_header *h, bool tid)
@@ -317,8 +311,6 @@ static bool frame_exec(struct mp_buf *b, const struct gh_exec_event *e, size_t s
 	mp_cstr(b, "exe");
 	if (e->ret != 0)
 		mp_nil(b);
-	else if (anon)
-		put_anon(b, exe, e->exe_len);
 	else
 		put_task_path(b, &e->h, ROLE_PATH, exe, e->exe_len);
 	mp_cstr(b, "cwd");
@@ -400,32 +392,13 @@ static const char *open_mode(uint32_t flags)
 	}
 }
 
-/* What a file with no path is, from the name the kernel side gave it (path.bpf.h). */
-static const char *anon_kind(const uint8_t *name, uint32_t len)
-{
-	static const struct { const char *prefix, *kind; } kinds[] = {
-		{ "pipe:[", "pipe" }, { "socket:[", "socket" }, { "anon_inode:", "anon_inode" }, { "memfd:", "memfd" },
-	};
-
-	size_t l = strnlen((const char *)name, len);
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		size_t p = strlen(kinds[i].prefix);
-
-		if (l >= p && memcmp(name, kinds[i].prefix, p) == 0)
-			return kinds[i].kind;
-	}
-	return "anonymous";
-}
-
 static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t size)
 {
 	if ((uint64_t)sizeof(*e) + e->path_len + e->base_len > size)
 		return false;
 	bool rooted = e->ret < 0 && e->path_len && e->data[0] == '/' && (e->h.flags & GH_F_BASE_ROOT);
-	const char *kind = e->ret >= 0 && (e->h.flags & GH_F_PATH_ANON) ? anon_kind(e->data, e->path_len) : NULL;
 
-	mp_map(b, common_keys(&e->h, true) + 7 + (e->rid != 0) + (kind != NULL));
+	mp_map(b, common_keys(&e->h, true) + 7 + (e->rid != 0));
 	put_common(b, "open", &e->h, true);
 	if (e->rid)
 		mp_kv_uint(b, "rid", e->rid);
@@ -447,8 +420,6 @@ static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t s
 	else
 		mp_nil(b);
 	mp_kv_bool(b, "path_truncated", e->h.flags & (GH_F_PATH_TRUNC | GH_F_TRUNC_BASE));
-	if (kind)
-		mp_kv_cstr(b, "kind", kind);
 	return true;
 }
 

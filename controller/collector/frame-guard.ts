@@ -58,8 +58,6 @@ const isTrue = (v: unknown): boolean => v === true;
 // every event frame may carry these (protocol 3)
 const NS = { mnt_ns: isPosInt };
 const NS_RID = { ...NS, rid: isPosInt };
-const FILE_KINDS: ReadonlySet<unknown> = new Set(['pipe', 'socket', 'anon_inode', 'memfd', 'anonymous']);
-const OPEN_OPTIONAL = { ...NS_RID, kind: (v: unknown): boolean => FILE_KINDS.has(v) };
 const isStrings = (v: unknown): boolean => v !== null && isArgv(v);
 const isIdent = (f: Fields): boolean => isInt(f.ts) && isInt(f.pid) && isInt(f.start);
 
@@ -84,7 +82,7 @@ const isOpen = (f: Fields): boolean =>
   isStr(f.path) &&
   isOptStr(f.base) &&
   isBool(f.path_truncated) &&
-  keyCount(f) === withOptional(f, 12, OPEN_OPTIONAL);
+  keyCount(f) === withOptional(f, 12, NS_RID);
 
 const EXEC_OPTIONAL = { ...NS, exe_anon: isTrue, withheld: isTrue, interpreter: isStrings, path_truncated: isTrue };
 const isExec = (f: Fields): boolean =>

@@ -100,8 +100,6 @@ export const OpenFrame = z.object({
   base: OptStr,
   path_truncated: OptBool,
   rid: Rid,
-  // a successful open of a file with no path: what it is (protocol 3)
-  kind: z.enum(['pipe', 'socket', 'anon_inode', 'memfd', 'anonymous']).optional(),
 });
 export const NetFrame = z.object({
   t: z.literal('net'),

@@ -65,8 +65,8 @@ const valid: Wire[] = [
   signalFrame(),
   { ...exec({ privileged: false, path: '/tmp/s.sh', argv: ['./s.sh', 'a'] }), interpreter: ['/bin/sh', './s.sh'] },
   { ...exec({ privileged: false, cwd: '\u2026/deep' }), path_truncated: true },
-  { ...open({ path: 'pipe:[1234]' }), kind: 'pipe' },
-  { ...open({ path: 'memfd:x', rid: 9 }), kind: 'memfd' },
+  open({ path: 'pipe:[1234]' }),
+  open({ path: 'memfd:x', rid: 9 }),
   { ...open({ path: '\u2026/tail' }), path_truncated: true },
 ];
 

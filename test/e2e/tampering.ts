@@ -105,3 +105,43 @@ t.test('an ordinary command tampers with nothing', async (t) => {
   t.equal(r.receipt.collector.status, 'ok');
   t.same(tampering(r), []);
 });
+
+t.test('a signal to the helper from outside the tree: ignored, and listed', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = t.testdir({ marker: 'x' });
+  const marker = join(dir, 'marker');
+  // the helper: the child of gh-run named glasshouse-helper (comm is cut to 15 characters)
+  const helperOf = (ghRunPid: number): number | null => {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (comm.startsWith('glasshouse-help') && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ghRunPid) return Number(name);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return null;
+  };
+  let sent = 0;
+  const r = await ghRun(['/bin/sh', '-c', `sleep 2; cat ${marker} >/dev/null`], {
+    onSpawn: (child) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        const helper = helperOf(child.pid!);
+        if (helper !== null || Date.now() - started > 1800) clearInterval(poll);
+        if (helper !== null) {
+          process.kill(helper, 'SIGUSR2'); // this test process: not the helper's parent, not in the tree
+          sent = helper;
+        }
+      }, 50);
+    },
+  });
+  t.ok(sent > 0, 'the test found the helper and signalled it');
+  t.equal(r.code, 0);
+  t.match(tampering(r), [{ pid: process.pid, call: 'signal', target: 'helper', detail: /^SIGUSR2 from uid \d+, outside the command's tree/ }]);
+  t.equal(r.receipt.collector.status, 'degraded');
+  t.ok(reads(r).includes(marker), 'the helper ignored it and went on collecting');
+});
