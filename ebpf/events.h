@@ -37,7 +37,8 @@ enum gh_event_type {
 	GH_EV_TAMPER   = 7, /* a followed task went for the controller or the helper */
 	GH_EV_WITHHELD = 8, /* a followed process's activity is withheld from here on */
 	GH_EV_MOUNT    = 9, /* a followed task changed or entered a mount namespace */
-	GH_EV_MAX      = 10, /* number of slots in the lost[] counters */
+	GH_EV_CHANGE   = 10, /* a change to names or metadata on disk (unlink, rename, chmod, ...) */
+	GH_EV_MAX      = 11, /* number of slots in the lost[] counters */
 };
 
 /* header flags */
@@ -208,10 +209,59 @@ struct gh_open_event {
 	__u32 path_len;   /* success: path blob of the opened file; failure: requested string incl. NUL */
 	__u32 base_len;   /* failure with a relative path: path blob of cwd or dirfd; else 0 */
 	__u16 call;       /* GH_CALL_OPEN .. GH_CALL_CREAT */
-	__u16 __pad0;
+	__u16 made;       /* GH_OPEN_* of a successful open */
 	__u8  data[];
 };
 _Static_assert(sizeof(struct gh_open_event) == 40 + 32, "gh_open_event layout");
+
+/* GH_EV_OPEN's `made` bits: what a successful open did to the file */
+#define GH_OPEN_CREATED   (1u << 0) /* the open created it (FMODE_CREATED) */
+#define GH_OPEN_TRUNCATED (1u << 1) /* O_TRUNC on an existing regular file */
+
+/* GH_EV_CHANGE: what was changed */
+enum gh_change_op {
+	GH_CH_DELETE   = 1, /* unlink, unlinkat */
+	GH_CH_RMDIR    = 2, /* rmdir, unlinkat(AT_REMOVEDIR) */
+	GH_CH_MKDIR    = 3, /* mkdir, mkdirat: arg = mode */
+	GH_CH_MKNOD    = 4, /* mknod, mknodat: arg = mode, arg2 = dev */
+	GH_CH_RENAME   = 5, /* rename, renameat, renameat2: path -> path2; at_flags = RENAME_* */
+	GH_CH_LINK     = 6, /* link, linkat: path (new) -> path2 (the existing file) */
+	GH_CH_SYMLINK  = 7, /* symlink, symlinkat: path (the link); path2 = target as written */
+	GH_CH_CHMOD    = 8, /* chmod, fchmod, fchmodat, fchmodat2: arg = mode */
+	GH_CH_CHOWN    = 9, /* chown, fchown, lchown, fchownat: arg = uid, arg2 = gid */
+	GH_CH_TRUNCATE = 10, /* truncate, ftruncate: arg = length */
+};
+
+/* GH_EV_CHANGE `how` bits: what each path piece is */
+#define GH_CH_PATH_FILE  (1u << 0) /* path is the path blob of a file (an fd: f* forms, AT_EMPTY_PATH) */
+#define GH_CH_PATH2_FILE (1u << 1) /* path2 likewise (linkat with AT_EMPTY_PATH) */
+#define GH_CH_PATH2_TEXT (1u << 2) /* path2 is text, not a path (a symlink's target as written) */
+#define GH_CH_FD         (1u << 3) /* fd holds the fd of an f* form */
+
+/* GH_EV_CHANGE: data = path | base | path2 | base2. A path piece is the string as requested
+ * (relative ones against their base: the cwd or the dirfd, or the task's root for an absolute
+ * one under another root, as for a failed open), or a path blob (GH_CH_PATH_FILE). h.flags are
+ * the GH_F_* of path and base; flags2 those of path2 and base2. */
+struct gh_change_event {
+	struct gh_event_header h;
+	__s64 ret;        /* 0 or -errno */
+	__s64 arg;        /* mode, uid, or length, by op */
+	__s64 arg2;       /* gid, or mknod's dev */
+	__u32 nr;         /* syscall number */
+	__u32 at_flags;   /* the call's flags argument, 0 when it has none */
+	__s32 fd;         /* the fd of an f* form (GH_CH_FD) */
+	__u32 path_len;
+	__u32 base_len;
+	__u32 path2_len;
+	__u32 base2_len;
+	__u16 op;         /* enum gh_change_op */
+	__u16 flags2;     /* GH_F_* of path2 and base2 */
+	__u16 how;        /* GH_CH_PATH_FILE ... */
+	__u16 __pad0;
+	__u32 __pad1;
+	__u8  data[];
+};
+_Static_assert(sizeof(struct gh_change_event) == 40 + 64, "gh_change_event layout");
 
 /* GH_EV_NET */
 struct gh_net_event {

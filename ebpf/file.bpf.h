@@ -56,6 +56,7 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 	struct gh_open_event *e;
 	struct gh_scratch *s;
 	__u64 off, rid = 0;
+	__u16 made = 0;
 	long n;
 
 	if (ret >= 0) {
@@ -66,7 +67,15 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 			struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
 			struct inode *inode = f->f_inode;
 
-			gh_repeat_key_init(&key, task, GH_EV_OPEN | (flags & GH_O_ACCMODE) << 8 | (flags & GH_O_PATH ? 1 << 10 : 0));
+			/* what the open did: the kernel marks a file it created (O_TMPFILE makes one
+			 * without marking it); O_TRUNC truncates an existing regular file (whatever the
+			 * access mode) */
+			if ((f->f_mode & GH_FMODE_CREATED) || (flags & GH_O_TMPFILE) == GH_O_TMPFILE)
+				made = GH_OPEN_CREATED;
+			else if ((flags & GH_O_TRUNC) && (inode->i_mode & GH_S_IFMT) == GH_S_IFREG)
+				made = GH_OPEN_TRUNCATED;
+			gh_repeat_key_init(&key, task, GH_EV_OPEN | (flags & GH_O_ACCMODE) << 8 | (flags & GH_O_PATH ? 1 << 10 : 0) |
+							       (__u32)made << 11);
 			key.a = (__u64)f->f_path.dentry;
 			key.b = (__u64)f->f_path.mnt;
 			key.c = inode->i_ino;
@@ -84,7 +93,7 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 	e->rid = rid;
 	e->flags = flags;
 	e->call = in->call;
-	e->__pad0 = 0;
+	e->made = made;
 	e->base_len = 0;
 	off = sizeof(*e);
 	if (ret >= 0) {

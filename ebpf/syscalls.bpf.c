@@ -11,6 +11,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
+#include "change.bpf.h"
 #include "exec.bpf.h"
 #include "file.bpf.h"
 #include "net.bpf.h"
@@ -384,6 +385,33 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 		case GH_NR_PROCESS_VM_READV:
 		case GH_NR_PROCESS_VM_WRITEV:
 			gh_exit_tamper(nr, regs->di, regs->si, regs->dx, ret);
+			break;
+		case GH_NR_UNLINK:
+		case GH_NR_UNLINKAT:
+		case GH_NR_RMDIR:
+		case GH_NR_MKDIR:
+		case GH_NR_MKDIRAT:
+		case GH_NR_MKNOD:
+		case GH_NR_MKNODAT:
+		case GH_NR_RENAME:
+		case GH_NR_RENAMEAT:
+		case GH_NR_RENAMEAT2:
+		case GH_NR_LINK:
+		case GH_NR_LINKAT:
+		case GH_NR_SYMLINK:
+		case GH_NR_SYMLINKAT:
+		case GH_NR_CHMOD:
+		case GH_NR_FCHMOD:
+		case GH_NR_FCHMODAT:
+		case GH_NR_FCHMODAT2:
+		case GH_NR_CHOWN:
+		case GH_NR_FCHOWN:
+		case GH_NR_LCHOWN:
+		case GH_NR_FCHOWNAT:
+		case GH_NR_TRUNCATE:
+		case GH_NR_FTRUNCATE:
+			GH_ARGS(regs, in.args);
+			gh_exit_change(&in, nr, ret);
 			break;
 		}
 		return 0;

@@ -11,6 +11,10 @@
 #define GH_O_CREAT           00000100
 #define GH_O_TRUNC           00001000
 #define GH_O_PATH            010000000
+#define GH_O_TMPFILE         (020000000 | 0200000) /* __O_TMPFILE | O_DIRECTORY */
+#define GH_FMODE_CREATED     0x100000    /* include/linux/fs.h: the open created the file */
+#define GH_S_IFMT            00170000
+#define GH_S_IFREG           0100000
 
 /* Syscall numbers of the calls we report, and where the saved registers hold them. */
 #if defined(__TARGET_ARCH_x86)

@@ -18,6 +18,7 @@ static const char *const lost_names[GH_LOST_SLOTS] = {
 	[GH_EV_EXEC] = "exec", [GH_EV_FORK] = "fork", [GH_EV_EXIT] = "exit",
 	[GH_EV_OPEN] = "open", [GH_EV_NET] = "net", [GH_EV_ADOPT] = "adopt",
 	[GH_EV_TAMPER] = "tamper", [GH_EV_WITHHELD] = "withheld", [GH_EV_MOUNT] = "mount",
+	[GH_EV_CHANGE] = "change",
 };
 
 _Static_assert((int)GH_LOST_SLOTS == (int)GH_EV_MAX, "one lost counter per event type");
@@ -398,8 +399,10 @@ static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t s
 		return false;
 	bool rooted = e->ret < 0 && e->path_len && e->data[0] == '/' && (e->h.flags & GH_F_BASE_ROOT);
 
-	mp_map(b, common_keys(&e->h, true) + 7 + (e->rid != 0));
+	mp_map(b, common_keys(&e->h, true) + 9 + (e->rid != 0));
 	put_common(b, "open", &e->h, true);
+	mp_kv_bool(b, "created", e->ret >= 0 && (e->made & GH_OPEN_CREATED));
+	mp_kv_bool(b, "truncated", e->ret >= 0 && (e->made & GH_OPEN_TRUNCATED));
 	if (e->rid)
 		mp_kv_uint(b, "rid", e->rid);
 	mp_kv_cstr(b, "call", call_name(e->call));
@@ -420,6 +423,117 @@ static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t s
 	else
 		mp_nil(b);
 	mp_kv_bool(b, "path_truncated", e->h.flags & (GH_F_PATH_TRUNC | GH_F_TRUNC_BASE));
+	return true;
+}
+
+static const char *const change_ops[] = {
+	[GH_CH_DELETE] = "delete", [GH_CH_RMDIR] = "rmdir", [GH_CH_MKDIR] = "mkdir", [GH_CH_MKNOD] = "mknod",
+	[GH_CH_RENAME] = "rename", [GH_CH_LINK] = "link", [GH_CH_SYMLINK] = "symlink", [GH_CH_CHMOD] = "chmod",
+	[GH_CH_CHOWN] = "chown", [GH_CH_TRUNCATE] = "truncate",
+};
+
+/* One path of a change as the controller makes it absolute: "path" (as requested, or the
+ * file's path when @file) and "base" (what a relative one is against). @h carries the flags of
+ * this path and its base. An empty base blob is "/"; a base that could not be walked (a dirfd
+ * that names no file) is nil, and the path says it is cut. */
+static void put_change_path(struct mp_buf *b, const struct gh_event_header *h, const char *key, const char *base_key,
+			    const uint8_t *p, uint32_t plen, const uint8_t *base, uint32_t blen, bool file)
+{
+	bool relative = !file && plen > 1 && p[0] != '/';
+	bool rooted = !file && plen > 1 && p[0] == '/' && (h->flags & GH_F_BASE_ROOT);
+
+	mp_cstr(b, key);
+	if (file)
+		put_task_path(b, h, ROLE_PATH, p, plen);
+	else if (plen == 0)
+		mp_nil(b); /* unreadable: a bad pointer (EFAULT) */
+	else if (rooted)
+		put_rooted(b, h, base, blen, p, plen);
+	else
+		put_piece_str(b, p, plen);
+	mp_cstr(b, base_key);
+	if (relative && !(blen == 0 && (h->flags & GH_F_TRUNC_BASE)))
+		put_task_path(b, h, ROLE_BASE, base, blen);
+	else
+		mp_nil(b);
+}
+
+static bool frame_change(struct mp_buf *b, const struct gh_change_event *e, size_t size)
+{
+	const uint8_t *path = e->data, *base, *path2, *base2;
+	struct gh_event_header h2 = e->h;
+	uint16_t op = e->op;
+	const uint16_t cut = GH_F_PATH_TRUNC | GH_F_TRUNC_BASE;
+
+	if ((uint64_t)sizeof(*e) + e->path_len + e->base_len + e->path2_len + e->base2_len > size)
+		return false;
+	if (op == 0 || op >= sizeof(change_ops) / sizeof(change_ops[0]))
+		return false;
+	base = path + e->path_len;
+	path2 = base + e->base_len;
+	base2 = path2 + e->path2_len;
+	h2.flags = e->flags2;
+
+	mp_map(b, common_keys(&e->h, true) + 16);
+	put_common(b, "change", &e->h, true);
+	mp_kv_cstr(b, "call", gh_syscall_name(e->nr));
+	mp_kv_cstr(b, "op", change_ops[op]);
+	mp_cstr(b, "err");
+	put_err(b, e->ret);
+	if ((e->how & GH_CH_FD) && !(e->how & GH_CH_PATH_FILE)) {
+		/* the fd named no file */
+		mp_cstr(b, "path");
+		mp_nil(b);
+		mp_cstr(b, "base");
+		mp_nil(b);
+	} else {
+		put_change_path(b, &e->h, "path", "base", path, e->path_len, base, e->base_len, e->how & GH_CH_PATH_FILE);
+	}
+	if (op == GH_CH_RENAME || op == GH_CH_LINK) {
+		put_change_path(b, &h2, "to", "to_base", path2, e->path2_len, base2, e->base2_len, e->how & GH_CH_PATH2_FILE);
+	} else {
+		mp_cstr(b, "to");
+		mp_nil(b);
+		mp_cstr(b, "to_base");
+		mp_nil(b);
+	}
+	mp_cstr(b, "target");
+	if (op == GH_CH_SYMLINK && e->path2_len)
+		put_piece_str(b, path2, e->path2_len);
+	else
+		mp_nil(b);
+	mp_cstr(b, "mode");
+	if (op == GH_CH_MKDIR || op == GH_CH_MKNOD || op == GH_CH_CHMOD)
+		mp_uint(b, (uint64_t)e->arg);
+	else
+		mp_nil(b);
+	mp_cstr(b, "uid");
+	if (op == GH_CH_CHOWN)
+		mp_int(b, e->arg);
+	else
+		mp_nil(b);
+	mp_cstr(b, "gid");
+	if (op == GH_CH_CHOWN)
+		mp_int(b, e->arg2);
+	else
+		mp_nil(b);
+	mp_cstr(b, "size");
+	if (op == GH_CH_TRUNCATE)
+		mp_int(b, e->arg);
+	else
+		mp_nil(b);
+	mp_cstr(b, "dev");
+	if (op == GH_CH_MKNOD)
+		mp_uint(b, (uint64_t)e->arg2);
+	else
+		mp_nil(b);
+	mp_cstr(b, "fd");
+	if (e->how & GH_CH_FD)
+		mp_int(b, e->fd);
+	else
+		mp_nil(b);
+	mp_kv_uint(b, "flags", e->at_flags);
+	mp_kv_bool(b, "path_truncated", (e->h.flags & cut) || (e->flags2 & cut));
 	return true;
 }
 
@@ -583,6 +697,9 @@ bool gh_frame_event(struct mp_buf *b, const void *data, size_t size)
 		break;
 	case GH_EV_WITHHELD:
 		ok = size >= sizeof(struct gh_withheld_event) && frame_withheld(b, data);
+		break;
+	case GH_EV_CHANGE:
+		ok = size >= sizeof(struct gh_change_event) && frame_change(b, data, size);
 		break;
 	}
 	if (!ok) {

@@ -8,10 +8,10 @@
 #include <stdint.h>
 #include "msgpack.h"
 
-#define GH_PROTO_VERSION 3
+#define GH_PROTO_VERSION 4
 #define GH_HELPER_VERSION "0.3.0"
 
-enum { GH_LOST_SLOTS = 10 }; /* GH_EV_MAX */
+enum { GH_LOST_SLOTS = 11 }; /* GH_EV_MAX */
 
 struct gh_counters {
 	uint64_t events;                  /* event frames written */

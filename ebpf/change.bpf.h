@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Changes to names and metadata on disk, reported at sys_exit, successful or not, one event per
+ * call (they are rare next to opens and reads): unlink, rmdir, mkdir, mknod, rename, link,
+ * symlink, chmod, chown, truncate in all their forms. A path is sent as requested, with the
+ * directory it is relative to (cwd or dirfd) when it is relative, like a failed open: the file
+ * itself is not resolved (after an unlink or a rename there is nothing left to resolve). The f*
+ * forms name an open file: its path is walked from the fd, like a successful open's.
+ */
+#ifndef GLASSHOUSE_CHANGE_BPF_H
+#define GLASSHOUSE_CHANGE_BPF_H
+
+#include "path.bpf.h"
+
+#if defined(__TARGET_ARCH_x86)
+#define GH_NR_TRUNCATE   76
+#define GH_NR_FTRUNCATE  77
+#define GH_NR_RENAME     82
+#define GH_NR_MKDIR      83
+#define GH_NR_RMDIR      84
+#define GH_NR_LINK       86
+#define GH_NR_UNLINK     87
+#define GH_NR_SYMLINK    88
+#define GH_NR_CHMOD      90
+#define GH_NR_FCHMOD     91
+#define GH_NR_CHOWN      92
+#define GH_NR_FCHOWN     93
+#define GH_NR_LCHOWN     94
+#define GH_NR_MKNOD      133
+#define GH_NR_MKDIRAT    258
+#define GH_NR_MKNODAT    259
+#define GH_NR_FCHOWNAT   260
+#define GH_NR_UNLINKAT   263
+#define GH_NR_RENAMEAT   264
+#define GH_NR_LINKAT     265
+#define GH_NR_SYMLINKAT  266
+#define GH_NR_FCHMODAT   268
+#define GH_NR_RENAMEAT2  316
+#define GH_NR_FCHMODAT2  452
+#endif
+
+#define GH_AT_REMOVEDIR  0x200
+#define GH_AT_EMPTY_PATH 0x1000
+
+/* Where a call's pieces are: a path string (user pointer) and its dirfd, or an fd. */
+struct gh_change_call {
+	__u64 path, path2;   /* user pointers; 0 for none */
+	__s64 dirfd, dirfd2; /* AT_FDCWD_GH for the cwd */
+	__s64 fd;            /* f* forms */
+	__s64 arg, arg2;
+	__u32 at_flags;
+	__u16 op;
+	__u16 how;           /* GH_CH_FD, GH_CH_PATH2_TEXT */
+};
+
+/* Decode syscall @nr's arguments @a; false for a syscall that is not a change. */
+static __always_inline bool gh_change_decode(__u32 nr, const __u64 *a, struct gh_change_call *c)
+{
+	c->dirfd = AT_FDCWD_GH;
+	c->dirfd2 = AT_FDCWD_GH;
+	switch (nr) {
+	case GH_NR_UNLINK:    c->op = GH_CH_DELETE; c->path = a[0]; break;
+	case GH_NR_RMDIR:     c->op = GH_CH_RMDIR;  c->path = a[0]; break;
+	case GH_NR_UNLINKAT:
+		c->op = a[2] & GH_AT_REMOVEDIR ? GH_CH_RMDIR : GH_CH_DELETE;
+		c->dirfd = (__s32)a[0]; c->path = a[1]; c->at_flags = a[2];
+		break;
+	case GH_NR_MKDIR:     c->op = GH_CH_MKDIR; c->path = a[0]; c->arg = (__u32)a[1]; break;
+	case GH_NR_MKDIRAT:   c->op = GH_CH_MKDIR; c->dirfd = (__s32)a[0]; c->path = a[1]; c->arg = (__u32)a[2]; break;
+	case GH_NR_MKNOD:     c->op = GH_CH_MKNOD; c->path = a[0]; c->arg = (__u32)a[1]; c->arg2 = (__u32)a[2]; break;
+	case GH_NR_MKNODAT:
+		c->op = GH_CH_MKNOD; c->dirfd = (__s32)a[0]; c->path = a[1]; c->arg = (__u32)a[2]; c->arg2 = (__u32)a[3];
+		break;
+	case GH_NR_RENAME:    c->op = GH_CH_RENAME; c->path = a[0]; c->path2 = a[1]; break;
+	case GH_NR_RENAMEAT:
+	case GH_NR_RENAMEAT2:
+		c->op = GH_CH_RENAME;
+		c->dirfd = (__s32)a[0]; c->path = a[1]; c->dirfd2 = (__s32)a[2]; c->path2 = a[3];
+		if (nr == GH_NR_RENAMEAT2)
+			c->at_flags = a[4];
+		break;
+	/* a link is reported under its new name; path2 is the file linked to */
+	case GH_NR_LINK:      c->op = GH_CH_LINK; c->path = a[1]; c->path2 = a[0]; break;
+	case GH_NR_LINKAT:
+		c->op = GH_CH_LINK;
+		c->dirfd2 = (__s32)a[0]; c->path2 = a[1]; c->dirfd = (__s32)a[2]; c->path = a[3]; c->at_flags = a[4];
+		break;
+	case GH_NR_SYMLINK:   c->op = GH_CH_SYMLINK; c->path = a[1]; c->path2 = a[0]; c->how = GH_CH_PATH2_TEXT; break;
+	case GH_NR_SYMLINKAT:
+		c->op = GH_CH_SYMLINK; c->path2 = a[0]; c->dirfd = (__s32)a[1]; c->path = a[2]; c->how = GH_CH_PATH2_TEXT;
+		break;
+	case GH_NR_CHMOD:     c->op = GH_CH_CHMOD; c->path = a[0]; c->arg = (__u32)a[1]; break;
+	case GH_NR_FCHMOD:    c->op = GH_CH_CHMOD; c->fd = (__s32)a[0]; c->how = GH_CH_FD; c->arg = (__u32)a[1]; break;
+	case GH_NR_FCHMODAT:
+	case GH_NR_FCHMODAT2:
+		c->op = GH_CH_CHMOD; c->dirfd = (__s32)a[0]; c->path = a[1]; c->arg = (__u32)a[2];
+		if (nr == GH_NR_FCHMODAT2)
+			c->at_flags = a[3];
+		break;
+	case GH_NR_CHOWN:
+	case GH_NR_LCHOWN:
+		c->op = GH_CH_CHOWN; c->path = a[0]; c->arg = (__s32)a[1]; c->arg2 = (__s32)a[2];
+		break;
+	case GH_NR_FCHOWN:
+		c->op = GH_CH_CHOWN; c->fd = (__s32)a[0]; c->how = GH_CH_FD; c->arg = (__s32)a[1]; c->arg2 = (__s32)a[2];
+		break;
+	case GH_NR_FCHOWNAT:
+		c->op = GH_CH_CHOWN; c->dirfd = (__s32)a[0]; c->path = a[1];
+		c->arg = (__s32)a[2]; c->arg2 = (__s32)a[3]; c->at_flags = a[4];
+		break;
+	case GH_NR_TRUNCATE:  c->op = GH_CH_TRUNCATE; c->path = a[0]; c->arg = a[1]; break;
+	case GH_NR_FTRUNCATE: c->op = GH_CH_TRUNCATE; c->fd = (__s32)a[0]; c->how = GH_CH_FD; c->arg = a[1]; break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* The file behind @fd, or the cwd for AT_FDCWD: walked into the scratch at @off as a path blob
+ * (GH_CH_PATH_FILE); 0 bytes and no @file_bit when the fd names no file. */
+static __always_inline __u32 gh_change_file(__u32 off, struct task_struct *task, __s64 fd, __u16 *flags, __u16 *how,
+					    __u16 file_bit)
+{
+	struct file *file;
+
+	if (fd == AT_FDCWD_GH) {
+		*how |= file_bit;
+		return gh_walk_path(off, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt), task, flags,
+				    GH_F_FOREIGN_PATH);
+	}
+	file = gh_fd_file(task, fd);
+	if (!file)
+		return 0;
+	*how |= file_bit;
+	return gh_walk_file(off, file, task, flags, GH_F_FOREIGN_PATH);
+}
+
+/* One path as requested, at @off: the string, then the directory a relative one is against (or
+ * the root an absolute one is under, when that is not gh-run's). With AT_EMPTY_PATH and "", the
+ * file behind @dirfd instead. Lengths into *@plen and *@blen; returns the offset after them. */
+static __always_inline __u32 gh_change_path(struct gh_scratch *s, __u32 off, struct task_struct *task, __u64 uptr,
+					    __s64 dirfd, bool empty_ok, __u32 *plen, __u32 *blen, __u16 *flags,
+					    __u16 *how, __u16 file_bit)
+{
+	__u32 at = off & GH_HEAD_MASK;
+	long n = bpf_probe_read_user_str(s->buf + at, GH_PATH_MAX, (void *)uptr);
+
+	*blen = 0;
+	if (n <= 0) {
+		*plen = 0;
+		return at;
+	}
+	if (n == 1 && empty_ok) {
+		*plen = gh_change_file(at, task, dirfd, flags, how, file_bit);
+		return (at + *plen) & GH_HEAD_MASK;
+	}
+	*plen = n;
+	off = (at + n) & GH_HEAD_MASK;
+	if (s->buf[at] != '/') {
+		*blen = gh_walk_base(off, task, dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(task, dirfd), dirfd == AT_FDCWD_GH,
+				     flags);
+		off = (off + *blen) & GH_HEAD_MASK;
+	} else if (n > 1 && gh_task_rooted_elsewhere(task)) {
+		*blen = gh_walk_root(off, task, flags);
+		off = (off + *blen) & GH_HEAD_MASK;
+	}
+	return off;
+}
+
+/* Report change syscall @nr of the current task, with its saved arguments and result. A global
+ * function: checked once by the verifier. */
+__noinline int gh_exit_change(struct gh_inflight *in, __u32 nr, __s64 ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct gh_change_call c = {};
+	struct gh_change_event *e;
+	struct gh_scratch *s;
+	__u32 off;
+
+	if (!in || !gh_change_decode(nr, in->args, &c) || !gh_traceable(task))
+		return 0;
+	s = gh_scratch_get();
+	if (!s)
+		return 0;
+	e = (void *)s->buf;
+	gh_header(&e->h, task, GH_EV_CHANGE);
+	e->ret = ret;
+	e->arg = c.arg;
+	e->arg2 = c.arg2;
+	e->nr = nr;
+	e->at_flags = c.at_flags;
+	e->fd = c.how & GH_CH_FD ? c.fd : -1;
+	e->op = c.op;
+	e->flags2 = 0;
+	e->how = c.how;
+	e->__pad0 = 0;
+	e->__pad1 = 0;
+	e->base_len = 0;
+	e->path2_len = 0;
+	e->base2_len = 0;
+	off = sizeof(*e);
+	if (c.how & GH_CH_FD) {
+		e->path_len = gh_change_file(off, task, c.fd, &e->h.flags, &e->how, GH_CH_PATH_FILE);
+		off = (off + e->path_len) & GH_HEAD_MASK;
+	} else {
+		off = gh_change_path(s, off, task, c.path, c.dirfd, c.op != GH_CH_LINK && (c.at_flags & GH_AT_EMPTY_PATH), &e->path_len,
+				     &e->base_len, &e->h.flags, &e->how, GH_CH_PATH_FILE);
+	}
+	if (c.how & GH_CH_PATH2_TEXT) {
+		long n = bpf_probe_read_user_str(s->buf + (off & GH_HEAD_MASK), GH_PATH_MAX, (void *)c.path2);
+
+		e->path2_len = n > 0 ? n : 0;
+		off = (off + e->path2_len) & GH_HEAD_MASK;
+	} else if (c.path2) {
+		/* linkat's AT_EMPTY_PATH is about the file linked to, its first path */
+		off = gh_change_path(s, off, task, c.path2, c.dirfd2, c.op == GH_CH_LINK && (c.at_flags & GH_AT_EMPTY_PATH),
+				     &e->path2_len, &e->base2_len, &e->flags2, &e->how, GH_CH_PATH2_FILE);
+	}
+	e->h.size = off;
+	gh_emit(e, off, GH_EV_CHANGE);
+	return 0;
+}
+
+#endif /* GLASSHOUSE_CHANGE_BPF_H */
