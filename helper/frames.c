@@ -23,12 +23,27 @@ static const char *const lost_names[GH_LOST_SLOTS] = {
 
 _Static_assert((int)GH_LOST_SLOTS == (int)GH_EV_MAX, "one lost counter per event type");
 
+/* x86_64 syscalls newer than the <asm/unistd.h> this may be built with (Debian 12: Linux 6.1):
+ * the kernel it runs on may have them (fchmodat2 is a change the receipt reports). */
+static const char *const newer_names[] = {
+	[452 - 452] = "fchmodat2", [453 - 452] = "map_shadow_stack", [454 - 452] = "futex_wake",
+	[455 - 452] = "futex_wait", [456 - 452] = "futex_requeue", [457 - 452] = "statmount",
+	[458 - 452] = "listmount", [459 - 452] = "lsm_get_self_attr", [460 - 452] = "lsm_set_self_attr",
+	[461 - 452] = "lsm_list_modules", [462 - 452] = "mseal", [463 - 452] = "setxattrat",
+	[464 - 452] = "getxattrat", [465 - 452] = "listxattrat", [466 - 452] = "removexattrat",
+	[467 - 452] = "open_tree_attr",
+};
+
 const char *gh_syscall_name(uint32_t nr)
 {
 	static char buf[32];
 
 	if (nr < GH_SYSCALL_NAMES_LEN && gh_syscall_names[nr])
 		return gh_syscall_names[nr];
+#if defined(__x86_64__)
+	if (nr >= 452 && nr - 452 < sizeof(newer_names) / sizeof(newer_names[0]))
+		return newer_names[nr - 452];
+#endif
 	snprintf(buf, sizeof(buf), "syscall_%u", nr);
 	return buf;
 }

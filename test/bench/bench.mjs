@@ -30,7 +30,7 @@ let PKG = ROOT;
 let GHRUN = path.join(ROOT, 'dist/controller/cli/gh-run.js');
 let HELPER = path.join(ROOT, 'helper/glasshouse-helper');
 let MAIN_JS = path.join(ROOT, 'dist/controller/cli/main.js');
-const ALL = ['startup', 'exec', 'syscall', 'open', 'build', 'network', 'saturation', 'memory'];
+const ALL = ['startup', 'exec', 'syscall', 'open', 'build', 'network', 'changes', 'saturation', 'memory'];
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -69,9 +69,9 @@ const Q = opts.quick;
 
 // sizes and repetitions; --quick shrinks both for a smoke check
 const SIZE = Q
-  ? { exec: 300, dd: 300_000, ddStrace: 30_000, opens: 6_000, treeFiles: 2_000, build: 30, conns: 500,
+  ? { exec: 300, dd: 300_000, ddStrace: 30_000, opens: 6_000, treeFiles: 2_000, build: 30, conns: 500, changes: 5_000,
       satSeconds: 0.5, satStart: 62_500, satBound: 1_000_000, memPaths: 100_000, memBig: 0 }
-  : { exec: 3_000, dd: 3_000_000, ddStrace: 30_000, opens: 60_000, treeFiles: 20_000, build: 300, conns: 5_000,
+  : { exec: 3_000, dd: 3_000_000, ddStrace: 30_000, opens: 60_000, treeFiles: 20_000, build: 300, conns: 5_000, changes: 50_000,
       satSeconds: 2, satStart: 62_500, satBound: 4_000_000, memPaths: 1_000_000, memBig: 4_000_000 };
 // the memory target: controller memory per distinct path in the receipt
 const MEM_TARGET = 300;
@@ -187,6 +187,18 @@ function makeWorkloads(tmp) {
         compile(tmp, 'connstorm');
       },
       argv: () => [bin('connstorm'), String(SIZE.conns)],
+    },
+    changes: {
+      title: `changes (${SIZE.changes / 1000}k files created, renamed, then rm -rf)`,
+      runs: RUNS.slow,
+      target: 1.5,
+      setup() {
+        compile(tmp, 'changestorm');
+      },
+      before() {
+        fs.rmSync(path.join(tmp, 'changes'), { recursive: true, force: true });
+      },
+      argv: () => ['/bin/sh', '-c', `${bin('changestorm')} changes ${SIZE.changes} >/dev/null && rm -rf changes`],
     },
   };
 }
@@ -605,6 +617,8 @@ function commandsSection(tmpLabel) {
     `make -s -j2 -C ${T}/proj`,
     `# network: ${SIZE.conns} connect/accept/close rounds on 127.0.0.1 in one process`,
     `${T}/bin/connstorm ${SIZE.conns}                 # test/bench/connstorm.c`,
+    `# changes: ${SIZE.changes} files created in 100 directories, each renamed (every other one across directories), every tenth chmod, then rm -rf`,
+    `/bin/sh -c '${T}/bin/changestorm changes ${SIZE.changes} >/dev/null && rm -rf changes'   # test/bench/changestorm.c`,
     `# startup`,
     `true ; node -e 0 ; node dist/controller/cli/gh-run.js -q -o ${T}/r.json -- true`,
     `node --input-type=module -e 'await import("file://$PWD/dist/controller/cli/main.js")'`,
