@@ -116,6 +116,33 @@ function fileSection(label, entries, withErrno) {
   return out;
 }
 
+// What the run changed on disk: the net effect first (what is left, what is gone), then every
+// change to names and metadata, failed attempts too.
+function changeSection(fsys) {
+  const out = [];
+  const outputs = Array.isArray(fsys.outputs) ? fsys.outputs : [];
+  const removed = Array.isArray(fsys.removed) ? fsys.removed : [];
+  const changes = Array.isArray(fsys.changes) ? fsys.changes : [];
+  if (!Array.isArray(fsys.changes)) return out; // a receipt from before changes were recorded
+  out.push(`  outputs (left on disk): ${outputs.length}`);
+  for (const o of outputs.slice(0, MAX_PATHS)) {
+    const digest = o.digest ? ` ${o.digest.size} B sha256:${o.digest.sha256.slice(0, 12)}` : '';
+    out.push(`    ${o.path}${o.created ? ' (new)' : ' (modified)'}${digest}`);
+  }
+  if (outputs.length > MAX_PATHS) out.push(`    … ${outputs.length - MAX_PATHS} more`);
+  out.push(`  removed: ${removed.length}`);
+  for (const e of removed.slice(0, MAX_PATHS)) out.push(`    ${e.path} (${e.op})`);
+  if (removed.length > MAX_PATHS) out.push(`    … ${removed.length - MAX_PATHS} more`);
+  out.push(`  changes: ${changes.length}`);
+  for (const c of changes.slice(0, MAX_PATHS)) {
+    const what = c.to ? ` -> ${c.to}` : c.target !== undefined ? ` -> ${c.target}` : c.mode ? ` ${c.mode}` : c.size !== undefined ? ` to ${c.size} B` : c.uid !== undefined ? ` ${c.uid}:${c.gid}` : '';
+    const times = c.count > 1 ? ` (x${c.count})` : '';
+    out.push(`    ${c.op} ${c.path ?? `fd ${c.fd}`}${what} ${c.result}${times}`);
+  }
+  if (changes.length > MAX_PATHS) out.push(`    … ${changes.length - MAX_PATHS} more`);
+  return out;
+}
+
 function showPeer(n) {
   if (n.family === 'unix' || n.port === null || n.port === undefined) {
     return n.address === '' ? '(unnamed)' : String(n.address ?? '?');
@@ -160,6 +187,7 @@ function main() {
   out.push(...fileSection('read', fsys.reads, false));
   out.push(...fileSection('written', fsys.writes, false));
   out.push(...fileSection('failed', fsys.failed, true));
+  out.push(...changeSection(fsys));
 
   const net = Array.isArray(r.network) ? r.network : [];
   out.push('');
