@@ -60,6 +60,8 @@ enum gh_event_type {
 #define GH_F_TRUNC_BASE   (1u << 11) /* GH_F_PATH_TRUNC of the base */
 #define GH_F_EMPTY_PATH   (1u << 12) /* execveat(fd, "", AT_EMPTY_PATH): the base is the file run */
 #define GH_F_SCRIPT       (1u << 13) /* the image is an interpreter a #! (or binfmt_misc) named */
+#define GH_F_BASE         (1u << 14) /* a base was walked for a relative path (cwd or dirfd): an
+				     * empty base blob is "/", not "no base" */
 
 /* syscall selector, stable numbers (not the arch's syscall numbers) */
 enum gh_call {

@@ -332,6 +332,7 @@ static __always_inline __u32 gh_walk_base(__u32 base, struct task_struct *task, 
 {
 	int as_seen = gh_task_mnt_ns(task) != 0;
 
+	*flags |= GH_F_BASE;
 	if (at_cwd)
 		return gh_walk_path_as(base, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt),
 				       flags, GH_F_FOREIGN_BASE, as_seen);

@@ -168,6 +168,16 @@ static void put_task_path(struct mp_buf *b, const struct gh_event_header *h, enu
 	mp_str(b, out, n);
 }
 
+/* The base a relative path was walked against: an empty blob is "/"; none at all (a dirfd that
+ * names no file: GH_F_TRUNC_BASE with nothing walked) is nil. */
+static void put_base(struct mp_buf *b, const struct gh_event_header *h, const uint8_t *base, uint32_t len)
+{
+	if (len == 0 && (h->flags & GH_F_TRUNC_BASE))
+		mp_nil(b);
+	else
+		put_task_path(b, h, ROLE_BASE, base, len);
+}
+
 /* An absolute path @p that a task under another root (a chroot, another mount namespace) named:
  * that root's path, then @p, as one path (GH_F_BASE_ROOT). */
 static void put_rooted(struct mp_buf *b, const struct gh_event_header *h, const uint8_t *root, uint32_t root_len,
@@ -316,10 +326,10 @@ static bool frame_exec(struct mp_buf *b, const struct gh_exec_event *e, size_t s
 	mp_cstr(b, "base");
 	if (!relative || empty)
 		mp_nil(b);
-	else if (e->base_len)
-		put_task_path(b, &e->h, ROLE_BASE, base, e->base_len);
-	else if (e->cwd_len)
-		put_task_path(b, &e->h, ROLE_CWD, cwd, e->cwd_len);
+	else if (e->h.flags & GH_F_BASE) /* a dirfd's directory, or a cwd as its namespace sees it */
+		put_base(b, &e->h, base, e->base_len);
+	else if (!withheld)
+		put_task_path(b, &e->h, ROLE_CWD, cwd, e->cwd_len); /* an empty blob is "/" */
 	else
 		mp_nil(b);
 	mp_cstr(b, "err");
@@ -433,8 +443,8 @@ static bool frame_open(struct mp_buf *b, const struct gh_open_event *e, size_t s
 	else
 		put_piece_str(b, e->data, e->path_len);
 	mp_cstr(b, "base");
-	if (e->base_len && !rooted)
-		put_task_path(b, &e->h, ROLE_BASE, e->data + e->path_len, e->base_len);
+	if ((e->h.flags & GH_F_BASE) && !rooted)
+		put_base(b, &e->h, e->data + e->path_len, e->base_len);
 	else
 		mp_nil(b);
 	mp_kv_bool(b, "path_truncated", e->h.flags & (GH_F_PATH_TRUNC | GH_F_TRUNC_BASE));
@@ -467,8 +477,8 @@ static void put_change_path(struct mp_buf *b, const struct gh_event_header *h, c
 	else
 		put_piece_str(b, p, plen);
 	mp_cstr(b, base_key);
-	if (relative && !(blen == 0 && (h->flags & GH_F_TRUNC_BASE)))
-		put_task_path(b, h, ROLE_BASE, base, blen);
+	if (relative)
+		put_base(b, h, base, blen);
 	else
 		mp_nil(b);
 }

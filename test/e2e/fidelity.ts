@@ -91,6 +91,17 @@ t.test('paths up to 4096 bytes are whole; longer ones are a tail, and say so', a
   }
 });
 
+t.test('a relative path in the root directory is made absolute (an empty base is "/")', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const name = `gh-nope-${process.pid}`;
+  const r = await ghRun(['/bin/sh', '-c', `cd / && cat ${name} 2>/dev/null; rmdir ${name} 2>/dev/null; ./${name} 2>/dev/null; exit 0`]);
+  t.equal(r.code, 0);
+  t.ok(r.receipt.filesystem.failed.some((e: any) => e.path === `/${name}`), 'the failed open, as /name');
+  t.notOk(r.receipt.filesystem.failed.some((e: any) => e.path === name), 'never left relative');
+  t.ok(r.receipt.filesystem.changes.some((e: any) => e.op === 'rmdir' && e.path === `/${name}` && e.result === 'ENOENT'), 'the failed rmdir too');
+  t.ok(r.receipt.processes.flatMap((p: any) => p.execs).some((e: any) => e.path === `/${name}` && e.result === 'ENOENT'), 'and the failed exec');
+});
+
 t.test('components: 63, 64, 65 and many more are whole', async (t) => {
   if (!(await requireBpf(t))) return;
   const d = deepDir(t);
