@@ -1,7 +1,7 @@
 // strace as an independent witness: run a command under strace and parse what
-// strace saw into plain records (execs, exits, opens, network calls, forks),
-// so that tests can compare glasshouse receipts with strace's view of the same
-// workload.
+// strace saw into plain records (execs, exits, opens, changes on disk, network
+// calls, forks), so that tests can compare glasshouse receipts with strace's view
+// of the same workload.
 //
 // The parser expects the output of strace run with STRACE_FLAGS (see there for
 // why each flag is needed). The important ones are `-xx` (every string byte is
