@@ -1,6 +1,7 @@
 // The receipt against an independent witness: the same deterministic workload runs once under
 // `strace -f` and once under gh-run, in the same directory, and every category must agree:
-// execs (path, argv, result), exit statuses, files read / written / failed, network attempts.
+// execs (path, argv, result), exit statuses, files read / written / failed, changes on disk
+// (unlink, rename, mkdir, chmod, chown, truncate and the rest), network attempts.
 // Nothing missing, nothing foreign. Pids differ between the runs, so records are compared as
 // multisets of pid-free keys.
 import t from 'tap';
@@ -101,6 +102,70 @@ t.test('gh-run and strace -f see the same workload', async (t) => {
   compare('reads', sorted(stReads), [...new Set(whole(rc.filesystem.reads))]);
   compare('writes', sorted(stWrites), [...new Set(whole(rc.filesystem.writes))]);
   compare('failed opens', sorted(stFailed), [...new Set(rc.filesystem.failed.map((e: any) => `${e.path} ${e.errno}`))] as string[]);
+
+  // changes on disk: every attempt of the 24 change calls, successful or not, one by one (the
+  // receipt folds identical attempts into count), by what was done to which name and the result
+  const changeNames = ['unlink', 'unlinkat', 'rmdir', 'mkdir', 'mkdirat', 'mknod', 'mknodat',
+    'rename', 'renameat', 'renameat2', 'link', 'linkat', 'symlink', 'symlinkat',
+    'chmod', 'fchmod', 'fchmodat', 'fchmodat2', 'chown', 'fchown', 'lchown', 'fchownat',
+    'truncate', 'ftruncate'];
+  for (const name of changeNames) {
+    const results = st.trace.changes.filter((c) => c.syscall === name).map((c) => c.result);
+    // fchmodat2 is Linux 6.6's: before, every call of it is ENOSYS
+    const okSeen = results.includes('ok') || (name === 'fchmodat2' && results.length > 0 && results.every((r) => r === 'ENOSYS'));
+    t.ok(okSeen && results.some((r) => r !== 'ok'), `the workload made ${name} succeed and fail (${results.join(' ')})`);
+  }
+  // every path named, but those of a bad fd and of fchmodat2 calls strace 6.1 prints raw
+  t.same(st.trace.changes.filter((c) => c.path === null && !(c.fd !== null && c.result === 'EBADF') && c.syscall !== 'fchmodat2')
+    .map((c) => `${c.pid} ${c.syscall} ${c.result}`), [], 'strace named the path of every change');
+  interface Change {
+    op: string; path: string | null; to: string | null; target: string | null;
+    mode: string | null; kind: string | null; uid: number | null; gid: number | null; size: number | null;
+    result: string;
+  }
+  interface Keyed { c: Change; key: string; rest: string; cut: boolean; raw: boolean }
+  const keyed = (c: Change, cut: boolean, raw: boolean): Keyed => {
+    const u = { ...c, path: c.path === null ? null : unrandom(c.path), to: c.to === null ? null : unrandom(c.to) };
+    const rest = [u.op, u.target, u.mode, u.kind, u.uid, u.gid, u.size, u.result];
+    return { c: u, key: JSON.stringify([u.path, u.to, ...rest]), rest: JSON.stringify(rest), cut, raw };
+  };
+  const octal = (m: number | null) => (m === null ? null : m.toString(8).padStart(4, '0'));
+  const stAll = st.trace.changes.map((c) => keyed({
+    op: c.op, path: c.path, to: c.to, target: c.target, mode: octal(c.mode), kind: c.kind,
+    uid: c.uid, gid: c.gid, size: c.size, result: c.result,
+  }, false, c.syscall === 'fchmodat2' && c.path === null));
+  t.ok(Array.isArray(rc.filesystem.changes), 'the receipt has filesystem.changes');
+  const ghAll: Keyed[] = (rc.filesystem.changes ?? []).flatMap((e: any) => Array.from({ length: e.count }, () => keyed({
+    op: e.op, path: e.path ?? null, to: e.to ?? null, target: e.target ?? null, mode: e.mode ?? null,
+    kind: e.kind ?? null, uid: e.uid ?? null, gid: e.gid ?? null, size: e.size ?? null, result: e.result,
+  }, e.path_truncated === true, false)));
+  // pair off what both saw, in rounds from the strictest: leftovers on either side are failures
+  // 1. the same change exactly
+  const ghByKey = new Map<string, Keyed[]>();
+  for (const g of ghAll) {
+    const list = ghByKey.get(g.key);
+    if (list) list.push(g);
+    else ghByKey.set(g.key, [g]);
+  }
+  const stLeft = stAll.filter((s) => ghByKey.get(s.key)?.pop() === undefined);
+  const ghLeft = [...ghByKey.values()].flat();
+  const pairOff = (same: (s: Keyed, g: Keyed) => boolean) => {
+    for (let i = stLeft.length - 1; i >= 0; i--) {
+      const j = ghLeft.findIndex((g) => same(stLeft[i] as Keyed, g));
+      if (j >= 0) {
+        stLeft.splice(i, 1);
+        ghLeft.splice(j, 1);
+      }
+    }
+  };
+  // 2. a path the receipt keeps only the tail of (over 4096 bytes: `…/tail`), strace whole
+  const tailOf = (whole: string | null, cut: string | null) =>
+    whole === cut || (whole !== null && cut !== null && cut.startsWith('\u2026/') && whole.endsWith(cut.slice(1)));
+  pairOff((s, g) => g.cut && s.rest === g.rest && tailOf(s.c.path, g.c.path) && tailOf(s.c.to, g.c.to));
+  // 3. fchmodat2 from an strace that does not know it (6.1 prints it raw): all but the path
+  pairOff((s, g) => s.raw && s.rest === g.rest && g.c.to === null);
+  t.same(stLeft.map((s) => s.key), [], 'changes: nothing strace saw is missing from the receipt');
+  t.same(ghLeft.map((g) => g.key), [], 'changes: nothing in the receipt that strace did not see');
 
   // network: ports of the listening fixtures differ between runs; compare everything else
   const netKey = (op: string, family: string | null, address: string | null, result: string) => JSON.stringify([op, family, address, result]);

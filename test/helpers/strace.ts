@@ -1,7 +1,7 @@
 // strace as an independent witness: run a command under strace and parse what
-// strace saw into plain records (execs, exits, opens, network calls, forks),
-// so that tests can compare glasshouse receipts with strace's view of the same
-// workload.
+// strace saw into plain records (execs, exits, opens, changes on disk, network
+// calls, forks), so that tests can compare glasshouse receipts with strace's view
+// of the same workload.
 //
 // The parser expects the output of strace run with STRACE_FLAGS (see there for
 // why each flag is needed). The important ones are `-xx` (every string byte is
@@ -10,9 +10,9 @@
 // with the pid of the thread that made the call).
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 
 /** Syscalls traced by runStrace. */
 export const STRACE_SYSCALLS: readonly string[] = [
@@ -21,7 +21,23 @@ export const STRACE_SYSCALLS: readonly string[] = [
   'connect', 'sendto', 'sendmsg',
   'exit_group',
   'clone', 'clone3', 'fork', 'vfork',
+  // changes to names and metadata on disk (trace.changes)
+  'unlink', 'unlinkat', 'rmdir', 'mkdir', 'mkdirat', 'mknod', 'mknodat',
+  'rename', 'renameat', 'renameat2', 'link', 'linkat', 'symlink', 'symlinkat',
+  'chmod', 'fchmod', 'fchmodat', 'fchmodat2', 'chown', 'fchown', 'lchown', 'fchownat',
+  'truncate', 'ftruncate',
+  // the cwd of each process, which the non-*at calls' relative paths are relative to
+  'chdir', 'fchdir',
 ];
+
+/**
+ * Syscalls that an older strace does not know by name: asked for as `?name` (no error when
+ * unknown). strace 6.1 does not know fchmodat2 (Linux 6.6) but prints every call of a syscall it
+ * does not know whatever the -e trace set, as `syscall_0x1c4(0x4, 0x7f..., 0x1a0, 0, ...)`: raw
+ * numbers, the path as an address. The parser takes those as fchmodat2 calls with no path.
+ */
+const MAYBE_UNKNOWN = new Set(['fchmodat2']);
+const RAW_NAMES: Record<string, string> = { syscall_0x1c4: 'fchmodat2' }; // one number on every arch
 
 /**
  * Flags given to strace, before `-o FILE -- command...`.
@@ -37,7 +53,7 @@ export const STRACE_SYSCALLS: readonly string[] = [
  *                 `4<TCP:[...]>`: gives the resolved path of each opened file, the cwd or
  *                 dir a relative path is relative to, and each socket's protocol
  * -e trace=...    STRACE_SYSCALLS (clone & co. give the parent of each process and which
- *                 tids are threads of which process)
+ *                 tids are threads of which process; chdir and fchdir the cwd of each)
  *
  * Not `-e signal=none`: with it, strace 6.1 loses the end of its output (at least the
  * root's `+++ killed by SIGKILL +++`) when the traced command dies by a signal. The
@@ -47,7 +63,7 @@ export const STRACE_SYSCALLS: readonly string[] = [
  */
 export const STRACE_FLAGS: readonly string[] = [
   '-f', '-q', '-s', '131072', '-xx', '-yy',
-  '-e', `trace=${STRACE_SYSCALLS.join(',')}`,
+  '-e', `trace=${STRACE_SYSCALLS.map((n) => (MAYBE_UNKNOWN.has(n) ? `?${n}` : n)).join(',')}`,
 ];
 
 /** Errno name as strace prints it (`ENOENT`), or `?` when the call never returned. */
@@ -111,6 +127,46 @@ export interface ForkCall {
   result: 'ok' | Errno;
 }
 
+export type ChangeSyscall =
+  | 'unlink' | 'unlinkat' | 'rmdir' | 'mkdir' | 'mkdirat' | 'mknod' | 'mknodat'
+  | 'rename' | 'renameat' | 'renameat2' | 'link' | 'linkat' | 'symlink' | 'symlinkat'
+  | 'chmod' | 'fchmod' | 'fchmodat' | 'fchmodat2' | 'chown' | 'fchown' | 'lchown' | 'fchownat'
+  | 'truncate' | 'ftruncate';
+
+/** delete: unlink, unlinkat; rmdir: rmdir, unlinkat with AT_REMOVEDIR; the rest by name. */
+export type ChangeOp =
+  | 'delete' | 'rmdir' | 'mkdir' | 'mknod' | 'rename' | 'link' | 'symlink' | 'chmod' | 'chown' | 'truncate';
+
+/** The file type mknod was asked for (no type bits: a regular file). */
+export type NodeKind = 'file' | 'fifo' | 'char' | 'block' | 'socket';
+
+/**
+ * One attempt to change a name or metadata on disk. Paths are absolute and lexical: the
+ * requested path joined to the directory it is relative to (the dirfd's, as -yy names it, or the
+ * cwd of the moment) and normalised, `..` and symlinks in it not resolved. The f* forms (and an
+ * *at call with AT_EMPTY_PATH and "") name the file behind the fd, as -yy decorates it.
+ */
+export interface ChangeCall {
+  pid: number;
+  tid: number;
+  syscall: ChangeSyscall;
+  op: ChangeOp;
+  /** The name changed (rename: the old name; link: the new name; symlink: the link); null when
+   * unknown: no -yy decoration (a bad fd), cwd not known, an unreadable pointer, a raw call. */
+  path: string | null;
+  to: string | null;     // rename: the new name; link: the existing file linked to
+  target: string | null; // symlink: the target exactly as written
+  mode: number | null;   // mkdir, mknod, chmod: permission bits (& 0o7777) as passed
+  kind: NodeKind | null; // mknod: the type asked for
+  uid: number | null;    // chown: as passed, -1 stays -1
+  gid: number | null;
+  size: number | null;   // truncate: the length as passed (signed)
+  fd: number | null;     // fchmod, fchown, ftruncate
+  flags: string[];       // the flags argument as strace names them (AT_REMOVEDIR, RENAME_NOREPLACE)
+  result: 'ok' | Errno;
+  pathTruncated: boolean; // a path string (or target) was cut by strace's -s bound
+}
+
 export interface ProcessInfo {
   pid: number;
   ppid: number | null; // null for the first traced process (and any whose fork was not seen)
@@ -122,6 +178,8 @@ export interface StraceTrace {
   opens: OpenCall[];
   network: NetCall[];
   forks: ForkCall[];
+  /** unlink, rename, mkdir, chmod, chown, truncate and the rest: every attempt. */
+  changes: ChangeCall[];
   /** Every process seen, in order of first appearance. */
   processes: ProcessInfo[];
   /** Lines that were not understood (should stay empty; tests can assert that). */
@@ -397,7 +455,7 @@ function splitPrefix(line: string): { tid: number; body: string } {
 }
 
 const UNFINISHED = ' <unfinished ...>';
-const INTERPRETED = new Set(STRACE_SYSCALLS);
+const INTERPRETED = new Set([...STRACE_SYSCALLS, ...Object.keys(RAW_NAMES)]);
 
 function parseCall(tid: number, text: string, line: string): SyscallRecord {
   const m = /^([a-z_][a-z0-9_]*|\?\?\?)\(/.exec(text);
@@ -581,7 +639,238 @@ function sockaddr(v: Value | undefined): Address {
   return { family: fam.replace(/^AF_/, '').toLowerCase(), address: null, port: null };
 }
 
-function interpret(records: LineRecord[], unparsed: string[]): StraceTrace {
+// ---------------------------------------------------------------------------
+// Changes on disk
+
+/** An integer as strace prints one: decimal, `0x` hex, or octal with a leading 0. */
+function intOf(text: string | null): bigint | null {
+  if (text === null) return null;
+  if (/^-?(0|[1-9]\d*)$/.test(text)) return BigInt(text);
+  if (/^0x[0-9a-fA-F]+$/.test(text)) return BigInt(text);
+  if (/^0[0-7]+$/.test(text)) return BigInt(`0o${text.slice(1)}`);
+  return null;
+}
+
+/** A signed integer argument of `bits` bits: strace prints off_t lengths unsigned
+ * (`18446744073709551615` for -1), and uid_t -1 as `-1`. */
+function signedArg(v: Value | undefined, bits: 32 | 64): number | null {
+  const n = intOf(atomText(v));
+  return n === null ? null : Number(BigInt.asIntN(bits, n));
+}
+
+/** A flags argument split into its names; `0` is none. Raw numbers of a call strace does not
+ * know are named for the AT_ flags that matter here. */
+function flagsOf(v: Value | undefined): string[] {
+  const text = atomText(v);
+  if (text === null || text === '0') return [];
+  const n = /^0x[0-9a-fA-F]+$/.test(text) ? Number(text) : null;
+  if (n === null) return text.split('|');
+  const out: string[] = [];
+  let rest = n;
+  for (const [bit, name] of [[0x100, 'AT_SYMLINK_NOFOLLOW'], [0x1000, 'AT_EMPTY_PATH']] as const) {
+    if (rest & bit) {
+      out.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest) out.push(`0x${rest.toString(16)}`);
+  return out;
+}
+
+const NODE_KINDS: Record<string, NodeKind> = {
+  S_IFREG: 'file', S_IFIFO: 'fifo', S_IFCHR: 'char', S_IFBLK: 'block', S_IFSOCK: 'socket',
+};
+const NODE_TYPES: Record<number, NodeKind> = {
+  0o100000: 'file', 0o010000: 'fifo', 0o020000: 'char', 0o060000: 'block', 0o140000: 'socket',
+};
+const MODE_BITS: Record<string, number> = { S_ISUID: 0o4000, S_ISGID: 0o2000, S_ISVTX: 0o1000 };
+
+/** A mode as strace prints it: `0755`, `04755`, `S_IFIFO|0644`, `S_IFCHR|S_ISUID|0600`, `0x1a0`
+ * (raw): the permission bits (& 0o7777) and the file type when one is named. */
+function modeOf(v: Value | undefined): { mode: number | null; kind: NodeKind | null } {
+  const text = atomText(v);
+  if (text === null) return { mode: null, kind: null };
+  let mode = 0;
+  let kind: NodeKind | null = null;
+  for (const tok of text.split('|')) {
+    const named = NODE_KINDS[tok];
+    const bit = MODE_BITS[tok];
+    if (named) kind = named;
+    else if (bit !== undefined) mode |= bit;
+    else {
+      const n = intOf(tok);
+      if (n === null) return { mode: null, kind: null };
+      const x = Number(BigInt.asUintN(32, n));
+      mode |= x & 0o7777;
+      kind = NODE_TYPES[x & 0o170000] ?? kind;
+    }
+  }
+  return { mode, kind };
+}
+
+/** A directory from an fd decoration, when it is one (not `TCP:[...]`, not a missing one). */
+function decoDir(deco: string | null | undefined): string | null {
+  const p = decoPath(deco);
+  return p !== null && p.startsWith('/') ? p : null;
+}
+
+/** The file an fd names as -yy decorates it (AT_FDCWD: the cwd); null without a decoration. */
+function fdFile(v: Value | undefined, cwd: string | null): string | null {
+  if (v?.t !== 'atom') return null;
+  if (v.text === 'AT_FDCWD') return decoDir(v.deco) ?? cwd;
+  return decoPath(v.deco);
+}
+
+/**
+ * The absolute, lexically normalised path a call names: `pathValue` as requested, joined (when
+ * relative) to the directory of `dirfd` (undefined: a call without one, relative to the cwd).
+ * With `emptyOk` (AT_EMPTY_PATH) and "", the file behind dirfd. `..` and symlinks stay as
+ * written: the kernel's own walk would need the tree as it was.
+ */
+function pathAt(
+  pathValue: Value | undefined, dirfd: Value | undefined, cwd: string | null, emptyOk: boolean,
+): { path: string | null; truncated: boolean } {
+  const str = strOf(pathValue);
+  if (!str) return { path: null, truncated: false }; // an address strace could not read
+  if (str.s === '' && emptyOk) return { path: fdFile(dirfd, cwd), truncated: false };
+  if (str.s.startsWith('/')) return { path: posix.normalize(str.s), truncated: str.truncated };
+  let base: string | null;
+  if (dirfd === undefined) base = cwd;
+  else if (dirfd.t === 'atom' && dirfd.text === 'AT_FDCWD') base = decoDir(dirfd.deco) ?? cwd;
+  else base = dirfd.t === 'atom' ? decoDir(dirfd.deco) : null;
+  return { path: base === null ? null : posix.join(base, str.s), truncated: str.truncated };
+}
+
+const CHANGE_OPS: Record<ChangeSyscall, ChangeOp> = {
+  unlink: 'delete', unlinkat: 'delete', rmdir: 'rmdir', mkdir: 'mkdir', mkdirat: 'mkdir',
+  mknod: 'mknod', mknodat: 'mknod', rename: 'rename', renameat: 'rename', renameat2: 'rename',
+  link: 'link', linkat: 'link', symlink: 'symlink', symlinkat: 'symlink',
+  chmod: 'chmod', fchmod: 'chmod', fchmodat: 'chmod', fchmodat2: 'chmod',
+  chown: 'chown', fchown: 'chown', lchown: 'chown', fchownat: 'chown',
+  truncate: 'truncate', ftruncate: 'truncate',
+};
+
+/** A change call (one of CHANGE_OPS, or a raw `syscall_0x...` of one) made by `pid`, whose cwd
+ * is `cwd` (null: not known). */
+function changeOf(r: SyscallRecord, pid: number, cwd: string | null): ChangeCall {
+  const raw = RAW_NAMES[r.name];
+  const syscall = (raw ?? r.name) as ChangeSyscall;
+  const c: ChangeCall = {
+    pid, tid: r.tid, syscall, op: CHANGE_OPS[syscall],
+    path: null, to: null, target: null, mode: null, kind: null, uid: null, gid: null, size: null,
+    fd: null, flags: [], result: outcome(r), pathTruncated: false,
+  };
+  const a = (n: number): Value | undefined => arg(r, n);
+  const at = (p: number, dirfd: number | null, emptyOk = false): string | null => {
+    const x = pathAt(a(p), dirfd === null ? undefined : a(dirfd), cwd, emptyOk);
+    c.pathTruncated ||= x.truncated;
+    return x.path;
+  };
+  const byFd = (n: number): void => {
+    c.fd = fdNumber(a(n));
+    c.path = fdFile(a(n), cwd);
+  };
+  const setMode = (n: number): void => {
+    const m = modeOf(a(n));
+    c.mode = m.mode;
+    if (c.op === 'mknod' && m.mode !== null) c.kind = m.kind ?? 'file'; // no type bits: a regular file
+  };
+  const owner = (n: number): void => {
+    c.uid = signedArg(a(n), 32);
+    c.gid = signedArg(a(n + 1), 32);
+  };
+  switch (syscall) {
+    case 'unlink':
+    case 'rmdir':
+      c.path = at(0, null);
+      break;
+    case 'unlinkat':
+      c.flags = flagsOf(a(2));
+      if (c.flags.includes('AT_REMOVEDIR')) c.op = 'rmdir';
+      c.path = at(1, 0);
+      break;
+    case 'mkdir':
+    case 'mknod':
+      c.path = at(0, null);
+      setMode(1);
+      break;
+    case 'mkdirat':
+    case 'mknodat':
+      c.path = at(1, 0);
+      setMode(2);
+      break;
+    case 'rename':
+      c.path = at(0, null);
+      c.to = at(1, null);
+      break;
+    case 'renameat':
+    case 'renameat2':
+      c.path = at(1, 0);
+      c.to = at(3, 2);
+      if (syscall === 'renameat2') c.flags = flagsOf(a(4));
+      break;
+    case 'link': // link(existing, new): reported under the new name
+      c.path = at(1, null);
+      c.to = at(0, null);
+      break;
+    case 'linkat': // linkat(olddirfd, existing, newdirfd, new, flags): AT_EMPTY_PATH names the existing
+      c.flags = flagsOf(a(4));
+      c.path = at(3, 2);
+      c.to = at(1, 0, c.flags.includes('AT_EMPTY_PATH'));
+      break;
+    case 'symlink':
+    case 'symlinkat': {
+      const target = strOf(a(0));
+      c.target = target ? target.s : null;
+      c.pathTruncated ||= !!target?.truncated;
+      c.path = syscall === 'symlink' ? at(1, null) : at(2, 1);
+      break;
+    }
+    case 'chmod':
+      c.path = at(0, null);
+      setMode(1);
+      break;
+    case 'fchmod':
+      byFd(0);
+      setMode(1);
+      break;
+    case 'fchmodat': // the syscall has no flags argument (libc's AT_SYMLINK_NOFOLLOW is emulated)
+      c.path = at(1, 0);
+      setMode(2);
+      break;
+    case 'fchmodat2':
+      c.flags = flagsOf(a(3));
+      // a raw call: the path is an address, the dirfd a number: neither can be named
+      c.path = raw ? null : at(1, 0, c.flags.includes('AT_EMPTY_PATH'));
+      setMode(2);
+      break;
+    case 'chown':
+    case 'lchown':
+      c.path = at(0, null);
+      owner(1);
+      break;
+    case 'fchown':
+      byFd(0);
+      owner(1);
+      break;
+    case 'fchownat':
+      c.flags = flagsOf(a(4));
+      c.path = at(1, 0, c.flags.includes('AT_EMPTY_PATH'));
+      owner(2);
+      break;
+    case 'truncate':
+      c.path = at(0, null);
+      c.size = signedArg(a(1), 64);
+      break;
+    case 'ftruncate':
+      byFd(0);
+      c.size = signedArg(a(1), 64);
+      break;
+  }
+  return c;
+}
+
+function interpret(records: LineRecord[], unparsed: string[], initialCwd: string | null): StraceTrace {
   // which tid belongs to which process: threads are created with CLONE_THREAD
   const tgid = new Map<number, number>();
   const parent = new Map<number, number>();
@@ -613,15 +902,24 @@ function interpret(records: LineRecord[], unparsed: string[]): StraceTrace {
   };
 
   const trace: StraceTrace = {
-    execs: [], exits: [], opens: [], network: [], forks: [], processes: [], unparsed,
+    execs: [], exits: [], opens: [], network: [], forks: [], changes: [], processes: [], unparsed,
   };
   const seen = new Map<number, ProcessInfo>();
+  // the cwd of each process, for the relative paths of calls without a dirfd (mkdir("x")):
+  // learnt from every AT_FDCWD</cwd> decoration, followed through chdir (lexically: a chdir
+  // through a symlink is right again at the next decoration) and fchdir, inherited on fork;
+  // the first process starts in initialCwd. null: not known (strace prints a bare AT_FDCWD
+  // when the cwd is longer than PATH_MAX, and the lexical path goes on from there).
+  const cwds = new Map<number, string | null>();
+  const cwdOf = (pid: number): string | null => cwds.get(pid) ?? null;
   const see = (pid: number): void => {
     if (seen.has(pid)) return;
     const p = parent.get(pid);
     const info: ProcessInfo = { pid, ppid: p === undefined ? null : pidOf(p) };
+    const first = seen.size === 0;
     seen.set(pid, info);
     trace.processes.push(info);
+    if (!cwds.has(pid)) cwds.set(pid, info.ppid !== null ? cwdOf(info.ppid) : first ? initialCwd : null);
   };
   const exitGroups = new Map<number, number>();
   const exited = new Set<number>();
@@ -636,6 +934,12 @@ function interpret(records: LineRecord[], unparsed: string[]): StraceTrace {
       continue;
     }
     const tid = r.tid;
+    for (const e of r.args) {
+      if (e.value.t === 'atom' && e.value.text === 'AT_FDCWD') {
+        const cwd = decoDir(e.value.deco);
+        if (cwd !== null) cwds.set(pid, cwd);
+      }
+    }
     try {
       switch (r.name) {
         case 'execve':
@@ -736,6 +1040,22 @@ function interpret(records: LineRecord[], unparsed: string[]): StraceTrace {
           }
           break;
         }
+        case 'unlink': case 'unlinkat': case 'rmdir': case 'mkdir': case 'mkdirat':
+        case 'mknod': case 'mknodat': case 'rename': case 'renameat': case 'renameat2':
+        case 'link': case 'linkat': case 'symlink': case 'symlinkat':
+        case 'chmod': case 'fchmod': case 'fchmodat': case 'fchmodat2':
+        case 'chown': case 'fchown': case 'lchown': case 'fchownat':
+        case 'truncate': case 'ftruncate':
+          trace.changes.push(changeOf(r, pid, cwdOf(pid)));
+          break;
+        case 'chdir':
+          if (outcome(r) === 'ok') cwds.set(pid, pathAt(arg(r, 0), undefined, cwdOf(pid), false).path);
+          break;
+        case 'fchdir': {
+          const fdv = arg(r, 0);
+          if (outcome(r) === 'ok') cwds.set(pid, fdv?.t === 'atom' ? decoDir(fdv.deco) : null);
+          break;
+        }
         case 'exit_group':
           if (r.args[0]) {
             const code = numberArg(arg(r, 0));
@@ -743,7 +1063,8 @@ function interpret(records: LineRecord[], unparsed: string[]): StraceTrace {
           }
           break;
         default:
-          break; // traced by someone's extra flags: ignored
+          if (RAW_NAMES[r.name]) trace.changes.push(changeOf(r, pid, cwdOf(pid)));
+          break; // otherwise traced by someone's extra flags: ignored
       }
     } catch (err) {
       if (err instanceof ParseError) unparsed.push(r.line);
@@ -757,10 +1078,16 @@ function interpret(records: LineRecord[], unparsed: string[]): StraceTrace {
   return trace;
 }
 
+export interface ParseOptions {
+  /** The directory the first process started in (its relative paths before strace names its
+   * cwd); runStrace gives the one it ran strace in. */
+  cwd?: string;
+}
+
 /** Parse the text strace wrote with STRACE_FLAGS (and `-o FILE`). */
-export function parseStrace(text: string): StraceTrace {
+export function parseStrace(text: string, options: ParseOptions = {}): StraceTrace {
   const unparsed: string[] = [];
-  return interpret(lineRecords(text, unparsed), unparsed);
+  return interpret(lineRecords(text, unparsed), unparsed, options.cwd ?? null);
 }
 
 // ---------------------------------------------------------------------------
@@ -829,9 +1156,11 @@ export async function runStrace(command: string[], options: RunStraceOptions = {
     } catch {
       throw new Error(`runStrace: strace wrote no output (exit ${exitCode}): ${stderr.toString().trim()}`);
     }
+    // the kernel names a cwd without symlinks: so must the first process's
+    const cwd = await realpath(options.cwd ?? process.cwd());
     return {
       exitCode, signal, stdout, stderr, text,
-      trace: parseStrace(text),
+      trace: parseStrace(text, { cwd }),
       outputFile: options.keepOutput ? outputFile : null,
     };
   } finally {
