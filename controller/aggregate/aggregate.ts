@@ -76,6 +76,8 @@ export class Aggregator {
       case 'net':
         this.network.add(frame);
         break;
+      case 'change':
+        break;
       case 'tamper':
         this.tampering.add(frame);
         break;
