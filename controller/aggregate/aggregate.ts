@@ -77,6 +77,7 @@ export class Aggregator {
         this.network.add(frame);
         break;
       case 'change':
+        this.filesystem.addChange(frame);
         break;
       case 'tamper':
         this.tampering.add(frame);
@@ -186,7 +187,13 @@ export function materialized(receipt: LazyReceipt): Receipt {
   return {
     ...receipt,
     processes: [...receipt.processes],
-    filesystem: { ...filesystem, reads: [...filesystem.reads], writes: [...filesystem.writes], failed: [...filesystem.failed] },
+    filesystem: {
+      ...filesystem,
+      reads: [...filesystem.reads],
+      writes: [...filesystem.writes],
+      failed: [...filesystem.failed],
+      changes: [...filesystem.changes],
+    },
     network: [...receipt.network],
   };
 }

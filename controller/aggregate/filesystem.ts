@@ -7,17 +7,15 @@
 // measures it): the key string (its own flat copy, not a view of the frame it was decoded
 // from), and one record of two fields, its count and its pids: one pid as a plain number until
 // a second one appears, then a sorted array. Path, mode and errno of a failure live in its key.
-import type { OpenFrame } from '../schema/frames.js';
+import type { ChangeFrame, OpenFrame } from '../schema/frames.js';
 import type { FailedPathEntry, LazyReceipt, PathEntry } from '../schema/receipt.js';
+import { bump, count as countIn, pidList, plainEntry, type Entry } from './entries.js';
 import { LazyList } from './lazy-list.js';
-import { absolutePath, realProcPath } from './paths.js';
-import { ownString } from './strings.js';
+import { ChangeTable } from './changes.js';
+import { absolutePath, isCut, realProcPath } from './paths.js';
 
-interface Entry {
-  /** one pid, or more in ascending order */
-  pids: number | number[];
-  count: number;
-}
+/** One more open of `key` by `pid`: its entry, made (with its own copy of the key) when new. */
+const count = (map: Map<string, Entry>, key: string, pid: number): Entry => countIn(map, key, pid, plainEntry);
 
 /** Path as it goes into the receipt: absolute, normalised, /proc/self with the real pid. */
 export function openPath(f: OpenFrame): string {
@@ -34,6 +32,12 @@ export class FilesystemTable {
   private readonly failed = new Map<string, Entry>();
   // the entry (two for readwrite, none for O_PATH) bumped by the open that carried each repeat id
   private readonly byRid = new Map<number, Entry | Entry[]>();
+  private readonly changes = new ChangeTable();
+
+  /** A change frame: one more attempt in the changes list. */
+  addChange(f: ChangeFrame): void {
+    this.changes.add(f);
+  }
 
   add(f: OpenFrame): void {
     if (f.err === null) {
@@ -94,52 +98,12 @@ export class FilesystemTable {
           return out;
         },
       ),
+      changes: this.changes.section(),
     };
   }
 }
 
-/** One more open of `key` by `pid`: its entry, made (with its own copy of the key) when new. */
-function count(map: Map<string, Entry>, key: string, pid: number): Entry {
-  const entry = map.get(key);
-  if (entry !== undefined) {
-    bump(entry, pid);
-    return entry;
-  }
-  const made: Entry = { pids: pid, count: 1 };
-  map.set(ownString(key), made);
-  return made;
-}
-
-/** One more open of the entry by `pid`. */
-function bump(entry: Entry, pid: number): void {
-  entry.count++;
-  const pids = entry.pids;
-  if (pids === pid) return;
-  if (typeof pids === 'number') entry.pids = pids < pid ? [pids, pid] : [pid, pids];
-  else insertSorted(pids, pid);
-}
-
-function insertSorted(pids: number[], pid: number): void {
-  let lo = 0;
-  let hi = pids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (pids[mid]! < pid) lo = mid + 1;
-    else hi = mid;
-  }
-  if (pids[lo] !== pid) pids.splice(lo, 0, pid);
-}
-
-const pidList = (entry: Entry): number[] => (typeof entry.pids === 'number' ? [entry.pids] : entry.pids);
-
-/**
- * Whether a path is only the tail of one over 4096 bytes: the helper starts it with "…", which
- * no absolute path does (nor one of another mount namespace, "mnt:[<inode>]/...": a cut one
- * reads "mnt:[<inode>]…/..."). Read off the path, so that an entry keeps no more than its key.
- */
-export function isCut(path: string): boolean {
-  return path.charCodeAt(0) === 0x2026 || /^mnt:\[\d+\]\u2026/.test(path);
-}
+export { isCut };
 
 const KIND_PREFIXES: ReadonlyArray<[string, NonNullable<PathEntry['kind']>]> = [
   ['pipe:[', 'pipe'],

@@ -93,6 +93,46 @@ const FailedPathEntry = z.object({
 export type PathEntry = z.infer<typeof PathEntry>;
 export type FailedPathEntry = z.infer<typeof FailedPathEntry>;
 
+export const ChangeOp = z.enum(['delete', 'rmdir', 'mkdir', 'mknod', 'rename', 'link', 'symlink', 'chmod', 'chown', 'truncate']);
+/**
+ * One distinct attempt (ok or not) to change a name or metadata, by any process of the tree:
+ * unlink, rmdir, mkdir, mknod, rename, link, symlink, chmod, chown, truncate and their *at and
+ * f* forms. Paths are absolute and normalised lexically like those of failed opens (against
+ * the cwd or the dirfd of the call), not resolved (a deleted file cannot be); for an f* form
+ * the path is the kernel's path of the fd's file, as for a successful open.
+ */
+const ChangeEntry = z.object({
+  op: ChangeOp,
+  // null: the fd of an f* form named no file (EBADF)
+  path: z.string().nullable(),
+  // rename: the new name; link: the existing file (path is the new name)
+  to: z.string().optional(),
+  // symlink: the target exactly as written (never normalised)
+  target: z.string().optional(),
+  // mkdir, mknod, chmod: the permission bits as passed (mode & 07777), 4 octal digits
+  mode: z.string().regex(/^[0-7]{4}$/).optional(),
+  // mknod: the type of node asked for (no type bits: "file")
+  kind: z.enum(['file', 'fifo', 'char', 'block', 'socket']).optional(),
+  // mknod of a char or block device: "major:minor"
+  dev: z.string().regex(/^\d+:\d+$/).optional(),
+  // chown: as passed, -1 leaves it unchanged
+  uid: Int.optional(),
+  gid: Int.optional(),
+  // truncate, ftruncate: the length asked for
+  size: Int.optional(),
+  // the names of the flag bits passed (RENAME_EXCHANGE, AT_SYMLINK_NOFOLLOW, ...), a bit with
+  // no name as "0x..."; absent when none (unlinkat's AT_REMOVEDIR is op "rmdir")
+  flags: z.array(z.string()).min(1).optional(),
+  // the fd of an f* form (fchmod, fchown, ftruncate, AT_EMPTY_PATH)
+  fd: Int.optional(),
+  result: z.union([z.literal('ok'), Errno]),
+  pids: z.array(NonNegInt),
+  count: NonNegInt,
+  // a path of the call was over 4096 bytes: only its tail is known, and it starts with "…"
+  path_truncated: PathTruncated,
+});
+export type ChangeEntry = z.infer<typeof ChangeEntry>;
+
 export const NetworkEntry = z.object({
   pid: NonNegInt,
   op: z.enum(['connect', 'sendto', 'sendmsg']),
@@ -209,6 +249,7 @@ export const Receipt = z
       reads: z.array(PathEntry),
       writes: z.array(PathEntry),
       failed: z.array(FailedPathEntry),
+      changes: z.array(ChangeEntry),
     }),
     network: z.array(NetworkEntry),
     syscalls: z.record(z.string(), NonNegInt),
@@ -224,6 +265,6 @@ export type Receipt = z.infer<typeof Receipt>;
  */
 export type LazyReceipt = Omit<Receipt, 'processes' | 'filesystem' | 'network'> & {
   processes: Iterable<Process>;
-  filesystem: { reads: Iterable<PathEntry>; writes: Iterable<PathEntry>; failed: Iterable<FailedPathEntry> };
+  filesystem: { reads: Iterable<PathEntry>; writes: Iterable<PathEntry>; failed: Iterable<FailedPathEntry>; changes: Iterable<ChangeEntry> };
   network: Iterable<NetworkEntry>;
 };
