@@ -8,7 +8,7 @@
 // from), and one record of two fields, its count and its pids: one pid as a plain number until
 // a second one appears, then a sorted array. Path, mode and errno of a failure live in its key.
 import type { ChangeFrame, OpenFrame } from '../schema/frames.js';
-import type { FailedPathEntry, LazyReceipt, PathEntry } from '../schema/receipt.js';
+import type { FailedPathEntry, LazyReceipt, PathEntry, WriteEntry } from '../schema/receipt.js';
 import { bump, count as countIn, pidList, plainEntry, type Entry } from './entries.js';
 import { LazyList } from './lazy-list.js';
 import { ChangeTable } from './changes.js';
@@ -16,6 +16,13 @@ import { absolutePath, isCut, realProcPath } from './paths.js';
 
 /** One more open of `key` by `pid`: its entry, made (with its own copy of the key) when new. */
 const count = (map: Map<string, Entry>, key: string, pid: number): Entry => countIn(map, key, pid, plainEntry);
+
+/** A written path's entry: also whether some open of it created the file, and whether some truncated it. */
+interface WriteRecord extends Entry {
+  created: boolean;
+  truncated: boolean;
+}
+const newWrite = (pid: number): WriteRecord => ({ pids: pid, count: 1, created: false, truncated: false });
 
 /** Path as it goes into the receipt: absolute, normalised, /proc/self with the real pid. */
 export function openPath(f: OpenFrame): string {
@@ -28,7 +35,7 @@ const failedKey = (path: string, mode: string, errno: string): string => `${path
 
 export class FilesystemTable {
   private readonly reads = new Map<string, Entry>();
-  private readonly writes = new Map<string, Entry>();
+  private readonly writes = new Map<string, WriteRecord>();
   private readonly failed = new Map<string, Entry>();
   // the entry (two for readwrite, none for O_PATH) bumped by the open that carried each repeat id
   private readonly byRid = new Map<number, Entry | Entry[]>();
@@ -40,23 +47,36 @@ export class FilesystemTable {
   }
 
   add(f: OpenFrame): void {
-    if (f.err === null) {
-      const entry = this.known(f);
-      if (entry !== undefined) {
-        bump(entry, f.pid);
-        if (f.rid !== undefined) this.byRid.set(f.rid, entry);
-        return;
-      }
-    }
-    const path = openPath(f);
     if (f.err !== null) {
-      count(this.failed, failedKey(path, f.mode, f.err), f.pid);
+      count(this.failed, failedKey(openPath(f), f.mode, f.err), f.pid);
       return;
     }
-    // a successful O_PATH open reads and writes nothing: it is counted in neither list
-    const read = f.mode === 'read' || f.mode === 'readwrite' ? count(this.reads, path, f.pid) : null;
-    const write = f.mode === 'write' || f.mode === 'readwrite' ? count(this.writes, path, f.pid) : null;
-    if (f.rid !== undefined) this.byRid.set(f.rid, read !== null && write !== null ? [read, write] : (read ?? write ?? []));
+    const reads = f.mode === 'read' || f.mode === 'readwrite';
+    // an open that created or truncated the file changed it, whatever its access mode: Linux
+    // truncates with O_RDONLY|O_TRUNC too
+    const writes = f.mode === 'write' || f.mode === 'readwrite' || f.created || f.truncated;
+    if (!reads && !writes) {
+      // a successful O_PATH open reads and writes nothing: it is counted in neither list
+      if (f.rid !== undefined) this.byRid.set(f.rid, []);
+      return;
+    }
+    // a key is openPath's output, which openPath leaves as it is: a path the kernel gave that
+    // is already a key needs no normalising
+    let read = reads ? this.reads.get(f.path) : undefined;
+    let write = writes ? this.writes.get(f.path) : undefined;
+    const path = (reads && read === undefined) || (writes && write === undefined) ? openPath(f) : f.path;
+    if (reads) {
+      if (read !== undefined) bump(read, f.pid);
+      else read = count(this.reads, path, f.pid);
+    }
+    if (writes) {
+      if (write !== undefined) bump(write, f.pid);
+      else write = countIn(this.writes, path, f.pid, newWrite);
+      // the helper folds repeats only of opens alike in these two, so a rid's entries stay right
+      if (f.created) write.created = true;
+      if (f.truncated) write.truncated = true;
+    }
+    if (f.rid !== undefined) this.byRid.set(f.rid, read !== undefined && write !== undefined ? [read, write] : (read ?? write)!);
   }
 
   /** Add `n` repeats of the open that carried `rid`; false when no open carried it. */
@@ -68,22 +88,12 @@ export class FilesystemTable {
     return true;
   }
 
-  /**
-   * The entry of a successful open's path, if that path is already a key as the kernel gave it:
-   * a key is openPath's output, which openPath leaves as it is, so the path needs no normalising.
-   */
-  private known(f: OpenFrame): Entry | undefined {
-    if (f.mode === 'read') return this.reads.get(f.path);
-    if (f.mode === 'write') return this.writes.get(f.path);
-    return undefined;
-  }
-
   /** The filesystem section, every list sorted, each entry made as it is read. */
   section(): LazyReceipt['filesystem'] {
     const failed = this.failed;
     return {
       reads: pathEntries(this.reads),
-      writes: pathEntries(this.writes),
+      writes: writeEntries(this.writes),
       failed: new LazyList(
         () => [...failed.keys()],
         undefined, // by key: by path, then mode, then errno
@@ -127,6 +137,21 @@ function pathEntries(map: Map<string, Entry>): Iterable<PathEntry> {
     (path): PathEntry => {
       const entry = map.get(path)!;
       const out: PathEntry = { path, pids: pidList(entry), count: entry.count };
+      if (isCut(path)) out.path_truncated = true;
+      const kind = fileKind(path);
+      if (kind !== null) out.kind = kind;
+      return out;
+    },
+  );
+}
+
+function writeEntries(map: Map<string, WriteRecord>): Iterable<WriteEntry> {
+  return new LazyList(
+    () => [...map.keys()],
+    undefined, // by path
+    (path): WriteEntry => {
+      const entry = map.get(path)!;
+      const out: WriteEntry = { path, pids: pidList(entry), count: entry.count, created: entry.created, truncated: entry.truncated };
       if (isCut(path)) out.path_truncated = true;
       const kind = fileKind(path);
       if (kind !== null) out.kind = kind;

@@ -82,6 +82,18 @@ const PathEntry = z.object({
   path_truncated: PathTruncated,
   kind: FileKind.optional(),
 });
+// a path opened for writing, or that an open created or truncated (O_RDONLY|O_TRUNC too)
+const WriteEntry = z.object({
+  path: z.string(),
+  pids: z.array(NonNegInt),
+  count: NonNegInt,
+  // some open of it created the file (O_CREAT that made it)
+  created: z.boolean(),
+  // some open of it truncated it (O_TRUNC on an existing regular file)
+  truncated: z.boolean(),
+  path_truncated: PathTruncated,
+  kind: FileKind.optional(),
+});
 const FailedPathEntry = z.object({
   path: z.string(),
   mode: z.enum(['read', 'write', 'readwrite', 'path']),
@@ -91,6 +103,7 @@ const FailedPathEntry = z.object({
   path_truncated: PathTruncated,
 });
 export type PathEntry = z.infer<typeof PathEntry>;
+export type WriteEntry = z.infer<typeof WriteEntry>;
 export type FailedPathEntry = z.infer<typeof FailedPathEntry>;
 
 export const ChangeOp = z.enum(['delete', 'rmdir', 'mkdir', 'mknod', 'rename', 'link', 'symlink', 'chmod', 'chown', 'truncate']);
@@ -247,7 +260,7 @@ export const Receipt = z
     processes: z.array(Process),
     filesystem: z.object({
       reads: z.array(PathEntry),
-      writes: z.array(PathEntry),
+      writes: z.array(WriteEntry),
       failed: z.array(FailedPathEntry),
       changes: z.array(ChangeEntry),
     }),
@@ -265,6 +278,6 @@ export type Receipt = z.infer<typeof Receipt>;
  */
 export type LazyReceipt = Omit<Receipt, 'processes' | 'filesystem' | 'network'> & {
   processes: Iterable<Process>;
-  filesystem: { reads: Iterable<PathEntry>; writes: Iterable<PathEntry>; failed: Iterable<FailedPathEntry>; changes: Iterable<ChangeEntry> };
+  filesystem: { reads: Iterable<PathEntry>; writes: Iterable<WriteEntry>; failed: Iterable<FailedPathEntry>; changes: Iterable<ChangeEntry> };
   network: Iterable<NetworkEntry>;
 };
