@@ -65,6 +65,8 @@ export class Aggregator {
     this.collector.add(frame);
     switch (frame.t) {
       case 'hello':
+        // protocol 4 reports changes: the net effect can be known
+        if (frame.proto >= 4) this.filesystem.effectKnown();
         if (frame.proto >= 3) {
           this.inheritPrivilege = false;
           this.processes?.setInheritPrivilege(false);
@@ -193,6 +195,8 @@ export function materialized(receipt: LazyReceipt): Receipt {
       writes: [...filesystem.writes],
       failed: [...filesystem.failed],
       changes: [...filesystem.changes],
+      outputs: [...filesystem.outputs],
+      removed: [...filesystem.removed],
     },
     network: [...receipt.network],
   };

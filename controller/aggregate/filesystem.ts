@@ -11,8 +11,10 @@ import type { ChangeFrame, OpenFrame } from '../schema/frames.js';
 import type { FailedPathEntry, LazyReceipt, PathEntry, WriteEntry } from '../schema/receipt.js';
 import { bump, count as countIn, pidList, plainEntry, type Entry } from './entries.js';
 import { LazyList } from './lazy-list.js';
-import { ChangeTable } from './changes.js';
+import { ChangeTable, changeFields } from './changes.js';
+import { NetEffect, O_TMPFILE_BIT } from './net-effect.js';
 import { absolutePath, isCut, realProcPath } from './paths.js';
+import { ownString } from './strings.js';
 
 /** One more open of `key` by `pid`: its entry, made (with its own copy of the key) when new. */
 const count = (map: Map<string, Entry>, key: string, pid: number): Entry => countIn(map, key, pid, plainEntry);
@@ -40,10 +42,18 @@ export class FilesystemTable {
   // the entry (two for readwrite, none for O_PATH) bumped by the open that carried each repeat id
   private readonly byRid = new Map<number, Entry | Entry[]>();
   private readonly changes = new ChangeTable();
+  private readonly effect = new NetEffect();
 
-  /** A change frame: one more attempt in the changes list. */
+  /** The helper reports changes (protocol 4): outputs and removed can be known. */
+  effectKnown(): void {
+    this.effect.enable();
+  }
+
+  /** A change frame: one more attempt in the changes list, and its effect when it worked. */
   addChange(f: ChangeFrame): void {
-    this.changes.add(f);
+    const fields = changeFields(f);
+    this.changes.add(f, fields);
+    if (f.err === null) this.effect.changed(f.op, fields.path, fields.to ?? null, f.flags, fields.kind === 'file');
   }
 
   add(f: OpenFrame): void {
@@ -64,17 +74,24 @@ export class FilesystemTable {
     // is already a key needs no normalising
     let read = reads ? this.reads.get(f.path) : undefined;
     let write = writes ? this.writes.get(f.path) : undefined;
-    const path = (reads && read === undefined) || (writes && write === undefined) ? openPath(f) : f.path;
+    let path = (reads && read === undefined) || (writes && write === undefined) ? openPath(f) : f.path;
     if (reads) {
       if (read !== undefined) bump(read, f.pid);
       else read = count(this.reads, path, f.pid);
     }
     if (writes) {
+      let owned = false;
       if (write !== undefined) bump(write, f.pid);
-      else write = countIn(this.writes, path, f.pid, newWrite);
+      else {
+        const key = ownString(path);
+        this.writes.set(key, (write = newWrite(f.pid)));
+        path = key;
+        owned = true;
+      }
       // the helper folds repeats only of opens alike in these two, so a rid's entries stay right
       if (f.created) write.created = true;
       if (f.truncated) write.truncated = true;
+      this.effect.written(path, f.created, (f.flags & O_TMPFILE_BIT) !== 0, owned);
     }
     if (f.rid !== undefined) this.byRid.set(f.rid, read !== undefined && write !== undefined ? [read, write] : (read ?? write)!);
   }
@@ -109,6 +126,8 @@ export class FilesystemTable {
         },
       ),
       changes: this.changes.section(),
+      outputs: this.effect.outputs(),
+      removed: this.effect.removed(),
     };
   }
 }

@@ -146,6 +146,32 @@ const ChangeEntry = z.object({
 });
 export type ChangeEntry = z.infer<typeof ChangeEntry>;
 
+/**
+ * A path holding content the tree wrote, as the run ended: the net effect of its writes,
+ * truncates, renames, links and deletes, replayed in order (lexically: see changes). Regular
+ * file content on a disk only: what the tree made that is no regular file (a directory, a
+ * symlink, a fifo) is a change, not an output, and so are files with no path and the pseudo
+ * file systems (/proc, /sys, /dev but /dev/shm).
+ */
+const OutputEntry = z.object({
+  path: z.string(),
+  // the tree created the file (an open that made it, before any renames and links that moved it here)
+  created: z.boolean(),
+});
+export type OutputEntry = z.infer<typeof OutputEntry>;
+
+/**
+ * A path that was there before the run (the tree found something there) and is not at its
+ * end: deleted, removed as a directory, or renamed away, and not made again. What the tree
+ * made and removed again (a temporary file) is in neither list.
+ */
+const RemovedEntry = z.object({
+  path: z.string(),
+  // the last call that removed it
+  op: z.enum(['delete', 'rmdir', 'rename']),
+});
+export type RemovedEntry = z.infer<typeof RemovedEntry>;
+
 export const NetworkEntry = z.object({
   pid: NonNegInt,
   op: z.enum(['connect', 'sendto', 'sendmsg']),
@@ -263,6 +289,9 @@ export const Receipt = z
       writes: z.array(WriteEntry),
       failed: z.array(FailedPathEntry),
       changes: z.array(ChangeEntry),
+      // the net effect (protocol 4: empty for recordings of older helpers, which did not report changes)
+      outputs: z.array(OutputEntry),
+      removed: z.array(RemovedEntry),
     }),
     network: z.array(NetworkEntry),
     syscalls: z.record(z.string(), NonNegInt),
@@ -278,6 +307,10 @@ export type Receipt = z.infer<typeof Receipt>;
  */
 export type LazyReceipt = Omit<Receipt, 'processes' | 'filesystem' | 'network'> & {
   processes: Iterable<Process>;
-  filesystem: { reads: Iterable<PathEntry>; writes: Iterable<WriteEntry>; failed: Iterable<FailedPathEntry>; changes: Iterable<ChangeEntry> };
+  filesystem: { reads: Iterable<PathEntry>; writes: Iterable<WriteEntry>; failed: Iterable<FailedPathEntry>;
+    changes: Iterable<ChangeEntry>;
+    outputs: Iterable<OutputEntry>;
+    removed: Iterable<RemovedEntry>;
+  };
   network: Iterable<NetworkEntry>;
 };
