@@ -106,6 +106,14 @@ export class Aggregator {
     else this.early.push(frame);
   }
 
+  /**
+   * The paths whose digests the receipt will show (filesystem.writes and outputs), sorted: for
+   * the run to take, once every frame is in and before finish().
+   */
+  digestPaths(): string[] {
+    return this.filesystem.digestPaths();
+  }
+
   /** Count each repeat into the entry of the event that carried its rid, or as lost. */
   private resolveRepeats(): void {
     for (const pairs of this.repeats) {
@@ -174,7 +182,7 @@ export class Aggregator {
       exit_code: shellStatus,
       duration_ms: duration,
       processes: processList(table, t0),
-      filesystem: this.filesystem.section(),
+      filesystem: this.filesystem.section(facts.digests),
       network: this.network.section(),
       syscalls: this.collector.syscalls(),
       mount_namespaces: this.mountNamespaces.section(),

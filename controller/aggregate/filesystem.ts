@@ -1,7 +1,8 @@
-// The filesystem section from open frames: what was read, written, or failed to open. Folded
-// frame by frame into one entry per path (and mode and errno for failures). An open that came
-// with a repeat id is remembered under it, so that the repeats the kernel only counted land on
-// the same entries.
+// The filesystem section from open and change frames: what was read, written, or failed to
+// open (here), what the tree tried to change (changes.ts), and what it left behind
+// (net-effect.ts). Folded frame by frame into one entry per path (and mode and errno for
+// failures). An open that came with a repeat id is remembered under it, so that the repeats the
+// kernel only counted land on the same entries. Digests come from the run facts.
 //
 // A run can open millions of distinct paths, so an entry is kept small (test/bench/memory.mjs
 // measures it): the key string (its own flat copy, not a view of the frame it was decoded
@@ -9,12 +10,15 @@
 // a second one appears, then a sorted array. Path, mode and errno of a failure live in its key.
 import type { ChangeFrame, OpenFrame } from '../schema/frames.js';
 import type { FailedPathEntry, LazyReceipt, PathEntry, WriteEntry } from '../schema/receipt.js';
+import type { RunFacts } from '../schema/run-facts.js';
 import { bump, count as countIn, pidList, plainEntry, type Entry } from './entries.js';
 import { LazyList } from './lazy-list.js';
 import { ChangeTable, changeFields } from './changes.js';
 import { NetEffect, O_TMPFILE_BIT } from './net-effect.js';
-import { absolutePath, isCut, realProcPath } from './paths.js';
+import { absolutePath, isCut, isNormalAbsolute, realProcPath } from './paths.js';
 import { ownString } from './strings.js';
+
+type Digest = NonNullable<WriteEntry['digest']>;
 
 /** One more open of `key` by `pid`: its entry, made (with its own copy of the key) when new. */
 const count = (map: Map<string, Entry>, key: string, pid: number): Entry => countIn(map, key, pid, plainEntry);
@@ -105,12 +109,26 @@ export class FilesystemTable {
     return true;
   }
 
-  /** The filesystem section, every list sorted, each entry made as it is read. */
-  section(): LazyReceipt['filesystem'] {
+  /**
+   * The paths whose digests the receipt shows (writes and outputs), sorted: those that can be
+   * opened by their name (not cut, not of another mount namespace, not pathless).
+   */
+  digestPaths(): string[] {
+    const paths = new Set<string>();
+    for (const path of this.writes.keys()) if (isNormalAbsolute(path)) paths.add(path);
+    for (const path of this.effect.outputPaths()) if (isNormalAbsolute(path)) paths.add(path);
+    return [...paths].sort();
+  }
+
+  /** The filesystem section, every list sorted, each entry made as it is read; `digests` from the run facts. */
+  section(digests: RunFacts['digests']): LazyReceipt['filesystem'] {
     const failed = this.failed;
+    const byPath = new Map<string, Digest>();
+    for (const { path, sha256, size } of digests?.files ?? []) byPath.set(path, { sha256, size });
+    const digest = (path: string): Digest | null => byPath.get(path) ?? null;
     return {
       reads: pathEntries(this.reads),
-      writes: writeEntries(this.writes),
+      writes: writeEntries(this.writes, digest),
       failed: new LazyList(
         () => [...failed.keys()],
         undefined, // by key: by path, then mode, then errno
@@ -126,8 +144,10 @@ export class FilesystemTable {
         },
       ),
       changes: this.changes.section(),
-      outputs: this.effect.outputs(),
+      outputs: this.effect.outputs(digest),
       removed: this.effect.removed(),
+      // an older recording has none: none were taken
+      digests: digests?.algorithm ?? 'off',
     };
   }
 }
@@ -164,13 +184,20 @@ function pathEntries(map: Map<string, Entry>): Iterable<PathEntry> {
   );
 }
 
-function writeEntries(map: Map<string, WriteRecord>): Iterable<WriteEntry> {
+function writeEntries(map: Map<string, WriteRecord>, digest: (path: string) => Digest | null): Iterable<WriteEntry> {
   return new LazyList(
     () => [...map.keys()],
     undefined, // by path
     (path): WriteEntry => {
       const entry = map.get(path)!;
-      const out: WriteEntry = { path, pids: pidList(entry), count: entry.count, created: entry.created, truncated: entry.truncated };
+      const out: WriteEntry = {
+        path,
+        pids: pidList(entry),
+        count: entry.count,
+        created: entry.created,
+        truncated: entry.truncated,
+        digest: digest(path),
+      };
       if (isCut(path)) out.path_truncated = true;
       const kind = fileKind(path);
       if (kind !== null) out.kind = kind;

@@ -115,13 +115,20 @@ export class NetEffect {
     }
   }
 
-  /** Paths holding content the tree wrote, as the run ended, on a disk (see isOnDisk), sorted. */
-  outputs(): LazyList<string, Omit<OutputEntry, 'digest'>> {
+  /** Paths holding content the tree wrote, as the run ended, on a disk (see isOnDisk); unsorted. */
+  outputPaths(): string[] {
+    const out: string[] = [];
+    for (const [path, b] of this.state) if ((b & (EXISTS | CONTENT | UNNAMED)) === (EXISTS | CONTENT) && isOnDisk(path)) out.push(path);
+    return out;
+  }
+
+  /** The outputs, sorted by path, each with its digest. */
+  outputs(digest: (path: string) => OutputEntry['digest']): LazyList<string, OutputEntry> {
     const state = this.state;
     return new LazyList(
-      () => [...state.keys()].filter((p) => (state.get(p)! & (EXISTS | CONTENT | UNNAMED)) === (EXISTS | CONTENT) && isOnDisk(p)),
+      () => this.outputPaths(),
       undefined,
-      (path) => ({ path, created: (state.get(path)! & CREATED) !== 0 }),
+      (path) => ({ path, created: (state.get(path)! & CREATED) !== 0, digest: digest(path) }),
     );
   }
 

@@ -82,6 +82,9 @@ const PathEntry = z.object({
   path_truncated: PathTruncated,
   kind: FileKind.optional(),
 });
+// sha256 (hex) and size in bytes of a regular file's content
+const Digest = z.object({ sha256: Sha256, size: NonNegInt });
+
 // a path opened for writing, or that an open created or truncated (O_RDONLY|O_TRUNC too)
 const WriteEntry = z.object({
   path: z.string(),
@@ -91,6 +94,9 @@ const WriteEntry = z.object({
   created: z.boolean(),
   // some open of it truncated it (O_TRUNC on an existing regular file)
   truncated: z.boolean(),
+  // what it held when the run had ended; null when it was gone then, not a regular file, not
+  // readable, has no path that can be opened (cut, of another mount namespace), or digests are off
+  digest: Digest.nullable(),
   path_truncated: PathTruncated,
   kind: FileKind.optional(),
 });
@@ -157,6 +163,8 @@ const OutputEntry = z.object({
   path: z.string(),
   // the tree created the file (an open that made it, before any renames and links that moved it here)
   created: z.boolean(),
+  // as in writes
+  digest: Digest.nullable(),
 });
 export type OutputEntry = z.infer<typeof OutputEntry>;
 
@@ -292,6 +300,9 @@ export const Receipt = z
       // the net effect (protocol 4: empty for recordings of older helpers, which did not report changes)
       outputs: z.array(OutputEntry),
       removed: z.array(RemovedEntry),
+      // "sha256": the digests of writes and outputs were taken when the run had ended; "off":
+      // none were (--no-digests, or a recording made before glasshouse took them)
+      digests: z.enum(['sha256', 'off']),
     }),
     network: z.array(NetworkEntry),
     syscalls: z.record(z.string(), NonNegInt),
@@ -311,6 +322,7 @@ export type LazyReceipt = Omit<Receipt, 'processes' | 'filesystem' | 'network'> 
     changes: Iterable<ChangeEntry>;
     outputs: Iterable<OutputEntry>;
     removed: Iterable<RemovedEntry>;
+    digests: 'sha256' | 'off';
   };
   network: Iterable<NetworkEntry>;
 };

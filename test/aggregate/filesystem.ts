@@ -12,8 +12,8 @@ t.test('read, write, readwrite: O_RDWR lands in both lists', async (t) => {
     { path: '/var/db', pids: [ROOT], count: 1 },
   ]);
   t.same(fs.writes, [
-    { path: '/tmp/out', pids: [ROOT], count: 1, created: false, truncated: false },
-    { path: '/var/db', pids: [ROOT], count: 1, created: false, truncated: false },
+    { path: '/tmp/out', pids: [ROOT], count: 1, created: false, truncated: false, digest: null },
+    { path: '/var/db', pids: [ROOT], count: 1, created: false, truncated: false, digest: null },
   ]);
   t.same(fs.failed, []);
 });
@@ -159,9 +159,9 @@ t.test('protocol 4: writes say whether an open created or truncated the file (OR
     end(),
   ]);
   t.same(r.filesystem.writes, [
-    { path: '/w/app', pids: [ROOT], count: 1, created: false, truncated: false },
-    { path: '/w/new', pids: [ROOT], count: 2, created: true, truncated: false },
-    { path: '/w/old', pids: [ROOT], count: 2, created: false, truncated: true },
+    { path: '/w/app', pids: [ROOT], count: 1, created: false, truncated: false, digest: null },
+    { path: '/w/new', pids: [ROOT], count: 2, created: true, truncated: false, digest: null },
+    { path: '/w/old', pids: [ROOT], count: 2, created: false, truncated: true, digest: null },
   ]);
   t.same(r.filesystem.reads.map((e) => e.path), ['/w/old']);
 });
@@ -183,8 +183,8 @@ t.test('O_RDONLY|O_TRUNC (or an O_RDONLY open that created the file) changed it:
     ['/w/ro', 1],
   ]);
   t.same(r.filesystem.writes, [
-    { path: '/w/log', pids: [ROOT], count: 1, created: false, truncated: true },
-    { path: '/w/made', pids: [ROOT], count: 1, created: true, truncated: false },
+    { path: '/w/log', pids: [ROOT], count: 1, created: false, truncated: true, digest: null },
+    { path: '/w/made', pids: [ROOT], count: 1, created: true, truncated: false, digest: null },
   ]);
 });
 
@@ -218,5 +218,5 @@ t.test('repeats of a truncating read land on both its entries; of a plain read o
 
 t.test('older recordings (no created/truncated keys): both false', async (t) => {
   const r = receiptOf([hello({ proto: 3 }), exec(), open({ path: '/w/o', mode: 'write', flags: 0o1101 }), exit(), end()]);
-  t.same(r.filesystem.writes, [{ path: '/w/o', pids: [ROOT], count: 1, created: false, truncated: false }]);
+  t.same(r.filesystem.writes, [{ path: '/w/o', pids: [ROOT], count: 1, created: false, truncated: false, digest: null }]);
 });

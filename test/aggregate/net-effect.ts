@@ -13,7 +13,8 @@ const rename = (path: string, to: string, flags = 0) => change({ op: 'rename', p
 
 function effect(...frames: Wire[]) {
   const fs = receiptOf([hello({ proto: 4 }), exec(), ...frames, exit(), end()]).filesystem;
-  return { outputs: fs.outputs, removed: fs.removed };
+  // (no digests in these run facts: every digest is null, tested in digests below)
+  return { outputs: fs.outputs.map(({ path, created }) => ({ path, created })), removed: fs.removed };
 }
 
 t.test('git: a lock file written then renamed over the real one; a temporary pack linked then unlinked', async (t) => {
@@ -185,4 +186,45 @@ t.test('two runs of a reproducible build: the same outputs, whatever the tempora
     );
   t.same(build('ccA1'), build('ccZ9'));
   t.same(build('ccA1').outputs.map((o) => o.path), ['/b/app', '/b/obj/main.o']);
+});
+
+t.test('digests: from the run facts, on writes and outputs alike; the paths the run is to hash', async (t) => {
+  const { Aggregator } = await import('../../controller/aggregate/aggregate.js');
+  const { facts, toFrames } = await import('../helpers/events.js');
+  const frames = toFrames([
+    hello({ proto: 4 }),
+    exec(),
+    create('/b/out.tmp'),
+    rename('/b/out.tmp', '/b/out'),
+    create('/b/gone'),
+    write('pipe:[5]'),
+    create('\u2026/cut/f'),
+    write('/b/log'),
+    exit(),
+    end(),
+  ]);
+  const a = new Aggregator(facts());
+  for (const f of frames) a.add(f);
+  t.same(a.digestPaths(), ['/b/gone', '/b/log', '/b/out', '/b/out.tmp'], 'writes and outputs that can be opened, sorted, once each');
+  const d = (c: string) => ({ sha256: c.repeat(64), size: 3 });
+  const digests = { algorithm: 'sha256' as const, files: [{ path: '/b/log', ...d('a') }, { path: '/b/out', ...d('b') }] };
+  const fs = a.finish(facts({ digests })).filesystem;
+  t.same(fs.writes.map((w) => [w.path, w.digest]), [
+    ['/b/gone', null],
+    ['/b/log', d('a')],
+    ['/b/out.tmp', null],
+    ['pipe:[5]', null],
+    ['\u2026/cut/f', null],
+  ]);
+  t.same(fs.outputs, [
+    { path: '/b/gone', created: true, digest: null },
+    { path: '/b/log', created: false, digest: d('a') },
+    { path: '/b/out', created: true, digest: d('b') },
+    { path: '\u2026/cut/f', created: true, digest: null },
+  ]);
+  t.equal(fs.digests, 'sha256');
+  const off = receiptOf([hello({ proto: 4 }), exec(), write('/b/log'), exit(), end()], facts({ digests: { algorithm: 'off', files: [] } })).filesystem;
+  t.same([off.digests, off.writes[0]!.digest], ['off', null], '--no-digests');
+  const older = receiptOf([hello({ proto: 4 }), exec(), write('/b/log'), exit(), end()]).filesystem;
+  t.same([older.digests, older.writes[0]!.digest], ['off', null], 'run facts without digests (an older recording): none were taken');
 });

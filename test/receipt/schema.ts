@@ -27,7 +27,7 @@ t.test('receipts built by the aggregator are valid, and parse back to the same J
   t.equal(JSON.stringify(parsed), JSON.stringify(r), 'zod output keeps every field and the key order');
   const empty = receiptOf([], facts({ root_pid: null, exec_error: 'ENOENT', exit: { code: 1, signal: null }, collector: { status: 'unavailable', reason: 'x' } }));
   t.ok(Receipt.safeParse(empty).success, 'an empty run is valid: every section present');
-  t.same(empty.filesystem, { reads: [], writes: [], failed: [], changes: [], outputs: [], removed: [] });
+  t.same(empty.filesystem, { reads: [], writes: [], failed: [], changes: [], outputs: [], removed: [], digests: 'off' });
   t.same(empty.network, []);
   t.same(empty.syscalls, {});
 });
