@@ -65,6 +65,8 @@ export class Aggregator {
     this.collector.add(frame);
     switch (frame.t) {
       case 'hello':
+        // protocol 4 reports changes: the net effect can be known
+        if (frame.proto >= 4) this.filesystem.effectKnown();
         if (frame.proto >= 3) {
           this.inheritPrivilege = false;
           this.processes?.setInheritPrivilege(false);
@@ -75,6 +77,9 @@ export class Aggregator {
         break;
       case 'net':
         this.network.add(frame);
+        break;
+      case 'change':
+        this.filesystem.addChange(frame);
         break;
       case 'tamper':
         this.tampering.add(frame);
@@ -99,6 +104,14 @@ export class Aggregator {
     if (frame.mnt_ns !== undefined) this.mountNamespaces.seen(frame.mnt_ns, frame.pid);
     if (this.processes !== null) this.processes.add(frame);
     else this.early.push(frame);
+  }
+
+  /**
+   * The paths whose digests the receipt will show (filesystem.writes and outputs), sorted: for
+   * the run to take, once every frame is in and before finish().
+   */
+  digestPaths(): string[] {
+    return this.filesystem.digestPaths();
   }
 
   /** Count each repeat into the entry of the event that carried its rid, or as lost. */
@@ -169,7 +182,7 @@ export class Aggregator {
       exit_code: shellStatus,
       duration_ms: duration,
       processes: processList(table, t0),
-      filesystem: this.filesystem.section(),
+      filesystem: this.filesystem.section(facts.digests),
       network: this.network.section(),
       syscalls: this.collector.syscalls(),
       mount_namespaces: this.mountNamespaces.section(),
@@ -184,7 +197,15 @@ export function materialized(receipt: LazyReceipt): Receipt {
   return {
     ...receipt,
     processes: [...receipt.processes],
-    filesystem: { ...filesystem, reads: [...filesystem.reads], writes: [...filesystem.writes], failed: [...filesystem.failed] },
+    filesystem: {
+      ...filesystem,
+      reads: [...filesystem.reads],
+      writes: [...filesystem.writes],
+      failed: [...filesystem.failed],
+      changes: [...filesystem.changes],
+      outputs: [...filesystem.outputs],
+      removed: [...filesystem.removed],
+    },
     network: [...receipt.network],
   };
 }

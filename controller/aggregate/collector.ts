@@ -30,6 +30,7 @@ export class CollectorTally {
       case 'exit':
       case 'open':
       case 'net':
+      case 'change':
       case 'tamper':
       case 'withheld':
       case 'mounts':

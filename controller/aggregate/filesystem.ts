@@ -1,23 +1,34 @@
-// The filesystem section from open frames: what was read, written, or failed to open. Folded
-// frame by frame into one entry per path (and mode and errno for failures). An open that came
-// with a repeat id is remembered under it, so that the repeats the kernel only counted land on
-// the same entries.
+// The filesystem section from open and change frames: what was read, written, or failed to
+// open (here), what the tree tried to change (changes.ts), and what it left behind
+// (net-effect.ts). Folded frame by frame into one entry per path (and mode and errno for
+// failures). An open that came with a repeat id is remembered under it, so that the repeats the
+// kernel only counted land on the same entries. Digests come from the run facts.
 //
 // A run can open millions of distinct paths, so an entry is kept small (test/bench/memory.mjs
 // measures it): the key string (its own flat copy, not a view of the frame it was decoded
 // from), and one record of two fields, its count and its pids: one pid as a plain number until
 // a second one appears, then a sorted array. Path, mode and errno of a failure live in its key.
-import type { OpenFrame } from '../schema/frames.js';
-import type { FailedPathEntry, LazyReceipt, PathEntry } from '../schema/receipt.js';
+import type { ChangeFrame, OpenFrame } from '../schema/frames.js';
+import type { FailedPathEntry, LazyReceipt, PathEntry, WriteEntry } from '../schema/receipt.js';
+import type { RunFacts } from '../schema/run-facts.js';
+import { bump, count as countIn, pidList, plainEntry, type Entry } from './entries.js';
 import { LazyList } from './lazy-list.js';
-import { absolutePath, realProcPath } from './paths.js';
+import { ChangeTable, changeFields } from './changes.js';
+import { NetEffect, O_TMPFILE_BIT } from './net-effect.js';
+import { absolutePath, isCut, isNormalAbsolute, realProcPath } from './paths.js';
 import { ownString } from './strings.js';
 
-interface Entry {
-  /** one pid, or more in ascending order */
-  pids: number | number[];
-  count: number;
+type Digest = NonNullable<WriteEntry['digest']>;
+
+/** One more open of `key` by `pid`: its entry, made (with its own copy of the key) when new. */
+const count = (map: Map<string, Entry>, key: string, pid: number): Entry => countIn(map, key, pid, plainEntry);
+
+/** A written path's entry: also whether some open of it created the file, and whether some truncated it. */
+interface WriteRecord extends Entry {
+  created: boolean;
+  truncated: boolean;
 }
+const newWrite = (pid: number): WriteRecord => ({ pids: pid, count: 1, created: false, truncated: false });
 
 /** Path as it goes into the receipt: absolute, normalised, /proc/self with the real pid. */
 export function openPath(f: OpenFrame): string {
@@ -30,29 +41,63 @@ const failedKey = (path: string, mode: string, errno: string): string => `${path
 
 export class FilesystemTable {
   private readonly reads = new Map<string, Entry>();
-  private readonly writes = new Map<string, Entry>();
+  private readonly writes = new Map<string, WriteRecord>();
   private readonly failed = new Map<string, Entry>();
   // the entry (two for readwrite, none for O_PATH) bumped by the open that carried each repeat id
   private readonly byRid = new Map<number, Entry | Entry[]>();
+  private readonly changes = new ChangeTable();
+  private readonly effect = new NetEffect();
+
+  /** The helper reports changes (protocol 4): outputs and removed can be known. */
+  effectKnown(): void {
+    this.effect.enable();
+  }
+
+  /** A change frame: one more attempt in the changes list, and its effect when it worked. */
+  addChange(f: ChangeFrame): void {
+    const fields = changeFields(f);
+    this.changes.add(f, fields);
+    if (f.err === null) this.effect.changed(f.op, fields.path, fields.to ?? null, f.flags, fields.kind === 'file');
+  }
 
   add(f: OpenFrame): void {
-    if (f.err === null) {
-      const entry = this.known(f);
-      if (entry !== undefined) {
-        bump(entry, f.pid);
-        if (f.rid !== undefined) this.byRid.set(f.rid, entry);
-        return;
-      }
-    }
-    const path = openPath(f);
     if (f.err !== null) {
-      count(this.failed, failedKey(path, f.mode, f.err), f.pid);
+      count(this.failed, failedKey(openPath(f), f.mode, f.err), f.pid);
       return;
     }
-    // a successful O_PATH open reads and writes nothing: it is counted in neither list
-    const read = f.mode === 'read' || f.mode === 'readwrite' ? count(this.reads, path, f.pid) : null;
-    const write = f.mode === 'write' || f.mode === 'readwrite' ? count(this.writes, path, f.pid) : null;
-    if (f.rid !== undefined) this.byRid.set(f.rid, read !== null && write !== null ? [read, write] : (read ?? write ?? []));
+    const reads = f.mode === 'read' || f.mode === 'readwrite';
+    // an open that created or truncated the file changed it, whatever its access mode: Linux
+    // truncates with O_RDONLY|O_TRUNC too
+    const writes = f.mode === 'write' || f.mode === 'readwrite' || f.created || f.truncated;
+    if (!reads && !writes) {
+      // a successful O_PATH open reads and writes nothing: it is counted in neither list
+      if (f.rid !== undefined) this.byRid.set(f.rid, []);
+      return;
+    }
+    // a key is openPath's output, which openPath leaves as it is: a path the kernel gave that
+    // is already a key needs no normalising
+    let read = reads ? this.reads.get(f.path) : undefined;
+    let write = writes ? this.writes.get(f.path) : undefined;
+    let path = (reads && read === undefined) || (writes && write === undefined) ? openPath(f) : f.path;
+    if (reads) {
+      if (read !== undefined) bump(read, f.pid);
+      else read = count(this.reads, path, f.pid);
+    }
+    if (writes) {
+      let owned = false;
+      if (write !== undefined) bump(write, f.pid);
+      else {
+        const key = ownString(path);
+        this.writes.set(key, (write = newWrite(f.pid)));
+        path = key;
+        owned = true;
+      }
+      // the helper folds repeats only of opens alike in these two, so a rid's entries stay right
+      if (f.created) write.created = true;
+      if (f.truncated) write.truncated = true;
+      this.effect.written(path, f.created, (f.flags & O_TMPFILE_BIT) !== 0, owned);
+    }
+    if (f.rid !== undefined) this.byRid.set(f.rid, read !== undefined && write !== undefined ? [read, write] : (read ?? write)!);
   }
 
   /** Add `n` repeats of the open that carried `rid`; false when no open carried it. */
@@ -65,21 +110,25 @@ export class FilesystemTable {
   }
 
   /**
-   * The entry of a successful open's path, if that path is already a key as the kernel gave it:
-   * a key is openPath's output, which openPath leaves as it is, so the path needs no normalising.
+   * The paths whose digests the receipt shows (writes and outputs), sorted: those that can be
+   * opened by their name (not cut, not of another mount namespace, not pathless).
    */
-  private known(f: OpenFrame): Entry | undefined {
-    if (f.mode === 'read') return this.reads.get(f.path);
-    if (f.mode === 'write') return this.writes.get(f.path);
-    return undefined;
+  digestPaths(): string[] {
+    const paths = new Set<string>();
+    for (const path of this.writes.keys()) if (isNormalAbsolute(path)) paths.add(path);
+    for (const path of this.effect.outputPaths()) if (isNormalAbsolute(path)) paths.add(path);
+    return [...paths].sort();
   }
 
-  /** The filesystem section, every list sorted, each entry made as it is read. */
-  section(): LazyReceipt['filesystem'] {
+  /** The filesystem section, every list sorted, each entry made as it is read; `digests` from the run facts. */
+  section(digests: RunFacts['digests']): LazyReceipt['filesystem'] {
     const failed = this.failed;
+    const byPath = new Map<string, Digest>();
+    for (const { path, sha256, size } of digests?.files ?? []) byPath.set(path, { sha256, size });
+    const digest = (path: string): Digest | null => byPath.get(path) ?? null;
     return {
       reads: pathEntries(this.reads),
-      writes: pathEntries(this.writes),
+      writes: writeEntries(this.writes, digest),
       failed: new LazyList(
         () => [...failed.keys()],
         undefined, // by key: by path, then mode, then errno
@@ -94,52 +143,16 @@ export class FilesystemTable {
           return out;
         },
       ),
+      changes: this.changes.section(),
+      outputs: this.effect.outputs(digest),
+      removed: this.effect.removed(),
+      // an older recording has none: none were taken
+      digests: digests?.algorithm ?? 'off',
     };
   }
 }
 
-/** One more open of `key` by `pid`: its entry, made (with its own copy of the key) when new. */
-function count(map: Map<string, Entry>, key: string, pid: number): Entry {
-  const entry = map.get(key);
-  if (entry !== undefined) {
-    bump(entry, pid);
-    return entry;
-  }
-  const made: Entry = { pids: pid, count: 1 };
-  map.set(ownString(key), made);
-  return made;
-}
-
-/** One more open of the entry by `pid`. */
-function bump(entry: Entry, pid: number): void {
-  entry.count++;
-  const pids = entry.pids;
-  if (pids === pid) return;
-  if (typeof pids === 'number') entry.pids = pids < pid ? [pids, pid] : [pid, pids];
-  else insertSorted(pids, pid);
-}
-
-function insertSorted(pids: number[], pid: number): void {
-  let lo = 0;
-  let hi = pids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (pids[mid]! < pid) lo = mid + 1;
-    else hi = mid;
-  }
-  if (pids[lo] !== pid) pids.splice(lo, 0, pid);
-}
-
-const pidList = (entry: Entry): number[] => (typeof entry.pids === 'number' ? [entry.pids] : entry.pids);
-
-/**
- * Whether a path is only the tail of one over 4096 bytes: the helper starts it with "…", which
- * no absolute path does (nor one of another mount namespace, "mnt:[<inode>]/...": a cut one
- * reads "mnt:[<inode>]…/..."). Read off the path, so that an entry keeps no more than its key.
- */
-export function isCut(path: string): boolean {
-  return path.charCodeAt(0) === 0x2026 || /^mnt:\[\d+\]\u2026/.test(path);
-}
+export { isCut };
 
 const KIND_PREFIXES: ReadonlyArray<[string, NonNullable<PathEntry['kind']>]> = [
   ['pipe:[', 'pipe'],
@@ -163,6 +176,28 @@ function pathEntries(map: Map<string, Entry>): Iterable<PathEntry> {
     (path): PathEntry => {
       const entry = map.get(path)!;
       const out: PathEntry = { path, pids: pidList(entry), count: entry.count };
+      if (isCut(path)) out.path_truncated = true;
+      const kind = fileKind(path);
+      if (kind !== null) out.kind = kind;
+      return out;
+    },
+  );
+}
+
+function writeEntries(map: Map<string, WriteRecord>, digest: (path: string) => Digest | null): Iterable<WriteEntry> {
+  return new LazyList(
+    () => [...map.keys()],
+    undefined, // by path
+    (path): WriteEntry => {
+      const entry = map.get(path)!;
+      const out: WriteEntry = {
+        path,
+        pids: pidList(entry),
+        count: entry.count,
+        created: entry.created,
+        truncated: entry.truncated,
+        digest: digest(path),
+      };
       if (isCut(path)) out.path_truncated = true;
       const kind = fileKind(path);
       if (kind !== null) out.kind = kind;

@@ -40,3 +40,12 @@ function matchPrefix(path: string, prefix: string): string | null {
   if (path.startsWith(prefix + '/')) return path.slice(prefix.length);
   return null;
 }
+
+/**
+ * Whether a path is only the tail of one over 4096 bytes: the helper starts it with "…", which
+ * no absolute path does (nor one of another mount namespace, "mnt:[<inode>]/...": a cut one
+ * reads "mnt:[<inode>]…/..."). Read off the path, so that an entry keeps no more than its key.
+ */
+export function isCut(path: string): boolean {
+  return path.charCodeAt(0) === 0x2026 || /^mnt:\[\d+\]\u2026/.test(path);
+}

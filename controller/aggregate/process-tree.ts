@@ -116,6 +116,7 @@ export class ProcessTableBuilder {
       }
       case 'open':
       case 'net':
+      case 'change':
         this.lookup(f.pid, f.start, null).mntNs = f.mnt_ns ?? null;
         break;
       default:

@@ -20,6 +20,7 @@ export const USAGE_ERROR = 2;
 interface RunFlags {
   output: string;
   argv: boolean;
+  digests: boolean;
   quiet: boolean;
   helper?: string | undefined;
   record?: string | undefined;
@@ -53,6 +54,11 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
     .usage(`Usage: ${name} [options] -- <command> [args...]\n\nRun a command, observe its whole process tree, write receipt.json, exit with the command's status.`)
     .option('output', { alias: 'o', type: 'string', default: './receipt.json', requiresArg: true, describe: 'where to write the receipt' })
     .option('argv', { type: 'boolean', default: true, describe: 'capture the argv of every exec (--no-argv or GLASSHOUSE_CAPTURE_ARGV=0: off)' })
+    .option('digests', {
+      type: 'boolean',
+      default: true,
+      describe: 'when the command has ended, take sha256 and size of the files it wrote (--no-digests: off)',
+    })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: "no glasshouse messages on stderr (the command's output is kept)" })
     .option('helper', { type: 'string', requiresArg: true, describe: 'path of glasshouse-helper (also GLASSHOUSE_HELPER)' })
     .option('record', { type: 'string', requiresArg: true, describe: 'also write the run\'s recording to this file (glasshouse replay rebuilds the receipt)' })
@@ -100,6 +106,7 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
       command,
       output: flags.output,
       captureArgv,
+      digests: flags.digests,
       quiet: flags.quiet,
       helperPath: flags.helper ?? (env.GLASSHOUSE_HELPER || null),
       record: flags.record ?? null,

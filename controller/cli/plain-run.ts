@@ -1,6 +1,6 @@
 // The common command line of a run, understood without yargs: `gh-run [plain options] -- cmd`
 // or `glasshouse run [plain options] -- cmd`, where the plain options are -q/--quiet,
-// --argv/--no-argv, -o/--output, --helper, --record, --wait-all and --wait-timeout, each at
+// --argv/--no-argv, --digests/--no-digests, -o/--output, --helper, --record, --wait-all and --wait-timeout, each at
 // most once, values separate or after `=`. Loading yargs costs about as much as Node's own
 // startup, and this is every run's path; anything else (help, version, guest mode, a typo, a
 // repeated option, a value that looks like an option or is not valid, no `--`) returns null and
@@ -25,6 +25,7 @@ export function plainRunOptions(program: Program, args: readonly string[], env: 
   const values: Record<string, string> = {};
   let quiet = false;
   let argv = true;
+  let digests = true;
   let waitAll = false;
   for (let i = 0; i < options.length; i++) {
     const option = options[i]!;
@@ -35,6 +36,9 @@ export function plainRunOptions(program: Program, args: readonly string[], env: 
     } else if (option === '--argv' || option === '--no-argv') {
       name = 'argv';
       argv = option === '--argv';
+    } else if (option === '--digests' || option === '--no-digests') {
+      name = 'digests';
+      digests = option === '--digests';
     } else if (option === '--wait-all') {
       name = 'wait-all';
       waitAll = true;
@@ -59,6 +63,7 @@ export function plainRunOptions(program: Program, args: readonly string[], env: 
     command: args.slice(dash + 1),
     output: values.output ?? './receipt.json',
     captureArgv: argv && !/^(0|false|no|off)$/i.test(capture),
+    digests,
     quiet,
     helperPath: values.helper ?? (env.GLASSHOUSE_HELPER || null),
     record: values.record ?? null,

@@ -82,7 +82,31 @@ const isOpen = (f: Fields): boolean =>
   isStr(f.path) &&
   isOptStr(f.base) &&
   isBool(f.path_truncated) &&
-  keyCount(f) === withOptional(f, 12, NS_RID);
+  isBool(f.created) &&
+  isBool(f.truncated) &&
+  keyCount(f) === withOptional(f, 14, NS_RID);
+
+const CHANGE_OPS: ReadonlySet<unknown> = new Set(['delete', 'rmdir', 'mkdir', 'mknod', 'rename', 'link', 'symlink', 'chmod', 'chown', 'truncate']);
+const isChange = (f: Fields): boolean =>
+  isIdent(f) &&
+  isInt(f.tid) &&
+  isStr(f.call) &&
+  CHANGE_OPS.has(f.op) &&
+  isOptStr(f.err) &&
+  isOptStr(f.path) &&
+  isOptStr(f.base) &&
+  isOptStr(f.to) &&
+  isOptStr(f.to_base) &&
+  isOptStr(f.target) &&
+  isOptInt(f.mode) &&
+  isOptInt(f.uid) &&
+  isOptInt(f.gid) &&
+  isOptInt(f.size) &&
+  isOptInt(f.dev) &&
+  isOptInt(f.fd) &&
+  isInt(f.flags) &&
+  isBool(f.path_truncated) &&
+  keyCount(f) === withOptional(f, 21, NS);
 
 const EXEC_OPTIONAL = { ...NS, exe_anon: isTrue, withheld: isTrue, interpreter: isStrings, path_truncated: isTrue };
 const isExec = (f: Fields): boolean =>
@@ -189,6 +213,8 @@ export function isCanonicalFrame(value: unknown): value is Frame {
       return isExit(value);
     case 'net':
       return isNet(value);
+    case 'change':
+      return isChange(value);
     case 'hello':
       return isHello(value);
     case 'armed':

@@ -103,15 +103,26 @@ function isWritten(v: unknown): boolean {
 
 /**
  * A value JSON.stringify can write whole without the text growing past its own data: an array
- * of leaves, or a plain record whose members are leaves or arrays of leaves (a path entry, an
- * exec). Lists produced on demand and anything nested deeper are written member by member.
+ * of leaves, or a plain record whose members are leaves, arrays of leaves or records of leaves
+ * (a path entry with its digest, an exec). Lists produced on demand and anything nested deeper
+ * are written member by member.
  */
 function isFlat(v: object): boolean {
   if (Array.isArray(v)) return isLeafArray(v);
   if (Symbol.iterator in v) return false;
   for (const key in v) {
     const member = (v as Record<string, unknown>)[key];
-    if (typeof member === 'object' && member !== null && !(Array.isArray(member) && isLeafArray(member))) return false;
+    if (typeof member !== 'object' || member === null) continue;
+    if (!(Array.isArray(member) ? isLeafArray(member) : isLeafRecord(member))) return false;
+  }
+  return true;
+}
+
+function isLeafRecord(o: object): boolean {
+  if (Symbol.iterator in o) return false;
+  for (const key in o) {
+    const member = (o as Record<string, unknown>)[key];
+    if (typeof member === 'object' && member !== null) return false;
   }
   return true;
 }

@@ -13,7 +13,7 @@ const FilesystemShape = Receipt.shape.filesystem.shape;
 /** The Receipt schema with its long lists only checked to be lists. */
 const Head = Receipt.extend({
   processes: List,
-  filesystem: Receipt.shape.filesystem.extend({ reads: List, writes: List, failed: List }),
+  filesystem: Receipt.shape.filesystem.extend({ reads: List, writes: List, failed: List, changes: List, outputs: List, removed: List }),
   network: List,
 });
 const Element = {
@@ -21,6 +21,9 @@ const Element = {
   reads: FilesystemShape.reads.element,
   writes: FilesystemShape.writes.element,
   failed: FilesystemShape.failed.element,
+  changes: FilesystemShape.changes.element,
+  outputs: FilesystemShape.outputs.element,
+  removed: FilesystemShape.removed.element,
   network: Receipt.shape.network.element,
 };
 
@@ -41,6 +44,9 @@ export function checkedReceipt(receipt: LazyReceipt): LazyReceipt {
       reads: checked(filesystem.reads, Element.reads, 'filesystem.reads'),
       writes: checked(filesystem.writes, Element.writes, 'filesystem.writes'),
       failed: checked(filesystem.failed, Element.failed, 'filesystem.failed'),
+      changes: checked(filesystem.changes, Element.changes, 'filesystem.changes'),
+      outputs: checked(filesystem.outputs, Element.outputs, 'filesystem.outputs'),
+      removed: checked(filesystem.removed, Element.removed, 'filesystem.removed'),
     },
     network: checked(receipt.network, Element.network, 'network'),
   };

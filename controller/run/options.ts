@@ -5,6 +5,8 @@ export interface RunOptions {
   /** where receipt.json goes (relative paths are taken from the current directory) */
   output: string;
   captureArgv: boolean;
+  /** take the digests of the files the tree wrote when the run has ended (--no-digests: false) */
+  digests: boolean;
   /** no glasshouse messages on stderr (the command's own output is never suppressed) */
   quiet: boolean;
   /** helper path override (--helper / GLASSHOUSE_HELPER), null for the package's own build */

@@ -1,8 +1,9 @@
 // One observed run: start the helper, spawn the command through the gate, follow it, release
 // it, pass its output through, wait for it (with --wait-all, for every process it started),
-// stop the helper, write the receipt, and return the command's exit status. Collector trouble never changes what the command does or returns,
-// and neither does a recording (--record) that cannot be written; a receipt that cannot be
-// written does: gh-run then exits RECEIPT_FAILED_STATUS (the command's output is unaffected).
+// stop the helper, hash the files it wrote, write the receipt, and return the command's exit
+// status. Collector trouble never changes what the command does or returns, and neither does
+// a recording (--record) that cannot be written; a receipt that cannot be written does: gh-run
+// then exits RECEIPT_FAILED_STATUS (the command's output is unaffected).
 import { resolve } from 'node:path';
 import { Aggregator } from '../aggregate/aggregate.js';
 import { Diagnostics } from '../collector/diagnostics.js';
@@ -19,6 +20,7 @@ import { GLASSHOUSE_VERSION } from '../version.js';
 import { hostFacts, isExecutableFile, resolveCommand } from './host-facts.js';
 import { Reporter, unavailableLine } from './messages.js';
 import type { RunOptions } from './options.js';
+import { takeDigests } from './digests.js';
 import { createOutputPipes, OutputPipesError, type OutputPipes } from './output-pipes.js';
 import { OutputTee, settleTees } from './output-tee.js';
 import { SignalForwarder } from './signals.js';
@@ -183,6 +185,10 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     }
   }
 
+  // 5. what the files the tree wrote hold, now that it has ended (its root; with --wait-all
+  // every process) and every frame is in: a fact of this run, recorded, never read by a replay
+  const digests = await takeDigests(aggregator.digestPaths(), options.digests);
+
   const facts: RunFacts = {
     glasshouse_version: GLASSHOUSE_VERSION,
     command: [...options.command],
@@ -203,6 +209,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     environment,
     command_realpath: commandRealpath,
     collector,
+    digests,
   };
   forwarder.dispose();
   // the recording's last frame holds these very facts, so a replay rebuilds this very receipt

@@ -1,4 +1,4 @@
-// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 3; the version
+// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 4; the version
 // constant is collector/protocol.ts): what the controller accepts from the helper, validated at
 // the boundary. The hot path checks frames with collector/frame-guard.ts first, held to these.
 import { z } from 'zod';
@@ -100,6 +100,10 @@ export const OpenFrame = z.object({
   base: OptStr,
   path_truncated: OptBool,
   rid: Rid,
+  // the open created the file (FMODE_CREATED), and it truncated an existing regular file
+  // (O_TRUNC, even with O_RDONLY): protocol 4, false on failures; absent in older recordings
+  created: OptBool,
+  truncated: OptBool,
 });
 export const NetFrame = z.object({
   t: z.literal('net'),
@@ -126,6 +130,43 @@ export const TamperFrame = z.object({
   arg: Int,
   err: ErrName,
   path: OptStr,
+});
+// what a change frame's syscall does to names or metadata
+export const CHANGE_OPS = ['delete', 'rmdir', 'mkdir', 'mknod', 'rename', 'link', 'symlink', 'chmod', 'chown', 'truncate'] as const;
+export type ChangeOp = (typeof CHANGE_OPS)[number];
+const OptInt = Int.nullable().optional().transform((v) => v ?? null);
+// one attempt (ok or not) of a followed process to change a name or metadata (protocol 4)
+export const ChangeFrame = z.object({
+  t: z.literal('change'),
+  ...ident,
+  tid: Int,
+  // the syscall ("unlinkat")
+  call: Str,
+  op: z.enum(CHANGE_OPS),
+  err: ErrName,
+  // as requested (relative: against base), or for an f* form the kernel's path of the fd's file;
+  // nil when the fd named no file
+  path: OptStr,
+  base: OptStr,
+  // rename: the new name; link: the existing file (path is the new name)
+  to: OptStr,
+  to_base: OptStr,
+  // symlink: the target exactly as written
+  target: OptStr,
+  // mkdir, mknod (with the S_IFMT bits), chmod: as passed
+  mode: OptInt,
+  // chown: as passed, -1 for unchanged
+  uid: OptInt,
+  gid: OptInt,
+  // truncate, ftruncate: the length
+  size: OptInt,
+  // mknod: the kernel-encoded dev_t as passed
+  dev: OptInt,
+  // the fd of an f* form
+  fd: OptInt,
+  // the call's flags argument, 0 where it has none
+  flags: Int,
+  path_truncated: OptBool,
 });
 // from here on the process's activity is withheld (the credentials that decided it)
 export const WithheldFrame = z.object({ t: z.literal('withheld'), ...ident, tid: Int, uid: Int, euid: Int, gid: Int, egid: Int });
@@ -169,6 +210,7 @@ export const Frame = z.discriminatedUnion('t', [
   ExitFrame,
   OpenFrame,
   NetFrame,
+  ChangeFrame,
   TamperFrame,
   WithheldFrame,
   MountsFrame,
@@ -192,13 +234,14 @@ export type ForkFrame = z.output<typeof ForkFrame>;
 export type ExitFrame = z.output<typeof ExitFrame>;
 export type OpenFrame = z.output<typeof OpenFrame>;
 export type NetFrame = z.output<typeof NetFrame>;
+export type ChangeFrame = z.output<typeof ChangeFrame>;
 export type RepeatsFrame = z.output<typeof RepeatsFrame>;
 export type StatsFrame = z.output<typeof StatsFrame>;
 export type EndFrame = z.output<typeof EndFrame>;
 /** Frames that describe what followed processes did (counted in collector.events). */
-export type EventFrame = ExecFrame | ForkFrame | ExitFrame | OpenFrame | NetFrame | TamperFrame | WithheldFrame | MountsFrame;
+export type EventFrame = ExecFrame | ForkFrame | ExitFrame | OpenFrame | NetFrame | ChangeFrame | TamperFrame | WithheldFrame | MountsFrame;
 
-const EVENT_TYPES: ReadonlySet<string> = new Set(['exec', 'fork', 'exit', 'open', 'net', 'tamper', 'withheld', 'mounts']);
+const EVENT_TYPES: ReadonlySet<string> = new Set(['exec', 'fork', 'exit', 'open', 'net', 'change', 'tamper', 'withheld', 'mounts']);
 export function isEventFrame(frame: Frame): frame is EventFrame {
   return EVENT_TYPES.has(frame.t);
 }

@@ -82,6 +82,24 @@ const PathEntry = z.object({
   path_truncated: PathTruncated,
   kind: FileKind.optional(),
 });
+// sha256 (hex) and size in bytes of a regular file's content
+const Digest = z.object({ sha256: Sha256, size: NonNegInt });
+
+// a path opened for writing, or that an open created or truncated (O_RDONLY|O_TRUNC too)
+const WriteEntry = z.object({
+  path: z.string(),
+  pids: z.array(NonNegInt),
+  count: NonNegInt,
+  // some open of it created the file (O_CREAT that made it)
+  created: z.boolean(),
+  // some open of it truncated it (O_TRUNC on an existing regular file)
+  truncated: z.boolean(),
+  // what it held when the run had ended; null when it was gone then, not a regular file, not
+  // readable, has no path that can be opened (cut, of another mount namespace), or digests are off
+  digest: Digest.nullable(),
+  path_truncated: PathTruncated,
+  kind: FileKind.optional(),
+});
 const FailedPathEntry = z.object({
   path: z.string(),
   mode: z.enum(['read', 'write', 'readwrite', 'path']),
@@ -91,7 +109,76 @@ const FailedPathEntry = z.object({
   path_truncated: PathTruncated,
 });
 export type PathEntry = z.infer<typeof PathEntry>;
+export type WriteEntry = z.infer<typeof WriteEntry>;
 export type FailedPathEntry = z.infer<typeof FailedPathEntry>;
+
+export const ChangeOp = z.enum(['delete', 'rmdir', 'mkdir', 'mknod', 'rename', 'link', 'symlink', 'chmod', 'chown', 'truncate']);
+/**
+ * One distinct attempt (ok or not) to change a name or metadata, by any process of the tree:
+ * unlink, rmdir, mkdir, mknod, rename, link, symlink, chmod, chown, truncate and their *at and
+ * f* forms. Paths are absolute and normalised lexically like those of failed opens (against
+ * the cwd or the dirfd of the call), not resolved (a deleted file cannot be); for an f* form
+ * the path is the kernel's path of the fd's file, as for a successful open.
+ */
+const ChangeEntry = z.object({
+  op: ChangeOp,
+  // null: the fd of an f* form named no file (EBADF)
+  path: z.string().nullable(),
+  // rename: the new name; link: the existing file (path is the new name)
+  to: z.string().optional(),
+  // symlink: the target exactly as written (never normalised)
+  target: z.string().optional(),
+  // mkdir, mknod, chmod: the permission bits as passed (mode & 07777), 4 octal digits
+  mode: z.string().regex(/^[0-7]{4}$/).optional(),
+  // mknod: the type of node asked for (no type bits: "file")
+  kind: z.enum(['file', 'fifo', 'char', 'block', 'socket']).optional(),
+  // mknod of a char or block device: "major:minor"
+  dev: z.string().regex(/^\d+:\d+$/).optional(),
+  // chown: as passed, -1 leaves it unchanged
+  uid: Int.optional(),
+  gid: Int.optional(),
+  // truncate, ftruncate: the length asked for
+  size: Int.optional(),
+  // the names of the flag bits passed (RENAME_EXCHANGE, AT_SYMLINK_NOFOLLOW, ...), a bit with
+  // no name as "0x..."; absent when none (unlinkat's AT_REMOVEDIR is op "rmdir")
+  flags: z.array(z.string()).min(1).optional(),
+  // the fd of an f* form (fchmod, fchown, ftruncate, AT_EMPTY_PATH)
+  fd: Int.optional(),
+  result: z.union([z.literal('ok'), Errno]),
+  pids: z.array(NonNegInt),
+  count: NonNegInt,
+  // a path of the call was over 4096 bytes: only its tail is known, and it starts with "…"
+  path_truncated: PathTruncated,
+});
+export type ChangeEntry = z.infer<typeof ChangeEntry>;
+
+/**
+ * A path holding content the tree wrote, as the run ended: the net effect of its writes,
+ * truncates, renames, links and deletes, replayed in order (lexically: see changes). Regular
+ * file content on a disk only: what the tree made that is no regular file (a directory, a
+ * symlink, a fifo) is a change, not an output, and so are files with no path and the pseudo
+ * file systems (/proc, /sys, /dev but /dev/shm).
+ */
+const OutputEntry = z.object({
+  path: z.string(),
+  // the tree created the file (an open that made it, before any renames and links that moved it here)
+  created: z.boolean(),
+  // as in writes
+  digest: Digest.nullable(),
+});
+export type OutputEntry = z.infer<typeof OutputEntry>;
+
+/**
+ * A path that was there before the run (the tree found something there) and is not at its
+ * end: deleted, removed as a directory, or renamed away, and not made again. What the tree
+ * made and removed again (a temporary file) is in neither list.
+ */
+const RemovedEntry = z.object({
+  path: z.string(),
+  // the last call that removed it
+  op: z.enum(['delete', 'rmdir', 'rename']),
+});
+export type RemovedEntry = z.infer<typeof RemovedEntry>;
 
 export const NetworkEntry = z.object({
   pid: NonNegInt,
@@ -207,8 +294,15 @@ export const Receipt = z
     processes: z.array(Process),
     filesystem: z.object({
       reads: z.array(PathEntry),
-      writes: z.array(PathEntry),
+      writes: z.array(WriteEntry),
       failed: z.array(FailedPathEntry),
+      changes: z.array(ChangeEntry),
+      // the net effect (protocol 4: empty for recordings of older helpers, which did not report changes)
+      outputs: z.array(OutputEntry),
+      removed: z.array(RemovedEntry),
+      // "sha256": the digests of writes and outputs were taken when the run had ended; "off":
+      // none were (--no-digests, or a recording made before glasshouse took them)
+      digests: z.enum(['sha256', 'off']),
     }),
     network: z.array(NetworkEntry),
     syscalls: z.record(z.string(), NonNegInt),
@@ -224,6 +318,11 @@ export type Receipt = z.infer<typeof Receipt>;
  */
 export type LazyReceipt = Omit<Receipt, 'processes' | 'filesystem' | 'network'> & {
   processes: Iterable<Process>;
-  filesystem: { reads: Iterable<PathEntry>; writes: Iterable<PathEntry>; failed: Iterable<FailedPathEntry> };
+  filesystem: { reads: Iterable<PathEntry>; writes: Iterable<WriteEntry>; failed: Iterable<FailedPathEntry>;
+    changes: Iterable<ChangeEntry>;
+    outputs: Iterable<OutputEntry>;
+    removed: Iterable<RemovedEntry>;
+    digests: 'sha256' | 'off';
+  };
   network: Iterable<NetworkEntry>;
 };

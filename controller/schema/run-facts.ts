@@ -43,5 +43,16 @@ export const RunFacts = z.object({
   command_realpath: z.string().nullable(),
   /** collector status from the helper's lifecycle (start, follow, stop); frames may degrade it further */
   collector: z.object({ status: CollectorStatus, reason: z.string().nullable() }),
+  /**
+   * sha256 and size of the paths of filesystem.writes and filesystem.outputs that were regular
+   * files once the run had ended (run/digests.ts), by path; a path not listed has no digest.
+   * "off": none were taken (--no-digests). Absent in recordings made before digests: "off".
+   */
+  digests: z
+    .object({
+      algorithm: z.enum(['sha256', 'off']),
+      files: z.array(z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() })),
+    })
+    .optional(),
 });
 export type RunFacts = z.infer<typeof RunFacts>;

@@ -66,7 +66,7 @@ t.test('repeats: counted into the entry of the event with their rid; unknown rid
     { path: '/etc/hosts', pids: [ROOT], count: 42 },
     { path: '/tmp/log', pids: [ROOT], count: 5 },
   ]);
-  t.same(r.filesystem.writes, [{ path: '/tmp/log', pids: [ROOT], count: 5 }]);
+  t.same(r.filesystem.writes, [{ path: '/tmp/log', pids: [ROOT], count: 5, created: false, truncated: false, digest: null }]);
   t.equal(r.network[0]!.count, 10);
   t.equal(r.collector.events, 5, 'frames received: exec, 3 opens/nets, exit');
   t.equal(r.collector.events_folded, 41 + 9 + 4);

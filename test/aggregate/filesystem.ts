@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Aggregator } from '../../controller/aggregate/aggregate.js';
 import type { Frame } from '../../controller/schema/frames.js';
-import { ROOT, end, exec, exit, facts, fork, hello, ms, open, receiptOf, toFrames } from '../helpers/events.js';
+import { ROOT, end, exec, exit, facts, fork, hello, ms, open, open4, receiptOf, repeats, toFrames } from '../helpers/events.js';
 
 const run = (...opens: ReturnType<typeof open>[]) => receiptOf([hello(), exec(), fork({ pid: 50, start: ms(1) }), ...opens, exit(), end()]).filesystem;
 
@@ -12,8 +12,8 @@ t.test('read, write, readwrite: O_RDWR lands in both lists', async (t) => {
     { path: '/var/db', pids: [ROOT], count: 1 },
   ]);
   t.same(fs.writes, [
-    { path: '/tmp/out', pids: [ROOT], count: 1 },
-    { path: '/var/db', pids: [ROOT], count: 1 },
+    { path: '/tmp/out', pids: [ROOT], count: 1, created: false, truncated: false, digest: null },
+    { path: '/var/db', pids: [ROOT], count: 1, created: false, truncated: false, digest: null },
   ]);
   t.same(fs.failed, []);
 });
@@ -143,4 +143,80 @@ t.test('files with no path keep their kind; a cut path says so; both read off th
   ]);
   t.equal(r.filesystem.failed[0]!.path, '\u2026/deep/x');
   t.equal(r.filesystem.failed[0]!.path_truncated, true);
+});
+
+t.test('protocol 4: writes say whether an open created or truncated the file (OR over the opens)', async (t) => {
+  const r = receiptOf([
+    hello({ proto: 4 }),
+    exec(),
+    open4({ path: '/w/new', mode: 'write', created: true }),
+    open4({ path: '/w/new', mode: 'write' }),
+    open4({ path: '/w/old', mode: 'write', truncated: true }),
+    open4({ path: '/w/old', mode: 'readwrite' }),
+    open4({ path: '/w/app', mode: 'write' }),
+    open4({ path: '/w/x', mode: 'write', created: true, err: 'EACCES' }),
+    exit(),
+    end(),
+  ]);
+  t.same(r.filesystem.writes, [
+    { path: '/w/app', pids: [ROOT], count: 1, created: false, truncated: false, digest: null },
+    { path: '/w/new', pids: [ROOT], count: 2, created: true, truncated: false, digest: null },
+    { path: '/w/old', pids: [ROOT], count: 2, created: false, truncated: true, digest: null },
+  ]);
+  t.same(r.filesystem.reads.map((e) => e.path), ['/w/old']);
+});
+
+t.test('O_RDONLY|O_TRUNC (or an O_RDONLY open that created the file) changed it: a read and a write', async (t) => {
+  const r = receiptOf([
+    hello({ proto: 4 }),
+    exec(),
+    open4({ path: '/w/log', mode: 'read', flags: 0o1000, truncated: true }),
+    open4({ path: '/w/log', mode: 'read' }),
+    open4({ path: '/w/made', mode: 'read', flags: 0o100, created: true }),
+    open4({ path: '/w/ro', mode: 'read' }),
+    exit(),
+    end(),
+  ]);
+  t.same(r.filesystem.reads.map((e) => [e.path, e.count]), [
+    ['/w/log', 2],
+    ['/w/made', 1],
+    ['/w/ro', 1],
+  ]);
+  t.same(r.filesystem.writes, [
+    { path: '/w/log', pids: [ROOT], count: 1, created: false, truncated: true, digest: null },
+    { path: '/w/made', pids: [ROOT], count: 1, created: true, truncated: false, digest: null },
+  ]);
+});
+
+t.test('repeats of a truncating read land on both its entries; of a plain read on the read only', async (t) => {
+  const r = receiptOf([
+    hello({ proto: 4 }),
+    exec(),
+    open4({ path: '/w/log', mode: 'read', truncated: true, rid: 1 }),
+    open4({ path: '/w/log', mode: 'read', rid: 2 }),
+    open4({ path: '/w/o', mode: 'write', created: true, rid: 3 }),
+    open4({ path: '/w/o', mode: 'write', rid: 4 }),
+    open4({ path: '/usr', mode: 'path', rid: 5 }),
+    exit(),
+    repeats([
+      [1, 10],
+      [2, 100],
+      [3, 1000],
+      [4, 5],
+      [5, 7],
+    ]),
+    end(),
+  ]);
+  t.same(r.filesystem.reads.map((e) => [e.path, e.count]), [['/w/log', 112]]);
+  t.same(r.filesystem.writes.map((e) => [e.path, e.count, e.created, e.truncated]), [
+    ['/w/log', 11, false, true],
+    ['/w/o', 1007, true, false],
+  ]);
+  t.equal(r.collector.events_folded, 1122);
+  t.equal(r.collector.events_lost, 0, 'the O_PATH open took its repeats too');
+});
+
+t.test('older recordings (no created/truncated keys): both false', async (t) => {
+  const r = receiptOf([hello({ proto: 3 }), exec(), open({ path: '/w/o', mode: 'write', flags: 0o1101 }), exit(), end()]);
+  t.same(r.filesystem.writes, [{ path: '/w/o', pids: [ROOT], count: 1, created: false, truncated: false, digest: null }]);
 });

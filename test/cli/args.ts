@@ -22,6 +22,15 @@ t.test('defaults', async (t) => {
   t.equal(o.guest, false);
   t.equal(o.waitAll, false, 'the receipt is written when the root exits, as before');
   t.equal(o.waitTimeout, null);
+  t.equal(o.digests, true, 'digests are taken unless --no-digests');
+});
+
+t.test('--no-digests, for gh-run and glasshouse run', async (t) => {
+  t.equal(runOptions(await parseCli('gh-run', ['--no-digests', '--', 'ls'], {})).digests, false);
+  t.equal(runOptions(await parseCli('glasshouse', ['run', '--no-digests', '--', 'ls'], {})).digests, false);
+  t.equal(runOptions(await parseCli('gh-run', ['--digests', '--', 'ls'], {})).digests, true);
+  const help = await parseCli('gh-run', ['--help'], {});
+  t.match(help.kind === 'exit' && help.stdout, /--digests/);
 });
 
 t.test('options: -o, --output, -q, --quiet, --helper, --no-argv', async (t) => {

@@ -16,6 +16,8 @@ t.test('the common command lines are plain, with the options yargs gives', async
     ['gh-run', ['--wait-all', '--wait-timeout', '1.5', '-q', '--', 'true']],
     ['gh-run', ['--wait-timeout=.25', '--', 'true']],
     ['glasshouse', ['run', '--wait-timeout', '30', '--wait-all', '--', 'true']],
+    ['gh-run', ['--no-digests', '--', 'true']],
+    ['glasshouse', ['run', '-q', '--digests', '--no-argv', '--', 'true']],
   ];
   for (const [program, args] of cases) {
     const plain = plainRunOptions(program, args, ENV);
@@ -53,6 +55,8 @@ t.test('anything else goes to yargs', async (t) => {
     ['--wait-all', '--wait-all', '--', 'true'],
     ['--no-wait-all', '--', 'true'],
     ['--wait-all=true', '--', 'true'],
+    ['--digests', '--no-digests', '--', 'true'],
+    ['--no-digests=1', '--', 'true'],
   ]) {
     t.equal(plainRunOptions('gh-run', args, ENV), null, args.join(' '));
   }
@@ -64,7 +68,7 @@ t.test('anything else goes to yargs', async (t) => {
 t.test('on random command lines, plain agrees with yargs whenever it answers', async (t) => {
   const tokens = ['-q', '--quiet', '--argv', '--no-argv', '-o', '--output', '--output=o.json', 'r.json', '--helper', '--helper=/h', '/h',
     '--record', '--record=x', 'x.ghrec', '--guest', '-h', '--help', '--version', '--bogus', '-qo', '-', '-x', '', 'cmd', '--no-quiet', '--quiet=true',
-    '--wait-all', '--no-wait-all', '--wait-all=false', '--wait-timeout', '--wait-timeout=2.5', '--wait-timeout=1', '--wait-timeout=0.25', '--wait-timeout=0', '--wait-timeout=', '1', '0.5', '.5',
+    '--wait-all', '--no-wait-all', '--wait-all=false', '--digests', '--no-digests', '--digests=false', '--wait-timeout', '--wait-timeout=2.5', '--wait-timeout=1', '--wait-timeout=0.25', '--wait-timeout=0', '--wait-timeout=', '1', '0.5', '.5',
     '0', '-1', '1e3', 'abc', '7.'];
   let seed = 12345;
   const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);

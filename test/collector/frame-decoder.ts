@@ -175,3 +175,42 @@ t.test('every frame type of the protocol validates; real_ns above 2^53 is accept
     if (h.t === 'hello') t.ok(Math.abs(h.real_ns - 1_732_000_000_123_456_789) < 1e4, 'real_ns kept (to double precision)');
   }
 });
+
+t.test('protocol 4: change frames and the open keys created/truncated validate, strictly', async (t) => {
+  const { change, open4 } = await import('../helpers/events.js');
+  const good = [
+    hello({ proto: 4 }),
+    open4({ path: '/tmp/o', mode: 'write', created: true }),
+    change({ op: 'rename', path: 'a', base: '/w', to: '/w/b', flags: 1 }),
+    change({ op: 'chmod', call: 'fchmod', path: null, fd: 7, mode: 0o644, err: 'EBADF' }),
+    change({ op: 'mknod', path: '/dev/x', mode: 0o60600, dev: 8 * 256 + 1 }),
+    end(),
+  ];
+  for (const bigints of [false, true]) {
+    const { frames, errors } = decodeFrameStream(encodeFrames(good, bigints));
+    t.same(errors, [], `no errors (bigints: ${bigints})`);
+    t.match(frames[1], { t: 'open', created: true, truncated: false });
+    t.match(frames[2], { t: 'change', op: 'rename', path: 'a', base: '/w', to: '/w/b', to_base: null, target: null, mode: null, flags: 1, err: null });
+    t.match(frames[3], { t: 'change', path: null, fd: 7, mode: 0o644, err: 'EBADF' });
+  }
+  // nil keys may also be left out (zod fills them in); what is there must be of its type
+  const sparse = { t: 'change', ts: 1, pid: 2, start: 3, tid: 2, call: 'unlink', op: 'delete', path: '/x', flags: 0 };
+  t.match(decodeFrameStream(encodeFrames([sparse])).frames[0], { path: '/x', base: null, to: null, uid: null, path_truncated: false });
+  const bad: [Record<string, unknown>, string][] = [
+    [{ ...change({ op: 'delete' }), op: 'unlink' }, 'op'],
+    [{ ...change({ op: 'delete' }), flags: null }, 'flags'],
+    [{ ...change({ op: 'delete' }), path: 5 }, 'path'],
+    [{ ...change({ op: 'chown' }), uid: '0' }, 'uid'],
+    [{ ...change({ op: 'chmod' }), mode: 1.5 }, 'mode'],
+    [{ ...change({ op: 'delete' }), err: 2 }, 'err'],
+    [{ ...change({ op: 'delete' }), tid: undefined }, 'tid'],
+    [{ ...change({ op: 'delete' }), mnt_ns: 0 }, 'mnt_ns'],
+    [{ ...open4({ path: '/x' }), created: 1 }, 'created'],
+    [{ ...open4({ path: '/x' }), truncated: 'yes' }, 'truncated'],
+  ];
+  for (const [frame, field] of bad) {
+    const { frames, errors } = decodeFrameStream(encodeFrames([frame]));
+    t.same(frames, [], `refused: ${field}`);
+    t.same(errors[0]?.path, [field], `names the field ${field}`);
+  }
+});

@@ -5,7 +5,7 @@ import { isCanonicalFrame } from '../../controller/collector/frame-guard.js';
 import { validateFrame } from '../../controller/collector/frame-stream.js';
 import { Frame, parseFrame } from '../../controller/schema/frames.js';
 import { FrameError } from '../../controller/schema/frame-error.js';
-import { armed, end, errorFrame, exec, exit, following, fork, hello, mounts, ms, net, open, repeats, signalFrame, stats, tamper, withheld, type Wire } from '../helpers/events.js';
+import { armed, change, end, errorFrame, exec, exit, following, fork, hello, mounts, ms, net, open, open4, repeats, signalFrame, stats, tamper, withheld, type Wire } from '../helpers/events.js';
 
 // frames as the helper sends them: every key, ints as numbers, nil where the protocol allows it
 const valid: Wire[] = [
@@ -22,12 +22,12 @@ const valid: Wire[] = [
   fork({ pid: 5001, start: ms(2), cwd: null }),
   exit(),
   exit({ sig: 'SIGKILL', core: true }),
-  open({ path: '/etc/passwd' }),
-  open({ path: 'rel', base: '/home/me', err: 'ENOENT', mode: 'write' }),
-  open({ path: '/x', mode: 'path' }),
-  open({ path: '/x', mode: 'readwrite' }),
-  open({ path: '/x', rid: 1 }),
-  open({ path: '/x', mode: 'write', rid: 2 ** 40 }),
+  open4({ path: '/etc/passwd' }),
+  open4({ path: 'rel', base: '/home/me', err: 'ENOENT', mode: 'write' }),
+  open4({ path: '/x', mode: 'path' }),
+  open4({ path: '/x', mode: 'readwrite' }),
+  open4({ path: '/x', rid: 1 }),
+  open4({ path: '/x', mode: 'write', rid: 2 ** 40 }),
   net({ addr: '127.0.0.1', port: 80 }),
   net({ family: 'unix', proto: 'stream', addr: '/run/x.sock', port: null, err: 'ECONNREFUSED' }),
   net({ op: 'sendmsg', family: 'inet6', proto: 'udp', addr: '::1', port: 53 }),
@@ -52,8 +52,8 @@ const valid: Wire[] = [
   { ...fork({ pid: 5001, start: ms(2), cwd: null }), withheld: true },
   { ...fork({ pid: 5001, start: ms(2) }), mnt_ns: 4026532178 },
   { ...exit(), withheld: 181 },
-  { ...open({ path: 'mnt:[4026532178]/tmp/t/f' }), mnt_ns: 4026532178 },
-  { ...open({ path: '/x', rid: 3 }), mnt_ns: 4026532178 },
+  { ...open4({ path: 'mnt:[4026532178]/tmp/t/f' }), mnt_ns: 4026532178 },
+  { ...open4({ path: '/x', rid: 3 }), mnt_ns: 4026532178 },
   { ...net({ addr: '127.0.0.1', port: 80, rid: 4 }), mnt_ns: 4026532178 },
   tamper(),
   tamper({ kind: 'ptrace', call: 'ptrace', who: 'controller', arg: 0x4206, err: 'EPERM' }),
@@ -65,9 +65,26 @@ const valid: Wire[] = [
   signalFrame(),
   { ...exec({ privileged: false, path: '/tmp/s.sh', argv: ['./s.sh', 'a'] }), interpreter: ['/bin/sh', './s.sh'] },
   { ...exec({ privileged: false, cwd: '\u2026/deep' }), path_truncated: true },
-  open({ path: 'pipe:[1234]' }),
-  open({ path: 'memfd:x', rid: 9 }),
-  { ...open({ path: '\u2026/tail' }), path_truncated: true },
+  open4({ path: 'pipe:[1234]' }),
+  open4({ path: 'memfd:x', rid: 9 }),
+  { ...open4({ path: '\u2026/tail' }), path_truncated: true },
+  // protocol 4
+  hello({ proto: 4, pid: 4300 }),
+  open4({ path: '/tmp/new', mode: 'write', created: true }),
+  open4({ path: '/tmp/old', mode: 'read', truncated: true, rid: 5 }),
+  open4({ path: 'x', base: '/tmp', mode: 'write', err: 'EACCES' }),
+  change({ op: 'delete', path: 'a/../b', base: '/home/me' }),
+  change({ op: 'rmdir', call: 'unlinkat', path: '/tmp/d', flags: 0x200, err: 'ENOTEMPTY' }),
+  change({ op: 'mkdir', path: '/tmp/d', mode: 0o755 }),
+  change({ op: 'mknod', path: '/tmp/null', mode: 0o20666, dev: 0x103 }),
+  change({ op: 'rename', path: 'a', base: '/w', to: 'b', to_base: '/w', flags: 2 }),
+  change({ op: 'link', path: '/d/out', to: '/d/#123', fd: 3, flags: 0x1000 }),
+  change({ op: 'symlink', path: '/tmp/l', target: '../x' }),
+  change({ op: 'chmod', call: 'fchmod', path: 'pipe:[9]', fd: 0, mode: 0o600 }),
+  change({ op: 'chown', path: '/tmp/f', uid: -1, gid: 0, flags: 0x100 }),
+  change({ op: 'truncate', call: 'ftruncate', path: '\u2026/deep/f', fd: 4, size: 2 ** 40, path_truncated: true }),
+  change({ op: 'chmod', call: 'fchmod', path: null, fd: 99, mode: 0o644, err: 'EBADF' }),
+  { ...change({ op: 'delete', path: 'mnt:[4026532178]/tmp/x' }), mnt_ns: 4026532178 },
 ];
 
 // values every field is tried with
@@ -154,6 +171,9 @@ t.test('valid frames the guard leaves to zod are normalised by zod', async (t) =
   t.notOk(isCanonicalFrame(older));
   const frame = validateFrame(older, 0);
   t.equal(frame.t === 'exec' && frame.privileged, false);
+  const opened = open({ path: '/x', mode: 'write' }); // no created/truncated: protocol 1 to 3
+  t.notOk(isCanonicalFrame(opened));
+  t.match(validateFrame(opened, 0), { t: 'open', created: false, truncated: false });
   const nil = validateFrame({ ...exit(), core: null }, 0);
   t.equal(nil.t === 'exit' && nil.core, false);
   const big = validateFrame({ ...open({ path: '/x' }), ts: BigInt(ms(3)) }, 0);

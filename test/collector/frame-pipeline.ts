@@ -2,17 +2,17 @@ import t from 'tap';
 import { FramePipeline, type FrameParser } from '../../controller/collector/frame-pipeline.js';
 import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
 import { parseFrame, type Frame } from '../../controller/schema/frames.js';
-import { encodeFrame, encodeFrames, end, exec, exit, hello, open } from '../helpers/events.js';
+import { encodeFrame, encodeFrames, end, exec, exit, hello, open4 } from '../helpers/events.js';
 
 // frames the guard takes, one only zod takes (no `privileged`: an older helper), one zod refuses
 const wires = [
   hello(),
   exec({ privileged: false }),
-  open({ path: '/a' }),
+  open4({ path: '/a' }),
   exec(),
-  open({ path: '/b' }),
-  { ...open({ path: '/c' }), pid: 'nope' },
-  open({ path: '/d' }),
+  open4({ path: '/b' }),
+  { ...open4({ path: '/c' }), pid: 'nope' },
+  open4({ path: '/d' }),
   exit(),
   end(),
 ];

@@ -139,6 +139,10 @@ export function open(o: {
   call?: string;
   ts?: number;
   rid?: number;
+  /** protocol 4: both keys are sent when either is given (the other false) */
+  created?: boolean;
+  truncated?: boolean;
+  mnt_ns?: number;
 }): Wire {
   const pid = o.pid ?? ROOT;
   const mode = o.mode ?? 'read';
@@ -157,6 +161,69 @@ export function open(o: {
     base: o.base ?? null,
     path_truncated: false,
     ...(o.rid !== undefined ? { rid: o.rid } : {}),
+    ...(o.created !== undefined || o.truncated !== undefined ? { created: o.created ?? false, truncated: o.truncated ?? false } : {}),
+    ...(o.mnt_ns !== undefined ? { mnt_ns: o.mnt_ns } : {}),
+  };
+}
+
+/** A protocol 4 open: created and truncated always sent. */
+export const open4 = (o: Parameters<typeof open>[0]): Wire => open({ created: false, truncated: false, ...o });
+
+export interface ChangeOpts {
+  op: string;
+  call?: string;
+  path?: string | null;
+  base?: string | null;
+  to?: string | null;
+  to_base?: string | null;
+  target?: string | null;
+  mode?: number | null;
+  uid?: number | null;
+  gid?: number | null;
+  size?: number | null;
+  dev?: number | null;
+  fd?: number | null;
+  flags?: number;
+  err?: string | null;
+  path_truncated?: boolean;
+  pid?: number;
+  start?: number;
+  tid?: number;
+  ts?: number;
+  mnt_ns?: number;
+}
+
+const CHANGE_CALLS: Record<string, string> = {
+  delete: 'unlinkat', rmdir: 'rmdir', mkdir: 'mkdirat', mknod: 'mknodat', rename: 'renameat2', link: 'linkat',
+  symlink: 'symlinkat', chmod: 'fchmodat', chown: 'fchownat', truncate: 'truncate',
+};
+
+/** A change frame (protocol 4): every key sent, nil where the call has nothing to say. */
+export function change(o: ChangeOpts): Wire {
+  const pid = o.pid ?? ROOT;
+  return {
+    t: 'change',
+    ts: o.ts ?? ms(12),
+    pid,
+    start: o.start ?? ms(0.5),
+    tid: o.tid ?? pid,
+    call: o.call ?? CHANGE_CALLS[o.op] ?? o.op,
+    op: o.op,
+    err: o.err ?? null,
+    path: o.path !== undefined ? o.path : '/tmp/x',
+    base: o.base ?? null,
+    to: o.to ?? null,
+    to_base: o.to_base ?? null,
+    target: o.target ?? null,
+    mode: o.mode ?? null,
+    uid: o.uid ?? null,
+    gid: o.gid ?? null,
+    size: o.size ?? null,
+    dev: o.dev ?? null,
+    fd: o.fd ?? null,
+    flags: o.flags ?? 0,
+    path_truncated: o.path_truncated ?? false,
+    ...(o.mnt_ns !== undefined ? { mnt_ns: o.mnt_ns } : {}),
   };
 }
 

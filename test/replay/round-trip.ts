@@ -74,3 +74,39 @@ for (const [name, command] of WORKLOADS) {
     t.equal(replay, live, 'byte-identical receipt');
   });
 }
+
+t.test('a run that changed files: digests taken live, recorded, and the replay the same receipt without reading the disk', async (t) => {
+  const { createHash } = await import('node:crypto');
+  const { rmSync, writeFileSync } = await import('node:fs');
+  const dir = realpathSync(t.testdir({ 'old.txt': 'was here\n' }));
+  const env = { GLASSHOUSE_HELPER: fakeHelper, FAKE_HELPER_MODE: 'changes' };
+  const live = await runCli('gh-run', ['-q', '--record', join(dir, 'r.ghrec'), '-o', join(dir, 'live.json'), '--', 'true'], { env, cwd: dir });
+  t.equal(live.code, 0, live.stderr);
+  const receipt = JSON.parse(read(join(dir, 'live.json')));
+  const built = { sha256: createHash('sha256').update('built\n').digest('hex'), size: 6 };
+  t.equal(receipt.filesystem.digests, 'sha256');
+  t.same(receipt.filesystem.outputs, [{ path: join(dir, 'out.txt'), created: true, digest: built }]);
+  t.same(receipt.filesystem.removed, [{ path: join(dir, 'old.txt'), op: 'delete' }]);
+  t.same(receipt.filesystem.writes.map((w: { path: string; created: boolean; digest: unknown }) => [w.path, w.created, w.digest]), [
+    [join(dir, 'out.txt.tmp'), true, null],
+    [join(dir, 'scratch'), true, null],
+  ], 'renamed away and deleted: no digest');
+  t.same(receipt.filesystem.changes.map((c: { op: string; path: string; result: string }) => [c.op, c.path, c.result]), [
+    ['chmod', '/etc/passwd', 'EPERM'],
+    ['delete', join(dir, 'old.txt'), 'ok'],
+    ['rename', join(dir, 'out.txt.tmp'), 'ok'],
+    ['delete', join(dir, 'scratch'), 'ok'],
+  ]);
+  // the disk changes after the run: the replay says what the run saw
+  writeFileSync(join(dir, 'out.txt'), 'changed since');
+  const replayed = await runCli('glasshouse', ['replay', join(dir, 'r.ghrec'), '-o', join(dir, 'replay.json')]);
+  t.equal(replayed.code, 0, replayed.stderr);
+  t.equal(read(join(dir, 'replay.json')), read(join(dir, 'live.json')), 'byte-identical receipt');
+  rmSync(join(dir, 'out.txt'));
+
+  const off = await runCli('gh-run', ['-q', '--no-digests', '-o', join(dir, 'off.json'), '--', 'true'], { env, cwd: dir });
+  t.equal(off.code, 0, off.stderr);
+  const offReceipt = JSON.parse(read(join(dir, 'off.json')));
+  t.equal(offReceipt.filesystem.digests, 'off');
+  t.same(offReceipt.filesystem.outputs, [{ path: join(dir, 'out.txt'), created: true, digest: null }]);
+});

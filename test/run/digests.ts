@@ -1,0 +1,87 @@
+// The digests of what the tree wrote, taken from the disk when the run has ended: real files in
+// a test directory, and everything that must give none (without blocking, following a link or
+// holding a large file in memory).
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, openSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { digestFile, takeDigests } from '../../controller/run/digests.js';
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+t.test('a regular file: the sha256 and size of its content, as node computes them', async (t) => {
+  const dir = t.testdir({ 'a.txt': 'hello\n', empty: '', 'bin.dat': Buffer.from([0, 1, 2, 255]) });
+  t.same(await digestFile(join(dir, 'a.txt')), { sha256: sha256('hello\n'), size: 6 });
+  t.same(await digestFile(join(dir, 'empty')), { sha256: sha256(''), size: 0 });
+  t.same(await digestFile(join(dir, 'bin.dat')), { sha256: sha256(Buffer.from([0, 1, 2, 255])), size: 4 });
+  const big = Buffer.alloc(3 * (1 << 20) + 17, 'xyz');
+  writeFileSync(join(dir, 'big'), big);
+  t.same(await digestFile(join(dir, 'big'), Buffer.alloc(1000)), { sha256: sha256(big), size: big.length }, 'in chunks of the buffer given');
+});
+
+t.test('nothing to hash: a fifo (without blocking), a symlink, a directory, a device, a deleted path, /proc', async (t) => {
+  const dir = t.testdir({ target: 'secret', sub: {} });
+  execFileSync('mkfifo', [join(dir, 'fifo')]);
+  symlinkSync(join(dir, 'target'), join(dir, 'link'));
+  const started = Date.now();
+  t.equal(await digestFile(join(dir, 'fifo')), null, 'a fifo at a written path');
+  t.ok(Date.now() - started < 5000, 'and it did not block');
+  t.equal(await digestFile(join(dir, 'link')), null, 'a symlink: not followed');
+  t.equal(await digestFile(join(dir, 'sub')), null);
+  t.equal(await digestFile('/dev/null'), null);
+  t.equal(await digestFile(join(dir, 'gone')), null);
+  t.equal(await digestFile('/proc/self/status'), null, 'a regular file of a pseudo file system');
+  t.equal(await digestFile('/sys/kernel/mm/transparent_hugepage/enabled'), null);
+});
+
+t.test('names that cannot be opened: cut, of another mount namespace, pathless, relative', async (t) => {
+  for (const path of ['\u2026/deep/f', 'mnt:[4026532178]/tmp/f', 'pipe:[77]', 'memfd:x', 'rel/f', '/a/../etc/passwd', '']) {
+    t.equal(await digestFile(path), null, JSON.stringify(path));
+  }
+});
+
+t.test('an unreadable file has no digest', async (t) => {
+  const dir = t.testdir({ locked: 'x' });
+  chmodSync(join(dir, 'locked'), 0o000);
+  if (process.getuid?.() === 0) t.skip('root reads a file whatever its mode (CAP_DAC_OVERRIDE): no unreadable file to try as root');
+  else t.equal(await digestFile(join(dir, 'locked')), null);
+});
+
+t.test('takeDigests: every path that has one, sorted; --no-digests takes none', async (t) => {
+  const dir = t.testdir({ b: 'bee', a: 'ay', c: { d: 'dee' } });
+  const paths = [join(dir, 'a'), join(dir, 'b'), join(dir, 'c'), join(dir, 'c', 'd'), join(dir, 'missing'), 'pipe:[1]'];
+  t.same(await takeDigests(paths, true), {
+    algorithm: 'sha256',
+    files: [
+      { path: join(dir, 'a'), sha256: sha256('ay'), size: 2 },
+      { path: join(dir, 'b'), sha256: sha256('bee'), size: 3 },
+      { path: join(dir, 'c', 'd'), sha256: sha256('dee'), size: 3 },
+    ],
+  });
+  t.same(await takeDigests(paths, false), { algorithm: 'off', files: [] });
+  t.same(await takeDigests([], true), { algorithm: 'sha256', files: [] });
+  const many = Array.from({ length: 50 }, (_, i) => join(dir, `f${String(i).padStart(2, '0')}`));
+  for (const p of many) writeFileSync(p, p);
+  const got = await takeDigests([...many].reverse(), true);
+  t.same(got.files.map((f) => f.path), many, 'sorted by path, whatever the order given');
+  t.ok(got.files.every((f) => f.sha256 === sha256(f.path)));
+});
+
+t.test('a large file is streamed: 256 MiB (sparse) hashed without the memory growing with it', async (t) => {
+  const dir = t.testdir({});
+  const path = join(dir, 'sparse');
+  closeSync(openSync(path, 'w'));
+  truncateSync(path, 256 * (1 << 20));
+  const expected = createHash('sha256');
+  const zeros = Buffer.alloc(1 << 20);
+  for (let i = 0; i < 256; i++) expected.update(zeros);
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  const got = await digestFile(path);
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  t.same(got, { sha256: expected.digest('hex'), size: 256 * (1 << 20) });
+  t.ok(peak - before < 64 * (1 << 20), `RSS grew by ${((peak - before) / (1 << 20)).toFixed(1)} MiB`);
+});
