@@ -733,13 +733,16 @@ function pathAt(
   const str = strOf(pathValue);
   if (!str) return { path: null, truncated: false }; // an address strace could not read
   if (str.s === '' && emptyOk) return { path: fdFile(dirfd, cwd), truncated: false };
-  if (str.s.startsWith('/')) return { path: posix.normalize(str.s), truncated: str.truncated };
+  if (str.s.startsWith('/')) return { path: noSlash(posix.normalize(str.s)), truncated: str.truncated };
   let base: string | null;
   if (dirfd === undefined) base = cwd;
   else if (dirfd.t === 'atom' && dirfd.text === 'AT_FDCWD') base = decoDir(dirfd.deco) ?? cwd;
   else base = dirfd.t === 'atom' ? decoDir(dirfd.deco) : null;
-  return { path: base === null ? null : posix.join(base, str.s), truncated: str.truncated };
+  return { path: base === null ? null : noSlash(posix.join(base, str.s)), truncated: str.truncated };
 }
+
+/** "dir/" names dir: the receipt writes paths without a trailing slash, as failed opens. */
+const noSlash = (p: string): string => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
 
 const CHANGE_OPS: Record<ChangeSyscall, ChangeOp> = {
   unlink: 'delete', unlinkat: 'delete', rmdir: 'rmdir', mkdir: 'mkdir', mkdirat: 'mkdir',
