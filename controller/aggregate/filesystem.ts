@@ -85,8 +85,10 @@ export class FilesystemTable {
     }
     if (writes) {
       let owned = false;
+      if (write === undefined && path !== f.path) write = this.writes.get(path); // under its normalised name
       if (write !== undefined) bump(write, f.pid);
       else {
+        // the table's own copy of the key, which the net effect keeps too
         const key = ownString(path);
         this.writes.set(key, (write = newWrite(f.pid)));
         path = key;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { encodeFrame } from '../collector/frame-encoder.js';
 import { PROTOCOL_VERSION } from '../collector/protocol.js';
-import { END_MARKER, RECORDING_FORMAT, RECORDING_MAGIC, type RunFrame, type StartFacts } from '../schema/recording.js';
+import { END_MARKER, MAX_CONTROL_FRAME_BYTES, RECORDING_FORMAT, RECORDING_MAGIC, type RunFrame, type StartFacts } from '../schema/recording.js';
 
 export class Recorder {
   private readonly stream: WriteStream;
@@ -51,7 +51,17 @@ export class Recorder {
     this.finishing = true;
     const frame: RunFrame = { t: 'run', facts, helper: { bytes: this.helperBytes, used } };
     const runOffset = this.written;
-    this.write(encodeFrame(frame));
+    const encoded = encodeFrame(frame);
+    if (encoded.length - 4 > MAX_CONTROL_FRAME_BYTES && this.failure === null) {
+      // no reader would take it: the recording ends before it, and replays as truncated
+      const digests = facts.digests?.files.length ?? 0;
+      this.failure = `cannot record to ${this.path}: the run facts take ${encoded.length - 4} bytes (${digests} file digests), over the ${MAX_CONTROL_FRAME_BYTES} a frame may hold`;
+      this.onError(this.failure);
+      this.stream.end();
+      await this.closed;
+      return this.failure;
+    }
+    this.write(encoded);
     const offset = Buffer.alloc(8);
     offset.writeBigUInt64BE(BigInt(runOffset));
     this.write(offset);

@@ -220,3 +220,18 @@ t.test('older recordings (no created/truncated keys): both false', async (t) => 
   const r = receiptOf([hello({ proto: 3 }), exec(), open({ path: '/w/o', mode: 'write', flags: 0o1101 }), exit(), end()]);
   t.same(r.filesystem.writes, [{ path: '/w/o', pids: [ROOT], count: 1, created: false, truncated: false, digest: null }]);
 });
+
+t.test('opens by a name that needs normalising land on the entry of the normalised path', async (t) => {
+  const r = receiptOf([
+    hello({ proto: 4 }),
+    exec(),
+    fork({ pid: 50, start: ms(1) }),
+    open4({ path: '/proc/50/fd/1', mode: 'write', pid: 50, start: ms(1) }),
+    open4({ path: '/proc/self/fd/1', mode: 'write', pid: 50, start: ms(1), truncated: true }),
+    open4({ path: '/proc/self/fd/1', mode: 'readwrite', pid: 50, start: ms(1) }),
+    exit(),
+    end(),
+  ]);
+  t.same(r.filesystem.writes, [{ path: '/proc/50/fd/1', pids: [50], count: 3, created: false, truncated: true, digest: null }]);
+  t.same(r.filesystem.reads, [{ path: '/proc/50/fd/1', pids: [50], count: 1 }]);
+});

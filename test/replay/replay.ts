@@ -89,3 +89,43 @@ t.test('an unreadable recording: exit 1, one line', async (t) => {
   t.equal(await replay({ recording: dir, output: join(dir, 'r.json'), partial: true }, (s) => asDir.push(s)), 1);
   t.match(asDir.join(''), 'cannot read it: EISDIR');
 });
+
+t.test('protocol 4: a recording with change frames and digests replays to the live receipt, byte for byte', async (t) => {
+  const { change, open4, startOf } = await import('../helpers/events.js');
+  const wires: Wire[] = [
+    hello({ proto: 4, pid: 4300 }),
+    following(),
+    exec(),
+    open4({ path: '/b/out.o.tmp', mode: 'write', created: true }),
+    change({ op: 'rename', call: 'rename', path: 'out.o.tmp', base: '/b', to: 'out.o', to_base: '/b' }),
+    open4({ path: '/b/app.log', mode: 'read', truncated: true }),
+    open4({ path: '/tmp/cc.s', mode: 'write', created: true }),
+    change({ op: 'delete', path: '/tmp/cc.s' }),
+    change({ op: 'delete', path: 'stale', base: '/b' }),
+    change({ op: 'mknod', path: '/b/fifo', mode: 0o10644 }),
+    change({ op: 'chmod', call: 'fchmod', path: null, fd: 9, mode: 0o644, err: 'EBADF' }),
+    change({ op: 'link', path: '/b/hard', to: '/b/out.o', flags: 0x400 }),
+    exit(),
+    end({ syscalls: { openat: 3, rename: 1, unlink: 2 } }),
+  ];
+  const f = facts({
+    digests: {
+      algorithm: 'sha256',
+      files: [
+        { path: '/b/app.log', sha256: 'a'.repeat(64), size: 0 },
+        { path: '/b/hard', sha256: 'b'.repeat(64), size: 1234 },
+        { path: '/b/out.o', sha256: 'b'.repeat(64), size: 1234 },
+      ],
+    },
+  });
+  const bytes = recordingBytes({ wires, facts: f, recordingFrame: { t: 'recording', helper_protocol: 4, start: startOf(f) } });
+  const r = await run(t, bytes);
+  t.equal(r.status, 0, r.said);
+  const live = serializeReceipt(receiptOf(wires, f));
+  t.equal(r.text, live);
+  const receipt = JSON.parse(r.text!);
+  t.equal(receipt.filesystem.changes.length, 6);
+  t.same(receipt.filesystem.outputs.map((o: { path: string }) => o.path), ['/b/app.log', '/b/hard', '/b/out.o']);
+  t.same(receipt.filesystem.removed, [{ path: '/b/stale', op: 'delete' }]);
+  t.equal(receipt.filesystem.digests, 'sha256');
+});

@@ -27,6 +27,28 @@ t.test('a recording as the reader expects it, helper chunks byte for byte', asyn
   t.same(parts.helper, stream);
   t.same(parts.run, { t: 'run', facts: FACTS, helper: { bytes: stream.length, used: true } });
   t.same(parts.start, START);
+  const { unpackFrameBody } = await import('../../controller/collector/frame-decoder.js');
+  const bytes = readFileSync(path);
+  t.match(unpackFrameBody(bytes.subarray(12, 12 + bytes.readUInt32BE(8))), { t: 'recording', helper_protocol: 4 }, 'the protocol this controller speaks');
+});
+
+t.test('the run facts with their digests go into the run frame as they are', async (t) => {
+  const path = join(t.testdir({}), 'r.ghrec');
+  const rec = new Recorder(path, START, () => t.fail('no error expected'));
+  const withDigests = { ...FACTS, digests: { algorithm: 'sha256' as const, files: [{ path: '/b/out', sha256: 'c'.repeat(64), size: 3 }] } };
+  t.equal(await rec.finish(withDigests, true), null);
+  t.same(readRecording(readFileSync(path)).run?.facts.digests, withDigests.digests);
+});
+
+t.test('run facts too large for a frame (digests of very many files): said, and the recording replays as truncated', async (t) => {
+  const path = join(t.testdir({}), 'r.ghrec');
+  const errors: string[] = [];
+  const rec = new Recorder(path, START, (m) => errors.push(m));
+  const files = Array.from({ length: 600_000 }, (_, i) => ({ path: `/home/builder/project/node_modules/pkg${i}/index.js`, sha256: 'd'.repeat(64), size: i }));
+  const error = await rec.finish({ ...FACTS, digests: { algorithm: 'sha256', files } }, true);
+  t.match(error, /^cannot record to .*: the run facts take \d+ bytes \(600000 file digests\), over the 67108864 a frame may hold$/);
+  t.same(errors, [error]);
+  t.match(readRecording(readFileSync(path)).damage?.message, /truncated/);
 });
 
 t.test('no helper bytes at all (collector unavailable) is a good recording too', async (t) => {
