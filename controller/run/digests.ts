@@ -48,27 +48,45 @@ const PSEUDO_FS: ReadonlySet<number> = new Set([
   0x7655821, // resctrl
 ]);
 
-/** The digests of `paths` (sorted, as the aggregator gives them); `enabled` false: none taken (--no-digests). */
-export async function takeDigests(paths: readonly string[], enabled: boolean): Promise<Digests> {
-  if (!enabled) return { algorithm: 'off', files: [] };
+export interface TakenDigests {
+  digests: Digests;
+  /** paths left without a digest because `stop` was aborted (a signal to gh-run) */
+  stopped: number;
+}
+
+/**
+ * The digests of `paths` (sorted, as the aggregator gives them); `enabled` false: none taken
+ * (--no-digests). `stop` aborted: the files not hashed yet are left without a digest.
+ */
+export async function takeDigests(paths: readonly string[], enabled: boolean, stop?: AbortSignal): Promise<TakenDigests> {
+  if (!enabled) return { digests: { algorithm: 'off', files: [] }, stopped: 0 };
   const found: (FileDigest | null)[] = new Array<FileDigest | null>(paths.length).fill(null);
   let next = 0;
+  let stopped = 0;
   const worker = async (): Promise<void> => {
     const buffer = Buffer.allocUnsafe(DIGEST_CHUNK);
     while (next < paths.length) {
       const i = next++;
-      const digest = await digestFile(paths[i]!, buffer);
+      const digest = stop?.aborted ? null : await digestFile(paths[i]!, buffer, stop);
       if (digest !== null) found[i] = { path: paths[i]!, ...digest };
+      else if (stop?.aborted) stopped++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(DIGEST_WORKERS, paths.length) }, worker));
   const files = found.filter((d): d is FileDigest => d !== null);
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { algorithm: 'sha256', files };
+  return { digests: { algorithm: 'sha256', files }, stopped };
 }
 
-/** sha256 (hex) and size of the regular file at `path`, or null (see above). `buffer`: the chunk to read into. */
-export async function digestFile(path: string, buffer: Buffer = Buffer.allocUnsafe(DIGEST_CHUNK)): Promise<{ sha256: string; size: number } | null> {
+/**
+ * sha256 (hex) and size of the regular file at `path`, or null (see above). `buffer`: the chunk
+ * to read into; `stop` aborted: null, between two chunks.
+ */
+export async function digestFile(
+  path: string,
+  buffer: Buffer = Buffer.allocUnsafe(DIGEST_CHUNK),
+  stop?: AbortSignal,
+): Promise<{ sha256: string; size: number } | null> {
   // a cut path ("…/..."), another namespace's ("mnt:[...]"), a file with no path: nothing to open
   if (!isNormalAbsolute(path)) return null;
   try {
@@ -83,6 +101,7 @@ export async function digestFile(path: string, buffer: Buffer = Buffer.allocUnsa
       let left = Number(stat.size);
       let position = 0;
       while (left > 0) {
+        if (stop?.aborted) return null;
         const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, left), position);
         if (bytesRead === 0) break; // it shrank: what there was
         hash.update(buffer.subarray(0, bytesRead));

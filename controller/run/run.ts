@@ -116,9 +116,16 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   // 2. the command, held by the gate while the helper starts following it
   // a signal after the root's exit has nobody to go to: during --wait-all it ends the wait
   let waiting: DescendantWait | null = null;
+  // a signal while the digests are taken stops them (the receipt is still written)
+  const digestsStop = new AbortController();
+  let digestsStoppedBy: NodeJS.Signals | null = null;
+  let digesting = false;
   const forwarder = new SignalForwarder((signal, forwarded) => {
     if (forwarded) errors.push(`received ${signal}, forwarded to the command`);
-    else waiting?.interrupt(signal);
+    else if (digesting) {
+      digestsStoppedBy ??= signal;
+      digestsStop.abort();
+    } else waiting?.interrupt(signal);
   });
   const pipes = outputPipes(reporter);
   const target: Target = isExecutableFile(gatePath) ? spawnThroughGate(gatePath, options.command, pipes) : spawnDirect(options.command, pipes);
@@ -187,7 +194,17 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
 
   // 5. what the files the tree wrote hold, now that it has ended (its root; with --wait-all
   // every process) and every frame is in: a fact of this run, recorded, never read by a replay
-  const digests = await takeDigests(aggregator.digestPaths(), options.digests);
+  digesting = true;
+  const paths = aggregator.digestPaths();
+  if (options.digests) diagnostics.track(`digests: hashing the ${paths.length} files the command wrote`);
+  const { digests, stopped } = await takeDigests(paths, options.digests, digestsStop.signal);
+  digesting = false;
+  if (options.digests) diagnostics.track(`digests: ${digests.files.length} taken`);
+  if (stopped > 0) {
+    const line = `received ${digestsStoppedBy}: ${stopped} of the ${paths.length} files the command wrote were left without a digest`;
+    errors.push(line);
+    reporter.say(line);
+  }
 
   const facts: RunFacts = {
     glasshouse_version: GLASSHOUSE_VERSION,

@@ -1,6 +1,7 @@
 // The receipt contract (schema 0.3, see shared/RECEIPT.md): the single source of the
 // Receipt type, of its validation before writing, and of receipt.schema.json.
 import { z } from 'zod';
+import { CHANGE_OPS } from './frames.js';
 
 export const SCHEMA_VERSION = '0.3';
 
@@ -112,7 +113,7 @@ export type PathEntry = z.infer<typeof PathEntry>;
 export type WriteEntry = z.infer<typeof WriteEntry>;
 export type FailedPathEntry = z.infer<typeof FailedPathEntry>;
 
-export const ChangeOp = z.enum(['delete', 'rmdir', 'mkdir', 'mknod', 'rename', 'link', 'symlink', 'chmod', 'chown', 'truncate']);
+export const ChangeOp = z.enum(CHANGE_OPS);
 /**
  * One distinct attempt (ok or not) to change a name or metadata, by any process of the tree:
  * unlink, rmdir, mkdir, mknod, rename, link, symlink, chmod, chown, truncate and their *at and
@@ -318,11 +319,14 @@ export type Receipt = z.infer<typeof Receipt>;
  */
 export type LazyReceipt = Omit<Receipt, 'processes' | 'filesystem' | 'network'> & {
   processes: Iterable<Process>;
-  filesystem: { reads: Iterable<PathEntry>; writes: Iterable<WriteEntry>; failed: Iterable<FailedPathEntry>;
+  filesystem: {
+    reads: Iterable<PathEntry>;
+    writes: Iterable<WriteEntry>;
+    failed: Iterable<FailedPathEntry>;
     changes: Iterable<ChangeEntry>;
     outputs: Iterable<OutputEntry>;
     removed: Iterable<RemovedEntry>;
-    digests: 'sha256' | 'off';
+    digests: Receipt['filesystem']['digests'];
   };
   network: Iterable<NetworkEntry>;
 };

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Receipt } from '../../controller/schema/receipt.js';
 import { cliArgv, cliProcess, fakeHelper, runCli } from '../fixtures/run-cli.js';
@@ -97,6 +97,32 @@ t.test('SIGTERM to gh-run is forwarded to the command, which decides the exit', 
   const receipt = readReceipt(out);
   t.ok(receipt.outcome.errors.includes('received SIGTERM, forwarded to the command'));
   t.equal(receipt.exit_code, 7);
+});
+
+t.test('SIGINT while the digests are taken stops them: the receipt is written, the files not hashed said', async (t) => {
+  const { closeSync, openSync, truncateSync } = await import('node:fs');
+  const dir = realpathSync(t.testdir({}));
+  const big = join(dir, 'big');
+  closeSync(openSync(big, 'w'));
+  truncateSync(big, 8 * 2 ** 30); // sparse: long to hash, nothing on the disk
+  const out = join(dir, 'r.json');
+  const env = { GLASSHOUSE_HELPER: fakeHelper, FAKE_HELPER_MODE: 'changes', FAKE_HELPER_WRITTEN: big, GLASSHOUSE_DEBUG_TRACKING: '1' };
+  const child = cliProcess('gh-run', ['-o', out, '--', 'true'], { env, cwd: dir });
+  let stderr = '';
+  const result = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (/tracking: digests: hashing/.test(stderr) && !stderr.includes('(sent)')) {
+      stderr += '(sent)';
+      child.kill('SIGINT');
+    }
+  });
+  t.equal(await result, 0, 'the command\'s status');
+  const line = /received SIGINT: (\d) of the 4 files the command wrote were left without a digest/;
+  t.match(stderr, line);
+  const receipt = readReceipt(out);
+  t.ok(receipt.outcome.errors.some((e: string) => line.test(e)), 'and in the receipt');
+  t.equal(receipt.filesystem.writes.find((w: { path: string }) => w.path === big).digest, null);
 });
 
 t.test('a daemonized descendant holding stdout does not hold up the run', async (t) => {

@@ -52,18 +52,21 @@ t.test('takeDigests: every path that has one, sorted; --no-digests takes none', 
   const dir = t.testdir({ b: 'bee', a: 'ay', c: { d: 'dee' } });
   const paths = [join(dir, 'a'), join(dir, 'b'), join(dir, 'c'), join(dir, 'c', 'd'), join(dir, 'missing'), 'pipe:[1]'];
   t.same(await takeDigests(paths, true), {
-    algorithm: 'sha256',
-    files: [
-      { path: join(dir, 'a'), sha256: sha256('ay'), size: 2 },
-      { path: join(dir, 'b'), sha256: sha256('bee'), size: 3 },
-      { path: join(dir, 'c', 'd'), sha256: sha256('dee'), size: 3 },
-    ],
+    digests: {
+      algorithm: 'sha256',
+      files: [
+        { path: join(dir, 'a'), sha256: sha256('ay'), size: 2 },
+        { path: join(dir, 'b'), sha256: sha256('bee'), size: 3 },
+        { path: join(dir, 'c', 'd'), sha256: sha256('dee'), size: 3 },
+      ],
+    },
+    stopped: 0,
   });
-  t.same(await takeDigests(paths, false), { algorithm: 'off', files: [] });
-  t.same(await takeDigests([], true), { algorithm: 'sha256', files: [] });
+  t.same(await takeDigests(paths, false), { digests: { algorithm: 'off', files: [] }, stopped: 0 });
+  t.same(await takeDigests([], true), { digests: { algorithm: 'sha256', files: [] }, stopped: 0 });
   const many = Array.from({ length: 50 }, (_, i) => join(dir, `f${String(i).padStart(2, '0')}`));
   for (const p of many) writeFileSync(p, p);
-  const got = await takeDigests([...many].reverse(), true);
+  const { digests: got } = await takeDigests([...many].reverse(), true);
   t.same(got.files.map((f) => f.path), many, 'sorted by path, whatever the order given');
   t.ok(got.files.every((f) => f.sha256 === sha256(f.path)));
 });
@@ -84,4 +87,22 @@ t.test('a large file is streamed: 256 MiB (sparse) hashed without the memory gro
   peak = Math.max(peak, process.memoryUsage().rss);
   t.same(got, { sha256: expected.digest('hex'), size: 256 * (1 << 20) });
   t.ok(peak - before < 64 * (1 << 20), `RSS grew by ${((peak - before) / (1 << 20)).toFixed(1)} MiB`);
+});
+
+t.test('stopped (a signal to gh-run): the files not hashed yet are left without a digest, and counted', async (t) => {
+  const dir = t.testdir({ a: 'a', b: 'b' });
+  const stop = new AbortController();
+  stop.abort();
+  t.same(await takeDigests([join(dir, 'a'), join(dir, 'b')], true, stop.signal), { digests: { algorithm: 'sha256', files: [] }, stopped: 2 });
+  const path = join(dir, 'sparse');
+  closeSync(openSync(path, 'w'));
+  truncateSync(path, 1 << 30);
+  const midway = new AbortController();
+  const started = Date.now();
+  setTimeout(() => midway.abort(), 50);
+  t.same(await takeDigests([join(dir, 'a'), path], true, midway.signal), {
+    digests: { algorithm: 'sha256', files: [{ path: join(dir, 'a'), sha256: sha256('a'), size: 1 }] },
+    stopped: 1,
+  });
+  t.ok(Date.now() - started < 2000, 'a large file is left between two chunks');
 });
