@@ -4,7 +4,8 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, openSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestFile, takeDigests } from '../../controller/run/digests.js';
 
@@ -42,10 +43,29 @@ t.test('names that cannot be opened: cut, of another mount namespace, pathless, 
 });
 
 t.test('an unreadable file has no digest', async (t) => {
-  const dir = t.testdir({ locked: 'x' });
-  chmodSync(join(dir, 'locked'), 0o000);
-  if (process.getuid?.() === 0) t.skip('root reads a file whatever its mode (CAP_DAC_OVERRIDE): no unreadable file to try as root');
-  else t.equal(await digestFile(join(dir, 'locked')), null);
+  // root reads a file whatever its mode (CAP_DAC_OVERRIDE): as root, the same call is made with
+  // the effective ids of nobody for its duration (glibc applies them to every thread, libuv's
+  // file system threads too)
+  const dir = mkdtempSync(join(tmpdir(), 'gh-digest-')); // /tmp: a directory nobody can enter
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'locked'), 'x', { mode: 0o000 });
+  writeFileSync(join(dir, 'open'), 'readable', { mode: 0o644 });
+  const root = process.getuid?.() === 0;
+  if (root) {
+    process.setegid!(65534);
+    process.seteuid!(65534);
+  }
+  let got: unknown[];
+  try {
+    got = [await digestFile(join(dir, 'locked')), await digestFile(join(dir, 'open'))];
+  } finally {
+    if (root) {
+      process.seteuid!(0);
+      process.setegid!(0);
+    }
+  }
+  t.same(got, [null, { sha256: sha256('readable'), size: 8 }], 'none for the file that cannot be read, one for its readable neighbour');
 });
 
 t.test('takeDigests: every path that has one, sorted; --no-digests takes none', async (t) => {
