@@ -37,8 +37,12 @@
 #define GH_NR_FCHMODAT   268
 #define GH_NR_RENAMEAT2  316
 #define GH_NR_FCHMODAT2  452
+#define GH_NR_BIND       49
 #endif
 
+#define GH_AF_UNIX       1
+#define GH_S_IFSOCK      0140000
+#define GH_SUN_PATH_MAX  108     /* sizeof(sockaddr_un.sun_path) */
 #define GH_AT_REMOVEDIR  0x200
 #define GH_AT_EMPTY_PATH 0x1000
 
@@ -49,6 +53,7 @@ struct gh_change_call {
 	__s64 fd;            /* f* forms */
 	__s64 arg, arg2;
 	__u32 at_flags;
+	__u32 max;           /* bytes the path may take, when less than GH_PATH_MAX (bind: addrlen) */
 	__u16 op;
 	__u16 how;           /* GH_CH_FD, GH_CH_PATH2_TEXT */
 };
@@ -110,6 +115,8 @@ static __always_inline bool gh_change_decode(__u32 nr, const __u64 *a, struct gh
 		break;
 	case GH_NR_TRUNCATE:  c->op = GH_CH_TRUNCATE; c->path = a[0]; c->arg = a[1]; break;
 	case GH_NR_FTRUNCATE: c->op = GH_CH_TRUNCATE; c->fd = (__s32)a[0]; c->how = GH_CH_FD; c->arg = a[1]; break;
+	/* bind of a unix socket to a path makes a socket file there: a mknod (mode set below) */
+	case GH_NR_BIND:      c->op = GH_CH_MKNOD; c->path = a[1] + 2 /* sun_path */; c->max = a[2] - 2; break;
 	default:
 		return false;
 	}
@@ -140,10 +147,13 @@ static __always_inline __u32 gh_change_file(__u32 off, struct task_struct *task,
  * file behind @dirfd instead. Lengths into *@plen and *@blen; returns the offset after them. */
 static __always_inline __u32 gh_change_path(struct gh_scratch *s, __u32 off, struct task_struct *task, __u64 uptr,
 					    __s64 dirfd, bool empty_ok, __u32 *plen, __u32 *blen, __u16 *flags,
-					    __u16 *how, __u16 file_bit)
+					    __u16 *how, __u16 file_bit, __u32 max)
 {
 	__u32 at = off & GH_HEAD_MASK;
-	long n = bpf_probe_read_user_str(s->buf + at, GH_PATH_MAX, (void *)uptr);
+	long n;
+
+	max = ((max - 1) & (GH_PATH_MAX - 1)) + 1; /* 1 .. GH_PATH_MAX; 0 (no bound given) is GH_PATH_MAX */
+	n = bpf_probe_read_user_str(s->buf + at, max, (void *)uptr);
 
 	*blen = 0;
 	if (n <= 0) {
@@ -179,6 +189,18 @@ __noinline int gh_exit_change(struct gh_inflight *in, __u32 nr, __s64 ret)
 
 	if (!in || !gh_change_decode(nr, in->args, &c) || !gh_traceable(task))
 		return 0;
+	if (nr == GH_NR_BIND) {
+		/* only a unix socket bound to a path (not abstract, not autobind) makes a file */
+		__u16 family = 0;
+		char first = 0;
+
+		if (in->args[2] <= 2 || in->args[2] > 2 + GH_SUN_PATH_MAX ||
+		    bpf_probe_read_user(&family, sizeof(family), (void *)in->args[1]) || family != GH_AF_UNIX ||
+		    bpf_probe_read_user(&first, 1, (void *)c.path) || !first)
+			return 0;
+		c.max += 1; /* sun_path need not end in a NUL: at most addrlen - 2 bytes of it */
+		c.arg = GH_S_IFSOCK | (0777 & ~BPF_CORE_READ(task, fs, umask));
+	}
 	s = gh_scratch_get();
 	if (!s)
 		return 0;
@@ -204,7 +226,7 @@ __noinline int gh_exit_change(struct gh_inflight *in, __u32 nr, __s64 ret)
 		off = (off + e->path_len) & GH_HEAD_MASK;
 	} else {
 		off = gh_change_path(s, off, task, c.path, c.dirfd, c.op != GH_CH_LINK && (c.at_flags & GH_AT_EMPTY_PATH), &e->path_len,
-				     &e->base_len, &e->h.flags, &e->how, GH_CH_PATH_FILE);
+				     &e->base_len, &e->h.flags, &e->how, GH_CH_PATH_FILE, c.max);
 	}
 	if (c.how & GH_CH_PATH2_TEXT) {
 		long n = bpf_probe_read_user_str(s->buf + (off & GH_HEAD_MASK), GH_PATH_MAX, (void *)c.path2);
@@ -214,7 +236,7 @@ __noinline int gh_exit_change(struct gh_inflight *in, __u32 nr, __s64 ret)
 	} else if (c.path2) {
 		/* linkat's AT_EMPTY_PATH is about the file linked to, its first path */
 		off = gh_change_path(s, off, task, c.path2, c.dirfd2, c.op == GH_CH_LINK && (c.at_flags & GH_AT_EMPTY_PATH),
-				     &e->path2_len, &e->base2_len, &e->flags2, &e->how, GH_CH_PATH2_FILE);
+				     &e->path2_len, &e->base2_len, &e->flags2, &e->how, GH_CH_PATH2_FILE, 0);
 	}
 	e->h.size = off;
 	gh_emit(e, off, GH_EV_CHANGE);

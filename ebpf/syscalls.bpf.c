@@ -410,6 +410,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 		case GH_NR_FCHOWNAT:
 		case GH_NR_TRUNCATE:
 		case GH_NR_FTRUNCATE:
+		case GH_NR_BIND:
 			GH_ARGS(regs, in.args);
 			gh_exit_change(&in, nr, ret);
 			break;
