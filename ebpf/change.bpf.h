@@ -142,39 +142,64 @@ static __always_inline __u32 gh_change_file(__u32 off, struct task_struct *task,
 	return gh_walk_file(off, file, task, flags, GH_F_FOREIGN_PATH);
 }
 
-/* One path as requested, at @off: the string, then the directory a relative one is against (or
- * the root an absolute one is under, when that is not gh-run's). With AT_EMPTY_PATH and "", the
- * file behind @dirfd instead. Lengths into *@plen and *@blen; returns the offset after them. */
-static __always_inline __u32 gh_change_path(struct gh_scratch *s, __u32 off, struct task_struct *task, __u64 uptr,
-					    __s64 dirfd, bool empty_ok, __u32 *plen, __u32 *blen, __u16 *flags,
-					    __u16 *how, __u16 file_bit, __u32 max)
+/* One path piece of a change, built by gh_change_piece. */
+struct gh_piece {
+	__u64 uptr;     /* the path as requested (user pointer) */
+	__s64 dirfd;    /* what it is relative to; with fd_only, the fd whose file it is */
+	__u32 off;      /* in: where in the scratch; out: just after the piece */
+	__u32 max;      /* bytes the path may take (0: GH_PATH_MAX) */
+	__u32 plen;     /* out: path bytes */
+	__u32 blen;     /* out: base bytes */
+	__u16 flags;    /* out: GH_F_* of the path and its base */
+	__u16 how;      /* out: file_bit when the path is a file's path blob */
+	__u16 file_bit; /* GH_CH_PATH_FILE or GH_CH_PATH2_FILE */
+	__u8  empty_ok; /* AT_EMPTY_PATH: "" names the file behind dirfd */
+	__u8  fd_only;  /* an f* form: the file behind dirfd, no path string */
+};
+
+/* One path as requested, into the scratch at p->off: the string, then the directory a relative
+ * one is against (or the root an absolute one is under, when that is not gh-run's); with
+ * AT_EMPTY_PATH and "", or for an f* form, the file behind the fd instead. A global function:
+ * checked once by the verifier, however many pieces a change has. */
+__noinline int gh_change_piece(struct gh_piece *p)
 {
-	__u32 at = off & GH_HEAD_MASK;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct gh_scratch *s = gh_scratch_get();
+	__u32 at, off, max;
 	long n;
 
-	max = ((max - 1) & (GH_PATH_MAX - 1)) + 1; /* 1 .. GH_PATH_MAX; 0 (no bound given) is GH_PATH_MAX */
-	n = bpf_probe_read_user_str(s->buf + at, max, (void *)uptr);
-
-	*blen = 0;
-	if (n <= 0) {
-		*plen = 0;
-		return at;
+	if (!p || !s)
+		return 0;
+	at = p->off & GH_HEAD_MASK;
+	p->plen = 0;
+	p->blen = 0;
+	if (p->fd_only) {
+		p->plen = gh_change_file(at, task, p->dirfd, &p->flags, &p->how, p->file_bit);
+		p->off = (at + p->plen) & GH_HEAD_MASK;
+		return 0;
 	}
-	if (n == 1 && empty_ok) {
-		*plen = gh_change_file(at, task, dirfd, flags, how, file_bit);
-		return (at + *plen) & GH_HEAD_MASK;
+	max = ((p->max - 1) & (GH_PATH_MAX - 1)) + 1; /* 1 .. GH_PATH_MAX; 0 (no bound given) is GH_PATH_MAX */
+	n = bpf_probe_read_user_str(s->buf + at, max, (void *)p->uptr);
+	p->off = at;
+	if (n <= 0)
+		return 0;
+	if (n == 1 && p->empty_ok) {
+		p->plen = gh_change_file(at, task, p->dirfd, &p->flags, &p->how, p->file_bit);
+		p->off = (at + p->plen) & GH_HEAD_MASK;
+		return 0;
 	}
-	*plen = n;
+	p->plen = n;
 	off = (at + n) & GH_HEAD_MASK;
 	if (s->buf[at] != '/') {
-		*blen = gh_walk_base(off, task, dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(task, dirfd), dirfd == AT_FDCWD_GH,
-				     flags);
-		off = (off + *blen) & GH_HEAD_MASK;
+		p->blen = gh_walk_base(off, task, p->dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(task, p->dirfd),
+				       p->dirfd == AT_FDCWD_GH, &p->flags);
+		off = (off + p->blen) & GH_HEAD_MASK;
 	} else if (n > 1 && gh_task_rooted_elsewhere(task)) {
-		*blen = gh_walk_root(off, task, flags);
-		off = (off + *blen) & GH_HEAD_MASK;
+		p->blen = gh_walk_root(off, task, &p->flags);
+		off = (off + p->blen) & GH_HEAD_MASK;
 	}
-	return off;
+	p->off = off;
+	return 0;
 }
 
 /* Report change syscall @nr of the current task, with its saved arguments and result. A global
@@ -184,6 +209,7 @@ __noinline int gh_exit_change(struct gh_inflight *in, __u32 nr, __s64 ret)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct gh_change_call c = {};
 	struct gh_change_event *e;
+	struct gh_piece p = {};
 	struct gh_scratch *s;
 	__u32 off;
 
@@ -217,17 +243,22 @@ __noinline int gh_exit_change(struct gh_inflight *in, __u32 nr, __s64 ret)
 	e->how = c.how;
 	e->__pad0 = 0;
 	e->__pad1 = 0;
-	e->base_len = 0;
 	e->path2_len = 0;
 	e->base2_len = 0;
-	off = sizeof(*e);
-	if (c.how & GH_CH_FD) {
-		e->path_len = gh_change_file(off, task, c.fd, &e->h.flags, &e->how, GH_CH_PATH_FILE);
-		off = (off + e->path_len) & GH_HEAD_MASK;
-	} else {
-		off = gh_change_path(s, off, task, c.path, c.dirfd, c.op != GH_CH_LINK && (c.at_flags & GH_AT_EMPTY_PATH), &e->path_len,
-				     &e->base_len, &e->h.flags, &e->how, GH_CH_PATH_FILE, c.max);
-	}
+
+	p.uptr = c.path;
+	p.dirfd = c.how & GH_CH_FD ? c.fd : c.dirfd;
+	p.off = sizeof(*e);
+	p.max = c.max;
+	p.file_bit = GH_CH_PATH_FILE;
+	p.empty_ok = c.op != GH_CH_LINK && (c.at_flags & GH_AT_EMPTY_PATH);
+	p.fd_only = !!(c.how & GH_CH_FD);
+	gh_change_piece(&p);
+	e->path_len = p.plen;
+	e->base_len = p.blen;
+	e->h.flags |= p.flags;
+	e->how |= p.how;
+	off = p.off;
 	if (c.how & GH_CH_PATH2_TEXT) {
 		long n = bpf_probe_read_user_str(s->buf + (off & GH_HEAD_MASK), GH_PATH_MAX, (void *)c.path2);
 
@@ -235,8 +266,18 @@ __noinline int gh_exit_change(struct gh_inflight *in, __u32 nr, __s64 ret)
 		off = (off + e->path2_len) & GH_HEAD_MASK;
 	} else if (c.path2) {
 		/* linkat's AT_EMPTY_PATH is about the file linked to, its first path */
-		off = gh_change_path(s, off, task, c.path2, c.dirfd2, c.op == GH_CH_LINK && (c.at_flags & GH_AT_EMPTY_PATH),
-				     &e->path2_len, &e->base2_len, &e->flags2, &e->how, GH_CH_PATH2_FILE, 0);
+		__builtin_memset(&p, 0, sizeof(p));
+		p.uptr = c.path2;
+		p.dirfd = c.dirfd2;
+		p.off = off;
+		p.file_bit = GH_CH_PATH2_FILE;
+		p.empty_ok = c.op == GH_CH_LINK && (c.at_flags & GH_AT_EMPTY_PATH);
+		gh_change_piece(&p);
+		e->path2_len = p.plen;
+		e->base2_len = p.blen;
+		e->flags2 = p.flags;
+		e->how |= p.how;
+		off = p.off;
 	}
 	e->h.size = off;
 	gh_emit(e, off, GH_EV_CHANGE);

@@ -113,11 +113,13 @@ export class FilesystemTable {
 
   /**
    * The paths whose digests the receipt shows (writes and outputs), sorted: those that can be
-   * opened by their name (not cut, not of another mount namespace, not pathless).
+   * opened by their name (not cut, not of another mount namespace, not pathless), and that the
+   * tree itself did not leave deleted or renamed away (a build's temporary files: no need to
+   * ask the disk about each one, they have no digest).
    */
   digestPaths(): string[] {
     const paths = new Set<string>();
-    for (const path of this.writes.keys()) if (isNormalAbsolute(path)) paths.add(path);
+    for (const path of this.writes.keys()) if (isNormalAbsolute(path) && !this.effect.goneAfterWrite(path)) paths.add(path);
     for (const path of this.effect.outputPaths()) if (isNormalAbsolute(path)) paths.add(path);
     return [...paths].sort();
   }

@@ -115,6 +115,15 @@ export class NetEffect {
     }
   }
 
+  /**
+   * Whether a path the tree wrote was left removed by the tree's own last call there (deleted,
+   * renamed away). Every write is noted here, so a written path no longer noted at all is one
+   * the tree made and removed again (forgotten, see setOrForget).
+   */
+  goneAfterWrite(path: string): boolean {
+    return this.on && ((this.state.get(path) ?? ABSENT) & ABSENT) !== 0;
+  }
+
   /** Paths holding content the tree wrote, as the run ended, on a disk (see isOnDisk); unsorted. */
   outputPaths(): string[] {
     const out: string[] = [];
