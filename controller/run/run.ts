@@ -196,12 +196,12 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   // every process) and every frame is in: a fact of this run, recorded, never read by a replay
   digesting = true;
   const paths = aggregator.digestPaths();
-  if (options.digests) diagnostics.track(`digests: hashing the ${paths.length} files the command wrote`);
+  if (options.digests) diagnostics.track(`digests: hashing the ${paths.length} files the command wrote that may still be there`);
   const { digests, stopped } = await takeDigests(paths, options.digests, digestsStop.signal);
   digesting = false;
   if (options.digests) diagnostics.track(`digests: ${digests.files.length} taken`);
   if (stopped > 0) {
-    const line = `received ${digestsStoppedBy}: ${stopped} of the ${paths.length} files the command wrote were left without a digest`;
+    const line = `received ${digestsStoppedBy}: ${stopped} of the ${paths.length} files the command wrote that may still be there were left without a digest`;
     errors.push(line);
     reporter.say(line);
   }
