@@ -483,6 +483,16 @@ static void put_change_path(struct mp_buf *b, const struct gh_event_header *h, c
 		mp_nil(b);
 }
 
+/* @key: @v when @has, else nil (a key every frame of its type has). */
+static void put_opt_int(struct mp_buf *b, const char *key, bool has, int64_t v)
+{
+	mp_cstr(b, key);
+	if (has)
+		mp_int(b, v);
+	else
+		mp_nil(b);
+}
+
 static bool frame_change(struct mp_buf *b, const struct gh_change_event *e, size_t size)
 {
 	const uint8_t *path = e->data, *base, *path2, *base2;
@@ -527,36 +537,12 @@ static bool frame_change(struct mp_buf *b, const struct gh_change_event *e, size
 		put_piece_str(b, path2, e->path2_len);
 	else
 		mp_nil(b);
-	mp_cstr(b, "mode");
-	if (op == GH_CH_MKDIR || op == GH_CH_MKNOD || op == GH_CH_CHMOD)
-		mp_uint(b, (uint64_t)e->arg);
-	else
-		mp_nil(b);
-	mp_cstr(b, "uid");
-	if (op == GH_CH_CHOWN)
-		mp_int(b, e->arg);
-	else
-		mp_nil(b);
-	mp_cstr(b, "gid");
-	if (op == GH_CH_CHOWN)
-		mp_int(b, e->arg2);
-	else
-		mp_nil(b);
-	mp_cstr(b, "size");
-	if (op == GH_CH_TRUNCATE)
-		mp_int(b, e->arg);
-	else
-		mp_nil(b);
-	mp_cstr(b, "dev");
-	if (op == GH_CH_MKNOD)
-		mp_uint(b, (uint64_t)e->arg2);
-	else
-		mp_nil(b);
-	mp_cstr(b, "fd");
-	if (e->how & GH_CH_FD)
-		mp_int(b, e->fd);
-	else
-		mp_nil(b);
+	put_opt_int(b, "mode", op == GH_CH_MKDIR || op == GH_CH_MKNOD || op == GH_CH_CHMOD, e->arg);
+	put_opt_int(b, "uid", op == GH_CH_CHOWN, e->arg);
+	put_opt_int(b, "gid", op == GH_CH_CHOWN, e->arg2);
+	put_opt_int(b, "size", op == GH_CH_TRUNCATE, e->arg);
+	put_opt_int(b, "dev", op == GH_CH_MKNOD, e->arg2);
+	put_opt_int(b, "fd", e->how & GH_CH_FD, e->fd);
 	mp_kv_uint(b, "flags", e->at_flags);
 	mp_kv_bool(b, "path_truncated", (e->h.flags & cut) || (e->flags2 & cut));
 	return true;

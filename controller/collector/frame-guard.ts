@@ -5,6 +5,7 @@
 // Anything else (an invalid frame, or a valid one that zod would rewrite: a bigint, a missing
 // optional key, an extra key) goes to zod, which says what is wrong or normalises it.
 // test/collector/frame-guard.ts holds the two to each other on a corpus of frames and mutations.
+import { CHANGE_OPS } from '../schema/change-ops.js';
 import type { Frame } from '../schema/frames.js';
 
 type Fields = Record<string, unknown>;
@@ -86,12 +87,12 @@ const isOpen = (f: Fields): boolean =>
   isBool(f.truncated) &&
   keyCount(f) === withOptional(f, 14, NS_RID);
 
-const CHANGE_OPS: ReadonlySet<unknown> = new Set(['delete', 'rmdir', 'mkdir', 'mknod', 'rename', 'link', 'symlink', 'chmod', 'chown', 'truncate']);
+const CHANGE_OP_SET: ReadonlySet<unknown> = new Set(CHANGE_OPS);
 const isChange = (f: Fields): boolean =>
   isIdent(f) &&
   isInt(f.tid) &&
   isStr(f.call) &&
-  CHANGE_OPS.has(f.op) &&
+  CHANGE_OP_SET.has(f.op) &&
   isOptStr(f.err) &&
   isOptStr(f.path) &&
   isOptStr(f.base) &&

@@ -3,6 +3,9 @@
 // the boundary. The hot path checks frames with collector/frame-guard.ts first, held to these.
 import { z } from 'zod';
 import { FrameError } from './frame-error.js';
+import { CHANGE_OPS } from './change-ops.js';
+
+export { CHANGE_OPS, type ChangeOp } from './change-ops.js';
 
 // msgpack ints may be decoded as number or bigint depending on their width: accept both.
 // Not z.number().int(): that demands a safe integer, and real_ns (ns since 1970) is above 2^53.
@@ -131,9 +134,6 @@ export const TamperFrame = z.object({
   err: ErrName,
   path: OptStr,
 });
-// what a change frame's syscall does to names or metadata
-export const CHANGE_OPS = ['delete', 'rmdir', 'mkdir', 'mknod', 'rename', 'link', 'symlink', 'chmod', 'chown', 'truncate'] as const;
-export type ChangeOp = (typeof CHANGE_OPS)[number];
 const OptInt = Int.nullable().optional().transform((v) => v ?? null);
 // one attempt (ok or not) of a followed process to change a name or metadata (protocol 4)
 export const ChangeFrame = z.object({
