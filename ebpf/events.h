@@ -38,7 +38,9 @@ enum gh_event_type {
 	GH_EV_WITHHELD = 8, /* a followed process's activity is withheld from here on */
 	GH_EV_MOUNT    = 9, /* a followed task changed or entered a mount namespace */
 	GH_EV_CHANGE   = 10, /* a change to names or metadata on disk (unlink, rename, chmod, ...) */
-	GH_EV_MAX      = 11, /* number of slots in the lost[] counters */
+	GH_EV_SOCKET   = 11, /* what moved over one socket (sent when it is flushed) */
+	GH_EV_DNS      = 12, /* the first bytes of a DNS message sent or received */
+	GH_EV_MAX      = 13, /* number of slots in the lost[] counters */
 };
 
 /* header flags */
@@ -74,6 +76,10 @@ enum gh_call {
 	GH_CALL_CONNECT  = 7,
 	GH_CALL_SENDTO   = 8,
 	GH_CALL_SENDMSG  = 9,
+	GH_CALL_LISTEN   = 10,
+	GH_CALL_ACCEPT   = 11,
+	GH_CALL_ACCEPT4  = 12,
+	GH_CALL_SENDMMSG = 13, /* one event per message that names a destination */
 };
 
 /* Why a follow request was refused at adoption (struct gh_adopt_event.result bits). */
@@ -265,20 +271,68 @@ struct gh_change_event {
 };
 _Static_assert(sizeof(struct gh_change_event) == 40 + 64, "gh_change_event layout");
 
-/* GH_EV_NET */
+/* GH_EV_NET. addr: the sockaddr the call named (connect, sendto, sendmsg, a sendmmsg message),
+ * or one built from the socket: listen, the address bound; accept, the peer. */
 struct gh_net_event {
 	struct gh_event_header h;
-	__s64 ret;        /* 0 or -errno */
+	__s64 ret;        /* 0 or -errno; sendto/sendmsg/sendmmsg: bytes sent or -errno */
 	__u64 rid;        /* repeat id, 0 for none */
+	__u64 ino;        /* inode number of the socket (accept: the new one); 0 when unknown */
 	__u32 addr_len;   /* sockaddr bytes copied */
-	__u16 call;       /* GH_CALL_CONNECT / SENDTO / SENDMSG */
+	__u32 more;       /* sendmmsg: messages sent past those looked at (on the last one) */
+	__u16 call;       /* GH_CALL_CONNECT .. GH_CALL_SENDMMSG */
 	__u16 sk_type;    /* SOCK_STREAM, SOCK_DGRAM, ... */
 	__u16 sk_protocol;/* IPPROTO_TCP, ... */
 	__u16 __pad0;
-	__u32 __pad1;
 	__u8  addr[GH_SOCKADDR_MAX];
 };
-_Static_assert(sizeof(struct gh_net_event) == 40 + 32 + GH_SOCKADDR_MAX, "gh_net_event layout");
+_Static_assert(sizeof(struct gh_net_event) == 40 + 40 + GH_SOCKADDR_MAX, "gh_net_event layout");
+
+/* What moved over one socket: the value of the sockets map (key: the struct sock's address),
+ * and the body of GH_EV_SOCKET. Bytes are what the socket layer's sendmsg/recvmsg returned. */
+#define GH_SK_CONNECTING 1 /* a non-blocking connect returned EINPROGRESS: outcome to come */
+#define GH_SK_CONNECTED  2 /* ... and its outcome is known: `outcome` */
+struct gh_sock {
+	__u64 ino;        /* inode number of the socket */
+	__u64 sent;
+	__u64 received;   /* MSG_PEEK reads are not counted */
+	__u64 sends;      /* calls that moved bytes */
+	__u64 recvs;
+	__u64 rid;        /* repeat id of the net event that named its peer (0: none, or see ino) */
+	__u64 start;      /* the first followed process that used it: (pid, start) */
+	__u64 connect;    /* GH_SK_* (64 bits: it is compared and swapped) */
+	__u32 pid;
+	__s32 outcome;    /* GH_SK_CONNECTED: 0 or -errno */
+	__u16 family;
+	__u16 type;
+	__u16 protocol;
+	__u16 dport;      /* the peer when first seen (network order), inet/inet6 */
+	__u8  daddr[16];
+};
+_Static_assert(sizeof(struct gh_sock) == 96, "gh_sock layout");
+
+/* GH_EV_SOCKET: h.pid/h.start are those of the socket's first user, not of the current task */
+struct gh_socket_event {
+	struct gh_event_header h;
+	struct gh_sock s;
+};
+_Static_assert(sizeof(struct gh_socket_event) == 40 + 96, "gh_socket_event layout");
+
+/* GH_EV_DNS: one message to or from port 53, its first GH_DNS_MAX bytes */
+#define GH_DNS_MAX 512
+struct gh_dns_event {
+	struct gh_event_header h;
+	__u64 ino;        /* the socket */
+	__u32 size;       /* bytes the call (or the mmsg message) moved */
+	__u32 data_len;   /* bytes copied into data */
+	__u16 dir;        /* 0: sent, 1: received */
+	__u16 family;     /* AF_INET / AF_INET6: of addr */
+	__u16 port;       /* the server's port, host order */
+	__u16 protocol;   /* IPPROTO_UDP / IPPROTO_TCP */
+	__u8  addr[16];   /* the server */
+	__u8  data[GH_DNS_MAX];
+};
+_Static_assert(sizeof(struct gh_dns_event) == 40 + 40 + GH_DNS_MAX, "gh_dns_event layout");
 
 /* What makes two events the same for the receipt (key of the repeats map). open: a, b, c, d =
  * dentry, vfsmount, inode number, inode generation of the file opened; net: a, b = address

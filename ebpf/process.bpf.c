@@ -8,6 +8,7 @@
 
 #define GH_DEFINE_MAPS
 #include "exec.bpf.h"
+#include "sock.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 #include "change.bpf.h"
 #include "exec.bpf.h"
@@ -40,6 +41,10 @@ static __always_inline __u32 gh_call_of(long nr)
 	case GH_NR_CONNECT:  return GH_CALL_CONNECT;
 	case GH_NR_SENDTO:   return GH_CALL_SENDTO;
 	case GH_NR_SENDMSG:  return GH_CALL_SENDMSG;
+	case GH_NR_SENDMMSG: return GH_CALL_SENDMMSG;
+	case GH_NR_LISTEN:   return GH_CALL_LISTEN;
+	case GH_NR_ACCEPT:   return GH_CALL_ACCEPT;
+	case GH_NR_ACCEPT4:  return GH_CALL_ACCEPT4;
 	default:             return 0;
 	}
 }
@@ -414,6 +419,19 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 			GH_ARGS(regs, in.args);
 			gh_exit_change(&in, nr, ret);
 			break;
+		case GH_NR_READ:
+		case GH_NR_WRITE:
+		case GH_NR_READV:
+		case GH_NR_WRITEV:
+		case GH_NR_RECVFROM:
+		case GH_NR_RECVMSG:
+		case GH_NR_RECVMMSG:
+			/* a DNS message to copy? (one load of a global when none is waiting) */
+			if (dns_marked) {
+				GH_ARGS(regs, in.args);
+				gh_exit_dns(&in, nr, ret);
+			}
+			break;
 		}
 		return 0;
 	}
@@ -426,9 +444,17 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 			gh_exit_exec(&in, ret);
 		break;
 	case GH_CALL_CONNECT:
+	case GH_CALL_LISTEN:
+	case GH_CALL_ACCEPT:
+	case GH_CALL_ACCEPT4:
+		gh_exit_net(&in, ret);
+		break;
 	case GH_CALL_SENDTO:
 	case GH_CALL_SENDMSG:
+	case GH_CALL_SENDMMSG:
 		gh_exit_net(&in, ret);
+		if (dns_marked)
+			gh_exit_dns(&in, nr, ret);
 		break;
 	default: /* the opens */
 		gh_exit_open(&in, nr, ret);

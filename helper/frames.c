@@ -18,7 +18,7 @@ static const char *const lost_names[GH_LOST_SLOTS] = {
 	[GH_EV_EXEC] = "exec", [GH_EV_FORK] = "fork", [GH_EV_EXIT] = "exit",
 	[GH_EV_OPEN] = "open", [GH_EV_NET] = "net", [GH_EV_ADOPT] = "adopt",
 	[GH_EV_TAMPER] = "tamper", [GH_EV_WITHHELD] = "withheld", [GH_EV_MOUNT] = "mount",
-	[GH_EV_CHANGE] = "change",
+	[GH_EV_CHANGE] = "change", [GH_EV_SOCKET] = "socket", [GH_EV_DNS] = "dns",
 };
 
 _Static_assert((int)GH_LOST_SLOTS == (int)GH_EV_MAX, "one lost counter per event type");
@@ -60,6 +60,10 @@ static const char *call_name(uint16_t call)
 	case GH_CALL_CONNECT:  return "connect";
 	case GH_CALL_SENDTO:   return "sendto";
 	case GH_CALL_SENDMSG:  return "sendmsg";
+	case GH_CALL_SENDMMSG: return "sendmsg"; /* each message, as the sendmsg it batches */
+	case GH_CALL_LISTEN:   return "listen";
+	case GH_CALL_ACCEPT:
+	case GH_CALL_ACCEPT4:  return "accept";
 	default:               return NULL;
 	}
 }
@@ -577,8 +581,9 @@ static bool frame_net(struct mp_buf *b, const struct gh_net_event *e)
 	int64_t port = -1;
 	sa_family_t fam;
 	uint32_t alen = e->addr_len > GH_SOCKADDR_MAX ? GH_SOCKADDR_MAX : e->addr_len;
+	bool sends;
 
-	if (alen < sizeof(sa_family_t))
+	if (alen < sizeof(sa_family_t) || !call_name(e->call))
 		return false;
 	memcpy(&fam, e->addr, sizeof(fam));
 	if (fam == AF_INET && alen >= sizeof(struct sockaddr_in)) {
@@ -615,10 +620,17 @@ static bool frame_net(struct mp_buf *b, const struct gh_net_event *e)
 		return false; /* AF_UNSPEC, netlink, ...: not a network peer */
 	}
 
-	mp_map(b, common_keys(&e->h, true) + 6 + (e->rid != 0));
+	sends = e->call == GH_CALL_SENDTO || e->call == GH_CALL_SENDMSG || e->call == GH_CALL_SENDMMSG;
+	mp_map(b, common_keys(&e->h, true) + 6 + (e->rid != 0) + (e->ino != 0) + sends + (e->more != 0));
 	put_common(b, "net", &e->h, true);
 	if (e->rid)
 		mp_kv_uint(b, "rid", e->rid);
+	if (e->ino)
+		mp_kv_uint(b, "ino", e->ino);
+	if (sends)
+		mp_kv_uint(b, "bytes", e->ret > 0 ? (uint64_t)e->ret : 0);
+	if (e->more)
+		mp_kv_uint(b, "more", e->more);
 	mp_kv_cstr(b, "op", call_name(e->call));
 	mp_kv_cstr(b, "family", family);
 	mp_kv_cstr(b, "proto", net_proto(fam, e->sk_type, e->sk_protocol, proto, sizeof(proto)));
@@ -630,6 +642,79 @@ static bool frame_net(struct mp_buf *b, const struct gh_net_event *e)
 		mp_uint(b, port);
 	mp_cstr(b, "err");
 	put_err(b, e->ret);
+	return true;
+}
+
+static const char *sock_family(uint16_t family)
+{
+	switch (family) {
+	case AF_INET:  return "inet";
+	case AF_INET6: return "inet6";
+	case AF_UNIX:  return "unix";
+	default:       return "other";
+	}
+}
+
+/* What moved over one socket: from a GH_EV_SOCKET record, or from the sockets map at the end
+ * (gh_frame_socket). */
+static void put_socket(struct mp_buf *b, uint64_t ts, const struct gh_sock *s)
+{
+	char addr[INET6_ADDRSTRLEN], proto[32];
+	bool peer = (s->family == AF_INET || s->family == AF_INET6) && s->dport;
+
+	mp_map(b, 11 + (s->rid != 0) + (s->connect != 0) + 2 * peer);
+	mp_kv_cstr(b, "t", "socket");
+	mp_kv_uint(b, "ts", ts);
+	mp_kv_uint(b, "pid", s->pid);
+	mp_kv_uint(b, "start", s->start);
+	mp_kv_uint(b, "ino", s->ino);
+	mp_kv_cstr(b, "family", sock_family(s->family));
+	mp_kv_cstr(b, "proto", net_proto(s->family, s->type, s->protocol, proto, sizeof(proto)));
+	mp_kv_uint(b, "sent", s->sent);
+	mp_kv_uint(b, "received", s->received);
+	mp_kv_uint(b, "sends", s->sends);
+	mp_kv_uint(b, "recvs", s->recvs);
+	if (s->rid)
+		mp_kv_uint(b, "rid", s->rid);
+	if (s->connect) {
+		mp_cstr(b, "outcome");
+		if (s->connect == GH_SK_CONNECTED)
+			put_err(b, s->outcome);
+		else
+			mp_cstr(b, "EINPROGRESS");
+	}
+	if (peer) {
+		inet_ntop(s->family, s->daddr, addr, sizeof(addr));
+		mp_kv_cstr(b, "peer", addr);
+		mp_kv_uint(b, "peer_port", ntohs(s->dport));
+	}
+}
+
+void gh_frame_socket(struct mp_buf *b, uint64_t ts, const struct gh_sock *s)
+{
+	mp_frame_begin(b);
+	put_socket(b, ts, s);
+	mp_frame_end(b);
+}
+
+static bool frame_dns(struct mp_buf *b, const struct gh_dns_event *e)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (e->data_len > GH_DNS_MAX || (e->family != AF_INET && e->family != AF_INET6) ||
+	    !inet_ntop(e->family, e->addr, addr, sizeof(addr)))
+		return false;
+	mp_map(b, common_keys(&e->h, true) + 8);
+	put_common(b, "dns", &e->h, true);
+	mp_kv_uint(b, "ino", e->ino);
+	mp_kv_cstr(b, "dir", e->dir ? "in" : "out");
+	mp_kv_cstr(b, "proto", e->protocol == IPPROTO_TCP ? "tcp" : "udp");
+	mp_kv_cstr(b, "family", e->family == AF_INET ? "inet" : "inet6");
+	mp_kv_cstr(b, "addr", addr);
+	mp_kv_uint(b, "port", e->port);
+	mp_kv_uint(b, "size", e->size);
+	mp_cstr(b, "data");
+	mp_bin(b, e->data, e->data_len);
 	return true;
 }
 
@@ -711,6 +796,14 @@ bool gh_frame_event(struct mp_buf *b, const void *data, size_t size)
 		break;
 	case GH_EV_CHANGE:
 		ok = size >= sizeof(struct gh_change_event) && frame_change(b, data, size);
+		break;
+	case GH_EV_SOCKET:
+		ok = size >= sizeof(struct gh_socket_event);
+		if (ok)
+			put_socket(b, h->ts, &((const struct gh_socket_event *)data)->s);
+		break;
+	case GH_EV_DNS:
+		ok = size >= sizeof(struct gh_dns_event) && frame_dns(b, data);
 		break;
 	}
 	if (!ok) {

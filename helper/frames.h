@@ -8,10 +8,10 @@
 #include <stdint.h>
 #include "msgpack.h"
 
-#define GH_PROTO_VERSION 4
+#define GH_PROTO_VERSION 5
 #define GH_HELPER_VERSION "0.3.0"
 
-enum { GH_LOST_SLOTS = 11 }; /* GH_EV_MAX */
+enum { GH_LOST_SLOTS = 13 }; /* GH_EV_MAX */
 
 struct gh_counters {
 	uint64_t events;                  /* event frames written */
@@ -43,6 +43,9 @@ void gh_frame_error(struct mp_buf *b, const char *msg, bool fatal);
 /* One `repeats` frame: @npairs (rid, n) pairs from @pairs (rid0, n0, rid1, n1, ...). */
 #define GH_REPEATS_PER_FRAME 4096
 void gh_frame_repeats(struct mp_buf *b, const uint64_t *pairs, size_t npairs);
+struct gh_sock;
+/* One `socket` frame from an entry of the sockets map (at the end). */
+void gh_frame_socket(struct mp_buf *b, uint64_t ts, const struct gh_sock *s);
 void gh_frame_stats(struct mp_buf *b, uint64_t ts, const struct gh_counters *c);
 /* @counts[nr] for nr < n */
 void gh_frame_end(struct mp_buf *b, uint64_t ts, const struct gh_counters *c, const uint64_t *counts,

@@ -206,6 +206,26 @@ static void send_repeats(int fd)
 		gh_frame_repeats(&st.out, pairs, npairs);
 }
 
+/* What moved over the sockets still in the kernel's table (struct gh_sock), one `socket`
+ * frame each. */
+static void send_sockets(int fd)
+{
+	uint64_t key, next, ts = now_ns(CLOCK_MONOTONIC);
+	struct gh_sock s;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &s))
+			continue;
+		gh_frame_socket(&st.out, ts, &s);
+		st.ctr.events++;
+		if (st.out.len >= 1u << 20)
+			flush_out();
+	}
+}
+
 /* Our pid namespace, so that the kernel side reports pids as our caller sees them (its level
  * is found in the kernel at adoption: /proc's NSpid depends on which /proc is mounted). */
 static int read_pidns(uint64_t *dev, uint64_t *ino)
@@ -590,6 +610,7 @@ int main(int argc, char **argv)
 	ring_buffer__consume(st.rb);
 	read_percpu(bpf_map__fd(st.skel->maps.lost), st.ctr.lost, GH_EV_MAX);
 	read_percpu(bpf_map__fd(st.skel->maps.counts), counts, GH_MAX_SYSCALLS);
+	send_sockets(bpf_map__fd(st.skel->maps.sockets));
 	send_repeats(bpf_map__fd(st.skel->maps.repeats));
 	gh_frame_end(&st.out, now_ns(CLOCK_MONOTONIC), &st.ctr, counts, GH_MAX_SYSCALLS, reason);
 	flush_out();

@@ -115,6 +115,17 @@ void mp_cstr(struct mp_buf *b, const char *s)
 		mp_str(b, s, strlen(s));
 }
 
+void mp_bin(struct mp_buf *b, const void *p, size_t len)
+{
+	if (len <= 0xff)
+		mp_be(b, 0xc4, len, 1);
+	else if (len <= 0xffff)
+		mp_be(b, 0xc5, len, 2);
+	else
+		mp_be(b, 0xc6, len, 4);
+	mp_put(b, p, len);
+}
+
 void mp_uint(struct mp_buf *b, uint64_t v)
 {
 	if (v < 128) {

@@ -23,6 +23,7 @@ void mp_map(struct mp_buf *b, uint32_t n);
 void mp_array(struct mp_buf *b, uint32_t n);
 void mp_str(struct mp_buf *b, const char *s, size_t len);
 void mp_cstr(struct mp_buf *b, const char *s);  /* NULL writes nil */
+void mp_bin(struct mp_buf *b, const void *p, size_t len);
 void mp_uint(struct mp_buf *b, uint64_t v);
 void mp_int(struct mp_buf *b, int64_t v);
 void mp_nil(struct mp_buf *b);
