@@ -8,10 +8,11 @@
 // Other people rebuild dist/ while the bench runs, so by default (as root) the bench copies the
 // built package (dist/, helper binaries, package.json; node_modules linked) into its temp dir and
 // benchmarks that copy; --in-place runs the tree's own build instead.
-// NAME: startup, exec, syscall, open, build, network, saturation, memory.
+// NAME: startup, exec, syscall, dd1g, open, build, network, tcp, changes, saturation, memory.
 // A full run (no --quick, no --only) writes BENCHMARKS.md; other runs only print, unless --write.
 
 import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +31,7 @@ let PKG = ROOT;
 let GHRUN = path.join(ROOT, 'dist/controller/cli/gh-run.js');
 let HELPER = path.join(ROOT, 'helper/glasshouse-helper');
 let MAIN_JS = path.join(ROOT, 'dist/controller/cli/main.js');
-const ALL = ['startup', 'exec', 'syscall', 'open', 'build', 'network', 'changes', 'saturation', 'memory'];
+const ALL = ['startup', 'exec', 'syscall', 'dd1g', 'open', 'build', 'network', 'tcp', 'changes', 'saturation', 'memory'];
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -70,14 +71,17 @@ const Q = opts.quick;
 // sizes and repetitions; --quick shrinks both for a smoke check
 const SIZE = Q
   ? { exec: 300, dd: 300_000, ddStrace: 30_000, opens: 6_000, treeFiles: 2_000, build: 30, conns: 500, changes: 5_000,
+      tcpMiB: 32, tcpConns: 200, ddFileMiB: 64,
       satSeconds: 0.5, satStart: 62_500, satBound: 1_000_000, memPaths: 100_000, memBig: 0 }
   : { exec: 3_000, dd: 3_000_000, ddStrace: 30_000, opens: 60_000, treeFiles: 20_000, build: 300, conns: 5_000, changes: 50_000,
+      tcpMiB: 256, tcpConns: 2_000, ddFileMiB: 1_024,
       satSeconds: 2, satStart: 62_500, satBound: 4_000_000, memPaths: 1_000_000, memBig: 4_000_000 };
 // the memory target: controller memory per distinct path in the receipt
 const MEM_TARGET = 300;
 const RUNS = Q ? { fast: 2, slow: 1, startup: 3 } : { fast: 5, slow: 3, startup: 10 };
 
 const log = (...a) => console.error('bench:', ...a);
+const fmtSize = (mib) => (mib >= 1024 ? `${+(mib / 1024).toFixed(1)} GiB` : `${+mib.toFixed(1)} MiB`);
 
 // ---------------------------------------------------------------------------------------------
 // running one command, timed, optionally sampling gh-run's controller and helper from /proc
@@ -135,6 +139,37 @@ function compile(tmp, name) {
   return out;
 }
 
+// a workload that cannot run here (say, too little disk): reported as skipped, the bench goes on
+class Skip extends Error {}
+
+// free space on the file system holding dir, in bytes, from `df -Pk` (the "Available" column)
+function freeBytes(dir) {
+  const out = execFileSync('df', ['-Pk', dir], { encoding: 'utf8' }).trim().split('\n');
+  const cols = out[out.length - 1].trim().split(/\s+/);
+  return { bytes: Number(cols[3]) * 1024, fs: cols[0], mount: cols[5] };
+}
+
+// a file of mib MiB of random (incompressible, not sparse) data, written and synced to disk
+function writeDataFile(file, mib) {
+  const chunk = crypto.randomBytes(1 << 20);
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (let i = 0; i < mib; i++) fs.writeSync(fd, chunk);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// flush dirty pages of the file system holding dir (a previous run's output), untimed
+function syncFs(dir) {
+  try {
+    execFileSync('sync', ['-f', dir], { stdio: 'ignore' });
+  } catch {
+    execFileSync('sync', [], { stdio: 'ignore' });
+  }
+}
+
 function makeWorkloads(tmp) {
   const bin = (n) => path.join(tmp, 'bin', n);
   return {
@@ -155,6 +190,37 @@ function makeWorkloads(tmp) {
         scale: SIZE.dd / SIZE.ddStrace,
         note: `strace run on count=${SIZE.ddStrace} and scaled ×${SIZE.dd / SIZE.ddStrace} (the full count takes minutes)`,
       },
+    },
+    // a real file copy in 4 KiB blocks (262144 reads + 262144 writes for 1 GiB) through the page
+    // cache; unlike the syscall storm above (dd bs=1 from /dev/zero to /dev/null, unchanged), the
+    // bytes go to and from a file of the bench's temp dir
+    dd1g: {
+      title: `file copy (dd bs=4k of a ${fmtSize(SIZE.ddFileMiB)} file)`,
+      runs: RUNS.slow,
+      target: 1.5,
+      setup() {
+        // the source, the copy, and 256 MiB to spare
+        const need = (2 * SIZE.ddFileMiB + 256) * 2 ** 20;
+        const free = freeBytes(tmp);
+        log(`dd1g: df ${tmp}: ${fmtSize(free.bytes / 2 ** 20)} available on ${free.mount} (${free.fs}); ` +
+          `needs ${fmtSize(need / 2 ** 20)} (source + copy + 256 MiB)`);
+        if (!(free.bytes >= need)) {
+          throw new Skip(`not enough free space on ${free.mount} for the ${fmtSize(SIZE.ddFileMiB)} copy: ` +
+            `df says ${fmtSize(free.bytes / 2 ** 20)} available, ${fmtSize(need / 2 ** 20)} needed`);
+        }
+        log(`dd1g: writing the ${fmtSize(SIZE.ddFileMiB)} source file (untimed)`);
+        writeDataFile(path.join(tmp, 'dd-src'), SIZE.ddFileMiB);
+      },
+      // every run writes a new file: the previous copy is deleted and the file system synced first
+      before() {
+        fs.rmSync(path.join(tmp, 'dd-dst'), { force: true });
+        syncFs(tmp);
+      },
+      after() {
+        fs.rmSync(path.join(tmp, 'dd-src'), { force: true });
+        fs.rmSync(path.join(tmp, 'dd-dst'), { force: true });
+      },
+      argv: () => ['dd', `if=${path.join(tmp, 'dd-src')}`, `of=${path.join(tmp, 'dd-dst')}`, 'bs=4k'],
     },
     open: {
       title: `open storm (${SIZE.opens / 1000}k opens of one file + ${SIZE.treeFiles / 1000}k-file tree)`,
@@ -188,6 +254,15 @@ function makeWorkloads(tmp) {
       },
       argv: () => [bin('connstorm'), String(SIZE.conns)],
     },
+    tcp: {
+      title: `tcp (${fmtSize(SIZE.tcpMiB)} loopback transfer in 64 KiB writes + ${SIZE.tcpConns} short connects)`,
+      runs: RUNS.fast,
+      target: 1.3,
+      setup() {
+        compile(tmp, 'tcpstorm');
+      },
+      argv: () => [bin('tcpstorm'), String(SIZE.tcpMiB), String(SIZE.tcpConns)],
+    },
     changes: {
       title: `changes (${SIZE.changes / 1000}k files created, renamed, then rm -rf)`,
       runs: RUNS.slow,
@@ -205,7 +280,22 @@ function makeWorkloads(tmp) {
 
 async function benchWorkload(name, w, tmp, straceOk) {
   log(`${name}: ${w.title}`);
-  w.setup?.();
+  try {
+    w.setup?.();
+  } catch (err) {
+    if (!(err instanceof Skip)) throw err;
+    w.after?.();
+    log(`${name}: SKIPPED: ${err.message}`);
+    return { name, title: w.title, target: w.target, bare: [], gh: [], strace: [], errors: [], skipped: err.message, straceNote: null };
+  }
+  try {
+    return await measureWorkload(name, w, tmp, straceOk);
+  } finally {
+    w.after?.();
+  }
+}
+
+async function measureWorkload(name, w, tmp, straceOk) {
   const rjson = path.join(tmp, 'r.json');
   const argv = w.argv();
   const sArgv = w.strace?.argv ? w.strace.argv() : argv;
@@ -252,8 +342,13 @@ async function benchWorkload(name, w, tmp, straceOk) {
   for (let i = 0; i < w.runs; i++) {
     for (const m of modeList) await once(m, true);
   }
-  log(`${name}: bare ${fmtMs(median(res.bare))}, gh-run ${fmtMs(median(res.gh.map((g) => g.ms)))}` +
-    (straceOk ? `, strace ${fmtMs(median(res.strace))}` : ''));
+  const bare = median(res.bare);
+  const gh = median(res.gh.map((g) => g.ms));
+  const st = median(res.strace);
+  log(`${name}: bare ${fmtMs(bare)}, gh-run ${fmtMs(gh)} (${fmtRatio(gh / bare)}×)` +
+    (straceOk ? `, strace ${fmtMs(st)} (${fmtRatio(st / bare)}×)` : '') +
+    `; events_lost per gh-run run: ${res.gh.map((g) => g.lost).join(', ')}` +
+    (res.gh.every((g) => g.lost === 0) ? '' : ' (NOT 0)'));
   return res;
 }
 
@@ -472,6 +567,12 @@ function buildReport(results, saturation, machine, memory) {
   const main = [];
   const diag = [];
   for (const res of results) {
+    if (res.skipped) {
+      verdicts.push({ name: res.name, skipped: res.skipped, met: true, lostOk: true });
+      main.push([res.title, `skipped: ${res.skipped}`, '-', '-', '-', '-', '-', '-', '-', '-', `≤ ${res.target}`, 'skipped']);
+      diag.push([res.title, '-', '-', '-', '-', '-', '-', 'skipped', res.skipped]);
+      continue;
+    }
     const s = summarize(res);
     let target;
     let met;
@@ -495,8 +596,8 @@ function buildReport(results, saturation, machine, memory) {
     diag.push([res.title, String(s.events), String(s.folded), fmtMs(s.tracedMs), fmtRatio(s.tracedMs / s.bare), fmtSec(s.ctlCpu), fmtSec(s.helperCpu),
       s.statuses.join(','), res.errors.length ? res.errors.slice(0, 2).join('; ') : '']);
   }
-  const runsNote = `Medians of ${RUNS.fast} runs for fast workloads (open, network), ${RUNS.slow} for slow ones ` +
-    `(exec, syscall, build), ${RUNS.startup} for startup; one warm-up run (bare and gh-run) first; modes interleaved.`;
+  const runsNote = `Medians of ${RUNS.fast} runs for fast workloads (open, network, tcp), ${RUNS.slow} for slow ones ` +
+    `(exec, syscall, file copy, build, changes), ${RUNS.startup} for startup; one warm-up run (bare and gh-run) first; modes interleaved.`;
   if (main.length) {
     lines.push(mdTable(['workload', 'bare', 'gh-run', 'strace -f', 'gh/bare', 'strace/bare', 'events/s (sent + folded)',
       'events lost', 'controller peak MiB', 'helper peak MiB', 'target (gh/bare)', 'met'], main));
@@ -611,12 +712,18 @@ function commandsSection(tmpLabel) {
     `/bin/sh -c 'i=0; while [ $i -lt ${SIZE.exec} ]; do /bin/true; i=$((i+1)); done'`,
     `# syscall storm (strace: count=${SIZE.ddStrace}, time scaled ×${SIZE.dd / SIZE.ddStrace})`,
     `dd if=/dev/zero of=/dev/null bs=1 count=${SIZE.dd}`,
+    `# file copy: a ${SIZE.ddFileMiB} MiB file of random bytes written (and synced) once, untimed, after a df check for room;`,
+    `# before every run (untimed) the previous copy is deleted and the file system synced; both files deleted at the end`,
+    `dd if=${T}/dd-src of=${T}/dd-dst bs=4k`,
     `# open storm: ${SIZE.opens} open+close of one file, then open+close of every file of a ${SIZE.treeFiles}-file tree (nftw)`,
     `${T}/bin/openstorm ${T}/one ${SIZE.opens} ${T}/tree          # test/bench/openstorm.c, cc -O2`,
     `# build: ${SIZE.build} generated C files + main.c, \`make -s clean\` (untimed) before every run`,
     `make -s -j2 -C ${T}/proj`,
     `# network: ${SIZE.conns} connect/accept/close rounds on 127.0.0.1 in one process`,
     `${T}/bin/connstorm ${SIZE.conns}                 # test/bench/connstorm.c`,
+    `# tcp: one process forks a server and a client on 127.0.0.1: ${SIZE.tcpMiB} MiB on one connection in 64 KiB writes,`,
+    `# then ${SIZE.tcpConns} connects, each sending 16 bytes (the server reads them and closes first)`,
+    `${T}/bin/tcpstorm ${SIZE.tcpMiB} ${SIZE.tcpConns}               # test/bench/tcpstorm.c`,
     `# changes: ${SIZE.changes} files created in 100 directories, each renamed (every other one across directories), every tenth chmod, then rm -rf`,
     `/bin/sh -c '${T}/bin/changestorm changes ${SIZE.changes} >/dev/null && rm -rf changes'   # test/bench/changestorm.c`,
     `# startup`,
@@ -763,8 +870,10 @@ async function main() {
   const report = buildReport(results, saturation, machine, memory);
   console.log(report.text);
   const missed = report.verdicts.filter((v) => !(v.met && v.lostOk)).map((v) => v.name);
+  const skipped = report.verdicts.filter((v) => v.skipped);
   console.log('');
   console.log(missed.length ? `targets missed: ${missed.join(', ')}` : 'all targets met');
+  for (const v of skipped) console.log(`skipped: ${v.name}: ${v.skipped}`);
   if (opts.write) {
     fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), markdownDoc(report, machine, '$TMP', started));
     log('wrote BENCHMARKS.md');
