@@ -30,10 +30,12 @@
 #define GH_NR_WRITE       1
 #define GH_NR_READV       19
 #define GH_NR_WRITEV      20
+#define GH_NR_SENDFILE    40
 #define GH_NR_ACCEPT      43
 #define GH_NR_RECVFROM    45
 #define GH_NR_RECVMSG     47
 #define GH_NR_LISTEN      50
+#define GH_NR_SPLICE      275
 #define GH_NR_ACCEPT4     288
 #define GH_NR_RECVMMSG    299
 #define GH_NR_SENDMMSG    307
@@ -96,6 +98,9 @@ static __always_inline struct sock *gh_fd_sock(struct task_struct *task, __u64 f
 /* The socket at @skp (inode @ino) was connected (@connecting: a non-blocking TCP connect that
  * returned EINPROGRESS) or accepted by the current task, by the net event with repeat id @rid. */
 GH_SOCK_FN gh_sock_home(__u64 skp, __u64 ino, __u64 rid, __u32 connecting);
+/* splice or sendfile out of a socket moved @ret bytes: TCP and unix stream sockets read them
+ * with their own splice_read, which the socket layer's recvmsg tracepoint does not see. */
+GH_SOCK_FN gh_exit_splice(__u64 fd, __s64 ret);
 /* A read or write call of the current task (args in @in, result @ret) may have moved a DNS
  * message that dns_mark noted: copy its first bytes. */
 GH_SOCK_FN gh_exit_dns(struct gh_inflight *in, __u32 nr, __s64 ret);

@@ -162,6 +162,32 @@ static __always_inline int gh_sock_moved(__u64 skp, __s64 ret, __u32 in)
 	return 0;
 }
 
+__noinline int gh_exit_splice(__u64 fd, __s64 ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct gh_sock *v;
+	struct sock *sk;
+	__u64 ino;
+
+	if (ret <= 0)
+		return 0;
+	sk = gh_fd_sock(task, fd, &ino);
+	if (!sk || !ino)
+		return 0;
+	/* the others (UDP, unix datagram) splice through read_iter: the tracepoint counted them */
+	if (BPF_CORE_READ(sk, sk_protocol) != GH_IPPROTO_TCP &&
+	    (BPF_CORE_READ(sk, __sk_common.skc_family) != GH_AF_UNIX || BPF_CORE_READ(sk, sk_type) != GH_SOCK_STREAM))
+		return 0;
+	if (!gh_traceable(task))
+		return 0;
+	v = gh_sock_get((__u64)sk, ino);
+	if (v) {
+		__sync_fetch_and_add(&v->received, ret);
+		__sync_fetch_and_add(&v->recvs, 1);
+	}
+	return 0;
+}
+
 static __always_inline int gh_sock_length(struct sock *sk, int ret, int flags, __u32 in)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;

@@ -419,6 +419,12 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 			GH_ARGS(regs, in.args);
 			gh_exit_change(&in, nr, ret);
 			break;
+		case GH_NR_SPLICE:
+			gh_exit_splice(regs->di, ret);
+			break;
+		case GH_NR_SENDFILE:
+			gh_exit_splice(regs->si, ret);
+			break;
 		case GH_NR_READ:
 		case GH_NR_WRITE:
 		case GH_NR_READV:
