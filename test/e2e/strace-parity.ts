@@ -1,7 +1,8 @@
 // The receipt against an independent witness: the same deterministic workload runs once under
 // `strace -f` and once under gh-run, in the same directory, and every category must agree:
 // execs (path, argv, result), exit statuses, files read / written / failed, changes on disk
-// (unlink, rename, mkdir, chmod, chown, truncate and the rest), network attempts.
+// (unlink, rename, mkdir, chmod, chown, truncate and the rest), network attempts. (Bytes over
+// sockets: strace-parity-net.ts.)
 // Nothing missing, nothing foreign. Pids differ between the runs, so records are compared as
 // multisets of pid-free keys.
 import t from 'tap';
@@ -167,9 +168,12 @@ t.test('gh-run and strace -f see the same workload', async (t) => {
   t.same(stLeft.map((s) => s.key), [], 'changes: nothing strace saw is missing from the receipt');
   t.same(ghLeft.map((g) => g.key), [], 'changes: nothing in the receipt that strace did not see');
 
-  // network: ports of the listening fixtures differ between runs; compare everything else
-  const netKey = (op: string, family: string | null, address: string | null, result: string) => JSON.stringify([op, family, address, result]);
+  // network: the receipt's entries as strace sees them (connect with the outcome of a
+  // non-blocking one and `initial`, sendto/sendmsg by destination, listen, accept), one by one;
+  // ports of the listening fixtures differ between runs, and so do pids: compare everything else
+  const netKey = (e: { op: string; family: string; protocol: string | null; address: string | null; result: string; initial?: string | null }) =>
+    JSON.stringify([e.op, e.family, e.protocol, e.address, e.result, e.initial ?? null]);
   compare('network',
-    st.trace.network.filter((n) => n.family && ['inet', 'inet6', 'unix'].includes(n.family)).map((n) => netKey(n.op, n.family, n.address, n.result)),
-    rc.network.flatMap((n: any) => Array(n.count).fill(netKey(n.op, n.family, n.address, n.result))));
+    st.trace.netEntries.filter((e) => !(e.op === 'socket' && e.inherited)).flatMap((e) => Array(e.count).fill(netKey(e))),
+    rc.network.flatMap((n: any) => Array(n.count).fill(netKey(n))));
 });

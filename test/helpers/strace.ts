@@ -1,7 +1,8 @@
 // strace as an independent witness: run a command under strace and parse what
 // strace saw into plain records (execs, exits, opens, changes on disk, network
-// calls, forks), so that tests can compare glasshouse receipts with strace's view
-// of the same workload.
+// calls, listen and accept, forks, and the sockets each process held with the
+// bytes that moved over them), so that tests can compare glasshouse receipts with
+// strace's view of the same workload.
 //
 // The parser expects the output of strace run with STRACE_FLAGS (see there for
 // why each flag is needed). The important ones are `-xx` (every string byte is
@@ -18,7 +19,11 @@ import { join, posix } from 'node:path';
 export const STRACE_SYSCALLS: readonly string[] = [
   'execve', 'execveat',
   'open', 'openat', 'openat2', 'creat',
-  'connect', 'sendto', 'sendmsg',
+  'connect', 'sendto', 'sendmsg', 'sendmmsg',
+  // sockets: listen and accept (trace.listens, trace.accepts), the outcome of a non-blocking
+  // connect (getsockopt SO_ERROR), and what each fd is (trace.sockets): made, copied, closed
+  'listen', 'accept', 'accept4', 'getsockopt',
+  'socket', 'socketpair', 'close', 'dup', 'dup2', 'dup3', 'fcntl',
   'exit_group',
   'clone', 'clone3', 'fork', 'vfork',
   // changes to names and metadata on disk (trace.changes)
@@ -28,6 +33,15 @@ export const STRACE_SYSCALLS: readonly string[] = [
   'truncate', 'ftruncate',
   // the cwd of each process, which the non-*at calls' relative paths are relative to
   'chdir', 'fchdir',
+];
+
+/**
+ * The calls that move bytes over a socket, traced besides STRACE_SYSCALLS by runStrace with
+ * `bytes: true` (STRACE_BYTES_FLAGS): their return values, summed per socket, are trace.sockets'
+ * bytes. sendto, sendmsg and sendmmsg are in STRACE_SYSCALLS already.
+ */
+export const STRACE_BYTES_SYSCALLS: readonly string[] = [
+  'read', 'write', 'readv', 'writev', 'recvfrom', 'recvmsg', 'recvmmsg', 'sendfile', 'splice',
 ];
 
 /**
@@ -64,6 +78,18 @@ const RAW_NAMES: Record<string, string> = { syscall_0x1c4: 'fchmodat2' }; // one
 export const STRACE_FLAGS: readonly string[] = [
   '-f', '-q', '-s', '131072', '-xx', '-yy',
   '-e', `trace=${STRACE_SYSCALLS.map((n) => (MAYBE_UNKNOWN.has(n) ? `?${n}` : n)).join(',')}`,
+];
+
+/**
+ * STRACE_FLAGS, and the calls that move bytes (STRACE_BYTES_SYSCALLS): for trace.sockets' bytes.
+ * `-s 4096`, not 131072: every read and write prints its buffer (hex-escaped, four characters a
+ * byte), and with -s 131072 a run that moves a few MiB writes hundreds of MiB of text. Paths
+ * (at most 4095 bytes) and fd decorations stay whole; longer argv elements are cut
+ * (ExecCall.argvTruncated says so).
+ */
+export const STRACE_BYTES_FLAGS: readonly string[] = [
+  '-f', '-q', '-s', '4096', '-xx', '-yy',
+  '-e', `trace=${[...STRACE_SYSCALLS, ...STRACE_BYTES_SYSCALLS].map((n) => (MAYBE_UNKNOWN.has(n) ? `?${n}` : n)).join(',')}`,
 ];
 
 /** Errno name as strace prints it (`ENOENT`), or `?` when the call never returned. */
@@ -116,6 +142,91 @@ export interface NetCall {
   port: number | null;     // null for unix and for calls without an address
   result: 'ok' | Errno;
   bytes: number | null;    // bytes sent, for sendto/sendmsg that succeeded
+  /** connect that said EINPROGRESS: what became of it, as the getsockopt(SO_ERROR) after it
+   * said (`ok`, `ECONNREFUSED`, ...); null when nothing asked, and for every other call */
+  outcome: 'ok' | Errno | null;
+}
+
+/** A socket address: IP and port, or a unix socket's path (port null; `@name` when abstract,
+ * `''` when it has none). */
+export interface SockAddr {
+  family: 'inet' | 'inet6' | 'unix' | 'other';
+  address: string;
+  port: number | null;
+}
+
+export interface ListenCall {
+  pid: number;
+  tid: number;
+  fd: number | null;
+  family: SockAddr['family'] | null;
+  protocol: string | null;
+  /** where the socket is bound: from -yy, at the call or (a socket listen() bound) later */
+  address: string | null;
+  port: number | null;
+  result: 'ok' | Errno;
+}
+
+export interface AcceptCall {
+  pid: number;
+  tid: number;
+  syscall: 'accept' | 'accept4';
+  fd: number | null;      // the listening socket
+  newFd: number | null;   // the accepted socket
+  family: SockAddr['family'] | null;
+  protocol: string | null;
+  address: string | null; // the peer: IP, or a unix peer's path ('' when it has none)
+  port: number | null;
+  result: 'ok' | Errno;
+}
+
+/**
+ * One socket, followed through its fds (socket, socketpair and accept make it; dup*, fcntl
+ * F_DUPFD and fork copy it; close and exec of a close-on-exec fd let go of it): what moved over
+ * it, the sum of what the calls returned (STRACE_BYTES_SYSCALLS, with runStrace's `bytes`;
+ * MSG_PEEK reads apart), whichever process made them.
+ */
+export interface SocketIO {
+  id: number;              // in order of first sight
+  pid: number;             // the process that made it (or first used it)
+  family: SockAddr['family'];
+  protocol: string | null; // tcp, udp, stream, dgram, seqpacket, raw...
+  origin: 'socket' | 'socketpair' | 'accept' | 'seen';
+  local: SockAddr | null;  // where it is bound, as -yy last said
+  peer: SockAddr | null;   // what it is connected to (connect, accept, -yy)
+  sent: number;
+  received: number;
+  sends: number;           // calls that moved bytes out
+  recvs: number;           // calls that moved bytes in
+  peeked: number;          // bytes read with MSG_PEEK (not in received)
+  /** the part of `sent` that calls naming a destination sent, by destination */
+  sentTo: { op: 'sendto' | 'sendmsg'; to: SockAddr; bytes: number; count: number; result: 'ok' | Errno }[];
+}
+
+/**
+ * strace's view of one entry of the receipt's network section: the same merge key (pid, op,
+ * family, protocol, address, port, result; and `initial`), count, and the bytes of the sockets
+ * it stands for: a connect or accept entry gets its socket's bytes; a sendto/sendmsg entry the
+ * bytes of the calls that named its destination, and the rest of its socket's when the socket
+ * has that one entry; a socket no call named gets an entry of op `socket` (its peer, if any).
+ */
+export interface NetEntry {
+  pid: number;
+  op: 'connect' | 'sendto' | 'sendmsg' | 'listen' | 'accept' | 'socket';
+  family: SockAddr['family'];
+  protocol: string | null;
+  address: string | null;
+  port: number | null;
+  result: 'ok' | Errno;
+  initial: 'EINPROGRESS' | null;
+  count: number;
+  bytes_sent: number;
+  bytes_received: number;
+  /** the socket's other bytes went to the first of several sendto/sendmsg entries: which
+   * destination they belong to, strace cannot say */
+  ambiguous: boolean;
+  /** op `socket`: no traced call made the socket (the command's stdio, when it is a socket) */
+  inherited: boolean;
 }
 
 export interface ForkCall {
@@ -180,6 +291,12 @@ export interface StraceTrace {
   forks: ForkCall[];
   /** unlink, rename, mkdir, chmod, chown, truncate and the rest: every attempt. */
   changes: ChangeCall[];
+  listens: ListenCall[];
+  accepts: AcceptCall[];
+  /** every socket used, with the bytes moved over it (runStrace `bytes`, else 0) */
+  sockets: SocketIO[];
+  /** the receipt's network section as strace saw it */
+  netEntries: NetEntry[];
   /** Every process seen, in order of first appearance. */
   processes: ProcessInfo[];
   /** Lines that were not understood (should stay empty; tests can assert that). */
@@ -455,7 +572,7 @@ function splitPrefix(line: string): { tid: number; body: string } {
 }
 
 const UNFINISHED = ' <unfinished ...>';
-const INTERPRETED = new Set([...STRACE_SYSCALLS, ...Object.keys(RAW_NAMES)]);
+const INTERPRETED = new Set([...STRACE_SYSCALLS, ...STRACE_BYTES_SYSCALLS, ...Object.keys(RAW_NAMES)]);
 
 function parseCall(tid: number, text: string, line: string): SyscallRecord {
   const m = /^([a-z_][a-z0-9_]*|\?\?\?)\(/.exec(text);
@@ -637,6 +754,265 @@ function sockaddr(v: Value | undefined): Address {
     return { family: 'unix', address: p ? p.s : '', port: null };
   }
   return { family: fam.replace(/^AF_/, '').toLowerCase(), address: null, port: null };
+}
+
+// ---------------------------------------------------------------------------
+// Sockets: what each fd is, and what moved over it
+
+/** A socket address from sockaddr(), when it is one the receipt names. */
+function sockAddrOf(a: Address): SockAddr | null {
+  if (a.family === 'inet' || a.family === 'inet6') return a.address === null ? null : { family: a.family, address: a.address, port: a.port };
+  if (a.family === 'unix') return { family: 'unix', address: a.address ?? '', port: null };
+  return null;
+}
+
+interface SockDeco {
+  kind: string | null; // TCP, UDPv6, UNIX-STREAM, NETLINK...; null: `socket:[ino]`
+  family: SockAddr['family'];
+  protocol: string | null;
+  local: SockAddr | null;
+  peer: SockAddr | null;
+}
+
+const INET_KINDS = new Set(['TCP', 'UDP', 'UDPLITE', 'RAW', 'PING', 'SCTP', 'DCCP', 'MPTCP']);
+const INET_END = /^(\[[^\]]*\]|[^:[\]]+):(\d+)$/;
+
+function inetEnd(text: string | undefined, family: 'inet' | 'inet6'): SockAddr | null {
+  const m = text === undefined ? null : INET_END.exec(text);
+  if (!m) return null;
+  const a = m[1] as string;
+  return { family, address: a.startsWith('[') ? a.slice(1, -1) : a, port: Number(m[2]) };
+}
+
+/**
+ * What -yy says of an fd that is a socket: `TCP:[1767043]` (not bound yet),
+ * `TCP:[127.0.0.1:5000]`, `TCPv6:[[::1]:5000->[::1]:40000]`, `UNIX-STREAM:[123->124,"/path"]`,
+ * `UNIX:[125,"/path"]`; null for any other fd (a path, hex-escaped: `\x2f...`, `pipe:[...]`).
+ */
+function sockDeco(deco: string | null | undefined): SockDeco | null {
+  if (!deco) return null;
+  if (deco.startsWith('\\')) {
+    const p = decoPath(deco);
+    return p !== null && /^socket:\[\d+\]$/.test(p) ? { kind: null, family: 'other', protocol: null, local: null, peer: null } : null;
+  }
+  const m = /^([A-Za-z][A-Za-z0-9-]*):\[(.*)\]$/s.exec(deco);
+  if (!m) return null;
+  const kind = m[1] as string;
+  const body = m[2] as string;
+  const up = kind.toUpperCase();
+  if (up.startsWith('UNIX')) {
+    const um = /^\d+(?:->\d+)?(?:,(@?)"((?:[^"\\]|\\.)*)")?$/s.exec(body);
+    const path = um?.[2] === undefined ? null : `${um[1]}${decode(um[2])}`;
+    return { kind, family: 'unix', protocol: protocolOf(kind), local: path === null ? null : { family: 'unix', address: path, port: null }, peer: null };
+  }
+  const v6 = up.endsWith('V6');
+  if (!INET_KINDS.has(v6 ? up.slice(0, -2) : up)) return { kind, family: 'other', protocol: kind.toLowerCase(), local: null, peer: null };
+  const family = v6 ? 'inet6' : 'inet';
+  const [l, r] = body.split('->');
+  return { kind, family, protocol: protocolOf(kind), local: inetEnd(l, family), peer: inetEnd(r, family) };
+}
+
+function afFamily(af: string | null): SockAddr['family'] {
+  if (af === 'AF_INET') return 'inet';
+  if (af === 'AF_INET6') return 'inet6';
+  if (af === 'AF_UNIX' || af === 'AF_LOCAL') return 'unix';
+  return 'other';
+}
+
+/** The receipt's protocol name for socket(family, type, protocol) as strace prints them. */
+function typeProtocol(family: SockAddr['family'], type: string, proto: string | null): string | null {
+  const t = type.split('|');
+  if (family === 'unix') {
+    if (t.includes('SOCK_STREAM')) return 'stream';
+    if (t.includes('SOCK_DGRAM')) return 'dgram';
+    if (t.includes('SOCK_SEQPACKET')) return 'seqpacket';
+    return null;
+  }
+  if (family === 'inet' || family === 'inet6') {
+    if (proto === 'IPPROTO_ICMP' || proto === 'IPPROTO_ICMPV6') return 'icmp';
+    if (t.includes('SOCK_RAW')) return 'raw';
+    if (proto === 'IPPROTO_UDPLITE') return 'udplite';
+    if (t.includes('SOCK_STREAM')) return 'tcp';
+    if (t.includes('SOCK_DGRAM')) return 'udp';
+  }
+  return null;
+}
+
+interface FdSlot {
+  sock: SocketIO;
+  cloexec: boolean;
+}
+
+/** The fd tables of the traced processes and the sockets they hold. */
+class SocketBook {
+  readonly sockets: SocketIO[] = [];
+  /** the connect whose SO_ERROR is still to be read, by socket */
+  readonly pending = new Map<SocketIO, NetCall>();
+  /** the socket each connect, sendto, sendmsg, listen and accept was made on (accept: made) */
+  readonly socketOf = new Map<object, SocketIO>();
+  /** the process that first moved bytes over each socket */
+  readonly firstMover = new Map<SocketIO, number>();
+  private readonly tables = new Map<number, Map<number, FdSlot>>();
+
+  constructor(private readonly parentOf: (pid: number) => number | null) {}
+
+  /** The fd table of pid: on first use, a copy of its parent's (fork copies the table). */
+  private table(pid: number): Map<number, FdSlot> {
+    let t = this.tables.get(pid);
+    if (t === undefined) {
+      const p = this.parentOf(pid);
+      t = p !== null && p !== pid ? new Map(this.table(p)) : new Map();
+      this.tables.set(pid, t);
+    }
+    return t;
+  }
+
+  forked(parent: number, child: number): void {
+    if (!this.tables.has(child)) this.tables.set(child, new Map(this.table(parent)));
+  }
+
+  /** A successful exec: the close-on-exec fds are gone. */
+  exec(pid: number): void {
+    const t = this.table(pid);
+    for (const [fd, slot] of t) if (slot.cloexec) t.delete(fd);
+  }
+
+  make(pid: number, fd: number, deco: string | null, origin: SocketIO['origin'],
+    family: SockAddr['family'] | null, protocol: string | null, cloexec: boolean): SocketIO {
+    const d = sockDeco(deco);
+    const sock: SocketIO = {
+      id: this.sockets.length, pid, family: family ?? d?.family ?? 'other', protocol: protocol ?? d?.protocol ?? null,
+      origin, local: null, peer: null, sent: 0, received: 0, sends: 0, recvs: 0, peeked: 0, sentTo: [],
+    };
+    this.sockets.push(sock);
+    if (d) this.learn(sock, d);
+    this.table(pid).set(fd, { sock, cloexec });
+    return sock;
+  }
+
+  /** The socket an fd argument names, checked against its -yy decoration: a decoration that is
+   * not a socket's drops a stale entry; a socket never seen made (inherited, or made by a call
+   * not traced). null: not a socket. */
+  at(pid: number, v: Value | undefined): SocketIO | null {
+    const fd = fdNumber(v);
+    if (fd === null || v?.t !== 'atom') return null;
+    const t = this.table(pid);
+    const slot = t.get(fd);
+    const d = sockDeco(v.deco);
+    if (v.deco !== null && d === null) {
+      if (slot) t.delete(fd);
+      return null;
+    }
+    if (slot && (d === null || d.family === slot.sock.family)) {
+      if (d) this.learn(slot.sock, d);
+      return slot.sock;
+    }
+    if (d === null) return null;
+    return this.make(pid, fd, v.deco, 'seen', null, null, false);
+  }
+
+  private learn(sock: SocketIO, d: SockDeco): void {
+    if (d.local) sock.local = d.local;
+    if (d.peer && !sock.peer) sock.peer = d.peer;
+    if (sock.protocol === null && d.protocol !== null) sock.protocol = d.protocol;
+  }
+
+  close(pid: number, fd: number): void {
+    this.table(pid).delete(fd);
+  }
+
+  dup(pid: number, from: number, to: number, cloexec: boolean): void {
+    const t = this.table(pid);
+    const slot = t.get(from);
+    if (slot) t.set(to, { sock: slot.sock, cloexec });
+    else t.delete(to);
+  }
+
+  setCloexec(pid: number, fd: number, on: boolean): void {
+    const slot = this.table(pid).get(fd);
+    if (slot) slot.cloexec = on;
+  }
+
+  moved(pid: number, sock: SocketIO, dir: 'out' | 'in', n: number): void {
+    if (n <= 0) return;
+    if (!this.firstMover.has(sock)) this.firstMover.set(sock, pid);
+    if (dir === 'out') {
+      sock.sent += n;
+      sock.sends++;
+    } else {
+      sock.received += n;
+      sock.recvs++;
+    }
+  }
+}
+
+const RECEIPT_FAMILIES = new Set(['inet', 'inet6', 'unix']);
+
+/** The receipt's network section as strace saw it (see NetEntry). */
+function netEntries(trace: StraceTrace, book: SocketBook): NetEntry[] {
+  const merged = new Map<string, NetEntry>();
+  const add = (pid: number, op: NetEntry['op'], family: SockAddr['family'], protocol: string | null,
+    address: string | null, port: number | null, result: string, initial: 'EINPROGRESS' | null): NetEntry => {
+    const key = JSON.stringify([pid, op, family, protocol, address, port, result, initial]);
+    let e = merged.get(key);
+    if (!e) {
+      e = { pid, op, family, protocol, address, port, result, initial, count: 0, bytes_sent: 0, bytes_received: 0, ambiguous: false, inherited: false };
+      merged.set(key, e);
+    }
+    e.count++;
+    return e;
+  };
+  const home = new Map<SocketIO, NetEntry>();
+  const named = new Map<SocketIO, NetEntry[]>();
+  for (const c of trace.network) {
+    if (c.family === null || !RECEIPT_FAMILIES.has(c.family)) continue;
+    const family = c.family as SockAddr['family'];
+    const sock = book.socketOf.get(c) ?? null;
+    const protocol = sock?.protocol ?? c.protocol;
+    if (c.op === 'connect') {
+      const settled = c.result === 'EINPROGRESS' && c.outcome !== null;
+      const e = add(c.pid, 'connect', family, protocol, c.address, c.port, settled ? (c.outcome as string) : c.result, settled ? 'EINPROGRESS' : null);
+      if (sock && (c.result === 'ok' || c.result === 'EINPROGRESS')) home.set(sock, e);
+    } else {
+      const e = add(c.pid, c.op, family, protocol, c.address, c.port, c.result, null);
+      e.bytes_sent += c.bytes ?? 0;
+      if (sock) {
+        const list = named.get(sock) ?? [];
+        if (!list.includes(e)) list.push(e);
+        named.set(sock, list);
+      }
+    }
+  }
+  for (const a of trace.accepts) {
+    if (a.result !== 'ok' || a.family === null || !RECEIPT_FAMILIES.has(a.family)) continue;
+    const e = add(a.pid, 'accept', a.family, a.protocol, a.address, a.port, 'ok', null);
+    const sock = book.socketOf.get(a);
+    if (sock) home.set(sock, e);
+  }
+  for (const l of trace.listens) {
+    if (l.family === null || !RECEIPT_FAMILIES.has(l.family)) continue;
+    const e = add(l.pid, 'listen', l.family, l.protocol, l.address, l.port, l.result, null);
+    const sock = book.socketOf.get(l);
+    if (sock && !home.has(sock)) home.set(sock, e);
+  }
+  for (const sock of book.sockets) {
+    const rest = sock.sent - sock.sentTo.reduce((n, x) => n + x.bytes, 0);
+    const h = home.get(sock) ?? named.get(sock)?.[0];
+    if (h) {
+      h.bytes_sent += rest;
+      h.bytes_received += sock.received;
+      if (!home.has(sock) && (named.get(sock)?.length ?? 0) > 1 && (rest > 0 || sock.received > 0)) h.ambiguous = true;
+    } else if (sock.sent + sock.received > 0 && RECEIPT_FAMILIES.has(sock.family)) {
+      const e = add(book.firstMover.get(sock) ?? sock.pid, 'socket', sock.family, sock.protocol,
+        sock.peer?.address ?? null, sock.peer?.port ?? null, 'ok', null);
+      e.bytes_sent += sock.sent;
+      e.bytes_received += sock.received;
+      e.inherited = sock.origin === 'seen';
+    }
+  }
+  const cmp = (a: string | number | null, b: string | number | null) => String(a ?? '').localeCompare(String(b ?? ''), 'en', { numeric: true });
+  return [...merged.values()].sort((a, b) => a.pid - b.pid || cmp(a.op, b.op) || cmp(a.family, b.family) ||
+    cmp(a.address, b.address) || cmp(a.port, b.port) || cmp(a.result, b.result) || cmp(a.protocol, b.protocol) || cmp(a.initial, b.initial));
 }
 
 // ---------------------------------------------------------------------------
@@ -905,7 +1281,41 @@ function interpret(records: LineRecord[], unparsed: string[], initialCwd: string
   };
 
   const trace: StraceTrace = {
-    execs: [], exits: [], opens: [], network: [], forks: [], changes: [], processes: [], unparsed,
+    execs: [], exits: [], opens: [], network: [], forks: [], changes: [], listens: [], accepts: [],
+    sockets: [], netEntries: [], processes: [], unparsed,
+  };
+  const book = new SocketBook((pid) => {
+    const p = parent.get(pid);
+    return p === undefined ? null : pidOf(p);
+  });
+  /** the value a call returned when it succeeded (bytes, fds, messages); null otherwise */
+  const returned = (rec: SyscallRecord): number | null =>
+    rec.result.errno === null && rec.result.value !== null && rec.result.value >= 0 ? rec.result.value : null;
+  /** bytes a call moved over the socket of fd argument `v` */
+  const moved = (pid: number, v: Value | undefined, dir: 'out' | 'in', n: number | null): SocketIO | null => {
+    const sock = book.at(pid, v);
+    if (sock && n !== null) book.moved(pid, sock, dir, n);
+    return sock;
+  };
+  /** a send that named its destination: the receipt's sendto/sendmsg entries */
+  const namedSend = (rec: SyscallRecord, pid: number, op: 'sendto' | 'sendmsg', fdv: Value | undefined, sock: SocketIO | null,
+    to: Address, bytes: number | null, result: 'ok' | Errno): void => {
+    const kind = socketKind(fdv);
+    const call: NetCall = {
+      pid, tid: rec.tid, op, fd: fdNumber(fdv), socket: kind, protocol: protocolOf(kind), ...to, result, bytes, outcome: null,
+    };
+    trace.network.push(call);
+    if (!sock) return;
+    book.socketOf.set(call, sock);
+    const dest = sockAddrOf(to);
+    if (dest) sock.sentTo.push({ op, to: dest, bytes: bytes ?? 0, count: 1, result });
+  };
+  /** the sum of msg_len of the first n messages of a sendmmsg/recvmmsg vector */
+  const msgLens = (v: Value | undefined, n: number | null): number | null => {
+    if (n === null || v?.t !== 'list') return null;
+    let total = 0;
+    for (const e of v.items.slice(0, n)) total += numberArg(field(e.value, 'msg_len')) ?? 0;
+    return total;
   };
   const seen = new Map<number, ProcessInfo>();
   // the cwd of each process, for the relative paths of calls without a dirfd (mkdir("x")):
@@ -972,6 +1382,7 @@ function interpret(records: LineRecord[], unparsed: string[], initialCwd: string
             flags: r.name === 'execveat' ? atomText(arg(r, 4)) : null,
             result: outcome(r),
           });
+          if (outcome(r) === 'ok') book.exec(pid);
           break;
         }
         case 'open':
@@ -1006,25 +1417,188 @@ function interpret(records: LineRecord[], unparsed: string[], initialCwd: string
           });
           break;
         }
-        case 'connect':
+        case 'connect': {
+          const fdv = arg(r, 0);
+          const kind = socketKind(fdv);
+          const ok = outcome(r);
+          const to = sockaddr(arg(r, 1));
+          const call: NetCall = {
+            pid, tid, op: 'connect', fd: fdNumber(fdv), socket: kind, protocol: protocolOf(kind), ...to,
+            result: ok, bytes: null, outcome: null,
+          };
+          trace.network.push(call);
+          const sock = book.at(pid, fdv);
+          if (sock) {
+            book.socketOf.set(call, sock);
+            const peer = sockAddrOf(to);
+            if (peer && (ok === 'ok' || ok === 'EINPROGRESS')) sock.peer = peer;
+            if (ok === 'EINPROGRESS') book.pending.set(sock, call);
+            else book.pending.delete(sock);
+          }
+          break;
+        }
         case 'sendto':
         case 'sendmsg': {
           const fdv = arg(r, 0);
-          let addr: Value | undefined;
-          if (r.name === 'connect') addr = arg(r, 1);
-          else if (r.name === 'sendto') addr = arg(r, 4);
-          else addr = field(arg(r, 1), 'msg_name');
-          const kind = socketKind(fdv);
           const ok = outcome(r);
-          trace.network.push({
-            pid, tid, op: r.name,
-            fd: fdNumber(fdv),
-            socket: kind,
-            protocol: protocolOf(kind),
-            ...sockaddr(addr),
-            result: ok,
-            bytes: r.name !== 'connect' && ok === 'ok' ? r.result.value : null,
-          });
+          const n = returned(r);
+          const sock = moved(pid, fdv, 'out', n);
+          const to = sockaddr(r.name === 'sendto' ? arg(r, 4) : field(arg(r, 1), 'msg_name'));
+          if (to.family !== null) namedSend(r, pid, r.name, fdv, sock, to, n, ok);
+          else {
+            const kind = socketKind(fdv);
+            trace.network.push({
+              pid, tid, op: r.name, fd: fdNumber(fdv), socket: kind, protocol: protocolOf(kind), ...to,
+              result: ok, bytes: ok === 'ok' ? n : null, outcome: null,
+            });
+          }
+          break;
+        }
+        case 'sendmmsg': {
+          // one sendmsg per message sent (the return value: how many), each to its msg_name
+          const fdv = arg(r, 0);
+          const vec = arg(r, 1);
+          const sent = returned(r);
+          const sock = moved(pid, fdv, 'out', msgLens(vec, sent));
+          const msgs = vec?.t === 'list' ? vec.items : [];
+          const ok = outcome(r);
+          const upto = ok === 'ok' ? Math.min(sent ?? 0, msgs.length) : Math.min(1, msgs.length);
+          for (const m of msgs.slice(0, upto)) {
+            const to = sockaddr(field(field(m.value, 'msg_hdr'), 'msg_name'));
+            const bytes = ok === 'ok' ? numberArg(field(m.value, 'msg_len')) : null;
+            if (to.family !== null) namedSend(r, pid, 'sendmsg', fdv, sock, to, bytes, ok);
+            else {
+              const kind = socketKind(fdv);
+              trace.network.push({
+                pid, tid, op: 'sendmsg', fd: fdNumber(fdv), socket: kind, protocol: protocolOf(kind), ...to,
+                result: ok, bytes, outcome: null,
+              });
+            }
+          }
+          break;
+        }
+        case 'read':
+        case 'readv':
+          moved(pid, arg(r, 0), 'in', returned(r));
+          break;
+        case 'write':
+        case 'writev':
+          moved(pid, arg(r, 0), 'out', returned(r));
+          break;
+        case 'recvfrom':
+        case 'recvmsg':
+        case 'recvmmsg': {
+          const flags = flagsOf(arg(r, r.name === 'recvmsg' ? 2 : 3));
+          const n = r.name === 'recvmmsg' ? msgLens(arg(r, 1), returned(r)) : returned(r);
+          if (flags.includes('MSG_PEEK')) {
+            const sock = book.at(pid, arg(r, 0));
+            if (sock && n !== null) sock.peeked += n;
+          } else {
+            moved(pid, arg(r, 0), 'in', n);
+          }
+          break;
+        }
+        case 'sendfile':
+          moved(pid, arg(r, 0), 'out', returned(r));
+          break;
+        case 'splice':
+          // one end is a pipe: out of a socket is received, into a socket sent
+          moved(pid, arg(r, 0), 'in', returned(r));
+          moved(pid, arg(r, 2), 'out', returned(r));
+          break;
+        case 'socket': {
+          const fd = returned(r);
+          if (fd !== null) {
+            const family = afFamily(atomText(arg(r, 0)));
+            const type = atomText(arg(r, 1)) ?? '';
+            book.make(pid, fd, r.result.deco, 'socket', family, typeProtocol(family, type, atomText(arg(r, 2))), /\bSOCK_CLOEXEC\b/.test(type));
+          }
+          break;
+        }
+        case 'socketpair': {
+          const family = afFamily(atomText(arg(r, 0)));
+          const type = atomText(arg(r, 1)) ?? '';
+          const pair = arg(r, 3);
+          if (outcome(r) === 'ok' && pair?.t === 'list') {
+            for (const e of pair.items) {
+              const fd = fdNumber(e.value);
+              if (fd !== null && e.value.t === 'atom') {
+                book.make(pid, fd, e.value.deco, 'socketpair', family, typeProtocol(family, type, null), /\bSOCK_CLOEXEC\b/.test(type));
+              }
+            }
+          }
+          break;
+        }
+        case 'listen': {
+          const fdv = arg(r, 0);
+          const sock = book.at(pid, fdv);
+          const call: ListenCall = {
+            pid, tid, fd: fdNumber(fdv), family: sock?.family ?? null, protocol: sock?.protocol ?? null,
+            address: null, port: null, result: outcome(r),
+          };
+          trace.listens.push(call);
+          if (sock) book.socketOf.set(call, sock);
+          break;
+        }
+        case 'accept':
+        case 'accept4': {
+          const listener = book.at(pid, arg(r, 0));
+          const newFd = returned(r);
+          const ok = outcome(r);
+          let peer = sockAddrOf(sockaddr(arg(r, 1)));
+          let sock: SocketIO | null = null;
+          if (newFd !== null) {
+            const d = sockDeco(r.result.deco);
+            const cloexec = r.name === 'accept4' && /\bSOCK_CLOEXEC\b/.test(atomText(arg(r, 3)) ?? '');
+            sock = book.make(pid, newFd, r.result.deco, 'accept', listener?.family ?? d?.family ?? null,
+              listener?.protocol ?? d?.protocol ?? null, cloexec);
+            // no address asked for (NULL): the peer -yy names, or a unix peer with no name
+            peer ??= d?.peer ?? (sock.family === 'unix' ? { family: 'unix', address: '', port: null } : null);
+            sock.peer = peer;
+          }
+          const call: AcceptCall = {
+            pid, tid, syscall: r.name, fd: fdNumber(arg(r, 0)), newFd,
+            family: sock?.family ?? listener?.family ?? null, protocol: sock?.protocol ?? listener?.protocol ?? null,
+            address: peer?.address ?? null, port: peer?.port ?? null, result: ok,
+          };
+          trace.accepts.push(call);
+          if (sock) book.socketOf.set(call, sock);
+          break;
+        }
+        case 'getsockopt': {
+          // SO_ERROR after a non-blocking connect: what became of it
+          if (outcome(r) !== 'ok' || atomText(arg(r, 2)) !== 'SO_ERROR') break;
+          const sock = book.at(pid, arg(r, 0));
+          const call = sock ? book.pending.get(sock) : undefined;
+          const v = arg(r, 3);
+          const err = v?.t === 'list' ? atomText(v.items[0]?.value) : null;
+          if (sock && call && err !== null) {
+            call.outcome = err === '0' ? 'ok' : err;
+            book.pending.delete(sock);
+          }
+          break;
+        }
+        case 'close': {
+          const fd = fdNumber(arg(r, 0));
+          book.at(pid, arg(r, 0)); // its last decoration: where a listen() bound it
+          if (fd !== null && outcome(r) !== 'EBADF') book.close(pid, fd);
+          break;
+        }
+        case 'dup':
+        case 'dup2':
+        case 'dup3': {
+          const from = fdNumber(arg(r, 0));
+          const to = returned(r);
+          if (from !== null && to !== null) book.dup(pid, from, to, r.name === 'dup3' && flagsOf(arg(r, 2)).includes('O_CLOEXEC'));
+          break;
+        }
+        case 'fcntl': {
+          const fd = fdNumber(arg(r, 0));
+          const cmd = atomText(arg(r, 1));
+          const to = returned(r);
+          if (fd === null || to === null) break;
+          if (cmd === 'F_DUPFD' || cmd === 'F_DUPFD_CLOEXEC') book.dup(pid, fd, to, cmd === 'F_DUPFD_CLOEXEC');
+          else if (cmd === 'F_SETFD') book.setCloexec(pid, fd, /FD_CLOEXEC|^1$/.test(atomText(arg(r, 2)) ?? ''));
           break;
         }
         case 'clone':
@@ -1040,6 +1614,7 @@ function interpret(records: LineRecord[], unparsed: string[], initialCwd: string
           });
           if (ok === 'ok' && r.result.value !== null && !/\bCLONE_THREAD\b/.test(cloneFlags(r))) {
             see(r.result.value);
+            book.forked(pid, r.result.value);
           }
           break;
         }
@@ -1078,6 +1653,17 @@ function interpret(records: LineRecord[], unparsed: string[], initialCwd: string
   for (const [pid, code] of exitGroups) {
     if (!exited.has(pid)) trace.exits.push({ pid, exitCode: code, signal: null, coreDumped: false });
   }
+  // where each listening socket was bound, as -yy last named it (a socket listen() itself bound
+  // is named only by the calls after it)
+  for (const l of trace.listens) {
+    const local = book.socketOf.get(l)?.local;
+    if (local) {
+      l.address = local.address;
+      l.port = local.port;
+    }
+  }
+  trace.sockets = book.sockets;
+  trace.netEntries = netEntries(trace, book);
   return trace;
 }
 
@@ -1109,6 +1695,9 @@ export interface RunStraceOptions {
   timeoutMs?: number;
   /** Keep strace's output file (its path is returned in outputFile). */
   keepOutput?: boolean;
+  /** Trace the calls that move bytes too (STRACE_BYTES_FLAGS instead of STRACE_FLAGS): the
+   * bytes of trace.sockets and trace.netEntries. */
+  bytes?: boolean;
 }
 
 export interface StraceRun {
@@ -1123,12 +1712,13 @@ export interface StraceRun {
   outputFile: string | null; // when keepOutput
 }
 
-/** Run `command` under strace with STRACE_FLAGS and parse what strace saw. */
+/** Run `command` under strace with STRACE_FLAGS (or STRACE_BYTES_FLAGS) and parse what strace saw. */
 export async function runStrace(command: string[], options: RunStraceOptions = {}): Promise<StraceRun> {
   if (command.length === 0) throw new Error('runStrace: empty command');
   const dir = await mkdtemp(join(tmpdir(), 'gh-strace-'));
   const outputFile = join(dir, 'strace.txt');
-  const args = [...STRACE_FLAGS, ...(options.extraFlags ?? []), '-o', outputFile, '--', ...command];
+  const flags = options.bytes ? STRACE_BYTES_FLAGS : STRACE_FLAGS;
+  const args = [...flags, ...(options.extraFlags ?? []), '-o', outputFile, '--', ...command];
   try {
     const { exitCode, signal, stdout, stderr } = await new Promise<{
       exitCode: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: Buffer;

@@ -112,24 +112,24 @@ t.test('network: inet, inet6, unix, abstract unix, sendto and sendmsg', async (t
   const base = { pid: 6258, tid: 6258 };
   t.strictSame(tr.network, [
     { ...base, op: 'connect', fd: 4, socket: 'TCP', protocol: 'tcp', family: 'inet',
-      address: '127.0.0.1', port: 51443, result: 'ok', bytes: null },
+      address: '127.0.0.1', port: 51443, result: 'ok', bytes: null, outcome: null },
     // send() on a connected socket: sendto without an address
     { ...base, op: 'sendto', fd: 4, socket: 'TCP', protocol: 'tcp', family: null,
-      address: null, port: null, result: 'ok', bytes: 2 },
+      address: null, port: null, result: 'ok', bytes: 2, outcome: null },
     { ...base, op: 'connect', fd: 4, socket: 'TCP', protocol: 'tcp', family: 'inet',
-      address: '127.0.0.1', port: 46305, result: 'ECONNREFUSED', bytes: null },
+      address: '127.0.0.1', port: 46305, result: 'ECONNREFUSED', bytes: null, outcome: null },
     { ...base, op: 'connect', fd: 5, socket: 'TCPv6', protocol: 'tcp', family: 'inet6',
-      address: '::1', port: 46305, result: 'ECONNREFUSED', bytes: null },
+      address: '::1', port: 46305, result: 'ECONNREFUSED', bytes: null, outcome: null },
     { ...base, op: 'sendto', fd: 7, socket: 'UDP', protocol: 'udp', family: 'inet',
-      address: '127.0.0.1', port: 35715, result: 'ok', bytes: 5 },
+      address: '127.0.0.1', port: 35715, result: 'ok', bytes: 5, outcome: null },
     { ...base, op: 'sendmsg', fd: 8, socket: 'UDPv6', protocol: 'udp', family: 'inet6',
-      address: '::1', port: 46754, result: 'ok', bytes: 5 },
+      address: '::1', port: 46754, result: 'ok', bytes: 5, outcome: null },
     { ...base, op: 'connect', fd: 8, socket: 'UNIX-STREAM', protocol: 'stream', family: 'unix',
-      address: '/tmp/gh-strace-fixture/no such.sock', port: null, result: 'ENOENT', bytes: null },
+      address: '/tmp/gh-strace-fixture/no such.sock', port: null, result: 'ENOENT', bytes: null, outcome: null },
     { ...base, op: 'connect', fd: 9, socket: 'UNIX-STREAM', protocol: 'stream', family: 'unix',
-      address: '@gh-abstract', port: null, result: 'ECONNREFUSED', bytes: null },
+      address: '@gh-abstract', port: null, result: 'ECONNREFUSED', bytes: null, outcome: null },
     { ...base, op: 'sendto', fd: 11, socket: 'UNIX', protocol: null, family: 'unix',
-      address: '/tmp/gh-strace-fixture/d.sock', port: null, result: 'ok', bytes: 1 },
+      address: '/tmp/gh-strace-fixture/d.sock', port: null, result: 'ok', bytes: 1, outcome: null },
   ]);
   t.strictSame(tr.exits, [{ pid: 6258, exitCode: 5, signal: null, coreDumped: false }]);
 });
