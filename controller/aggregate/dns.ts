@@ -10,9 +10,13 @@ import { parseDnsMessage, rcodeName, typeName, type DnsMessage } from './dns-mes
 import { compare } from './numbers.js';
 import { TcpDnsStream } from './tcp-dns-stream.js';
 
-/** One message decoded, with where it went and whether its copy was cut. */
+/** One message decoded, with where it went and whether its copy was cut (not the frame: no frame is kept). */
 interface Seen {
-  frame: DnsFrame;
+  ino: number;
+  pid: number;
+  server: string;
+  port: number;
+  protocol: DnsFrame['proto'];
   message: DnsMessage;
   cut: boolean;
 }
@@ -62,8 +66,8 @@ export class DnsTable {
     const pending = new Map<string, { query: Seen; answer: Seen | null }[]>();
     const pairs: { query: Seen | null; answer: Seen | null }[] = [];
     for (const seen of this.seen) {
-      const { frame, message } = seen;
-      const key = `${frame.ino}\0${message.id}\0${message.type}\0${message.name}`;
+      const { message } = seen;
+      const key = `${seen.ino}\0${message.id}\0${message.type}\0${message.name}`;
       if (!message.response) {
         const pair = { query: seen, answer: null };
         pairs.push(pair);
@@ -82,23 +86,23 @@ export class DnsTable {
       const entry: Merged = {
         name: asked.message.name,
         type: typeName(asked.message.type),
-        server: asked.frame.addr,
-        port: asked.frame.port,
-        protocol: asked.frame.proto,
+        server: asked.server,
+        port: asked.port,
+        protocol: asked.protocol,
         rcode: answer !== null ? rcodeName(answer.message.rcode) : null,
         answers: answer?.message.answers ?? [],
         truncated: answer?.message.truncated ?? false,
         complete: !(query?.cut ?? false) && !(answer?.cut ?? false),
         pids: [],
         count: 1,
-        pidSet: new Set([asked.frame.pid]),
+        pidSet: new Set([asked.pid]),
       };
       const key = JSON.stringify([entry.name, entry.type, entry.server, entry.port, entry.protocol, entry.rcode, entry.answers, entry.truncated, entry.complete]);
       const same = merged.get(key);
       if (same === undefined) merged.set(key, entry);
       else {
         same.count++;
-        same.pidSet.add(asked.frame.pid);
+        same.pidSet.add(asked.pid);
       }
     }
     return [...merged.values()].sort(order).map(({ pidSet, ...entry }) => ({ ...entry, pids: [...pidSet].sort((a, b) => a - b) }));
@@ -109,7 +113,7 @@ export class DnsTable {
     const message = parseDnsMessage(bytes, !cut);
     // a query is sent and an answer received: the other way round, the tree answers
     if (message === null || message.response !== (frame.dir === 'in')) this.skippedCount++;
-    else this.seen.push({ frame: strip(frame), message, cut });
+    else this.seen.push({ ino: frame.ino, pid: frame.pid, server: frame.addr, port: frame.port, protocol: frame.proto, message, cut });
   }
 
   /** Messages still open at the end of a TCP stream: cut (the connection ended in the middle). */
@@ -120,12 +124,6 @@ export class DnsTable {
     this.streams.clear();
   }
 }
-
-/** The frame without its data (a view of the helper's chunk, not kept). */
-function strip(frame: DnsFrame): DnsFrame {
-  return { ...frame, data: EMPTY };
-}
-const EMPTY = new Uint8Array(0);
 
 function order(a: DnsEntry, b: DnsEntry): number {
   return (
