@@ -13,6 +13,7 @@ const MAX_TREE_LINES = 30;
 const MAX_PATHS = 10;
 const TOP_SYSCALLS = 5;
 const MAX_ARGV_CHARS = 120;
+const MAX_DNS = 10;
 
 function die(msg) {
   process.stderr.write(`summary: ${msg}\n`);
@@ -151,6 +152,43 @@ function showPeer(n) {
   return `${host}:${n.port}`;
 }
 
+// 1536 -> "1.5 KiB"
+function showBytes(n) {
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '?';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+// "ok (EINPROGRESS at first)" for a non-blocking connect that was decided
+function showResult(n) {
+  return n.initial ? `${n.result} (${n.initial} at first)` : String(n.result ?? '?');
+}
+
+// Bytes per peer when the receipt counted them (schema 0.4 with a protocol 5 helper).
+function showTraffic(n, counted) {
+  if (!counted && !n.bytes_sent && !n.bytes_received) return '';
+  return `, sent ${showBytes(n.bytes_sent ?? 0)}, received ${showBytes(n.bytes_received ?? 0)}`;
+}
+
+function dnsSection(list) {
+  const out = [`dns:        ${list.length} question${list.length === 1 ? '' : 's'}`];
+  for (const d of list.slice(0, MAX_DNS)) {
+    const answers = Array.isArray(d.answers) && d.answers.length > 0 ? ` -> ${d.answers.join(', ')}` : '';
+    const rcode = d.rcode ?? 'no answer';
+    const notes = [d.truncated ? 'truncated' : '', d.complete === false ? 'cut' : ''].filter(Boolean);
+    const times = d.count > 1 ? ` x${d.count}` : '';
+    out.push(`  ${d.name} ${d.type}${answers} (${rcode}${notes.length ? `, ${notes.join(', ')}` : ''}; ${d.protocol} ${d.server})${times}`);
+  }
+  if (list.length > MAX_DNS) out.push(`  … ${list.length - MAX_DNS} more`);
+  return out;
+}
+
 function main() {
   const file = process.argv[2];
   if (!file || process.argv.length > 3) {
@@ -190,13 +228,19 @@ function main() {
   out.push(...changeSection(fsys));
 
   const net = Array.isArray(r.network) ? r.network : [];
+  const counted = collector.network_bytes === true;
   out.push('');
   out.push(`network:    ${net.length} attempt${net.length === 1 ? '' : 's'}`);
   for (const n of net) {
+    const host = n.host ? ` (${n.host})` : '';
     out.push(
-      `  ${n.op} ${n.family} ${n.protocol ?? '?'} ${showPeer(n)} ${n.result} x${n.count ?? 1}` +
-        ` (pid ${n.pid})`,
+      `  ${n.op} ${n.family} ${n.protocol ?? '?'} ${showPeer(n)}${host} ${showResult(n)} x${n.count ?? 1}` +
+        ` (pid ${n.pid}${showTraffic(n, counted)})`,
     );
+  }
+  if (Array.isArray(r.dns)) {
+    out.push('');
+    out.push(...dnsSection(r.dns));
   }
 
   const sys = Object.entries(r.syscalls ?? {})

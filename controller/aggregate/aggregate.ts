@@ -7,6 +7,7 @@ import type { Frame } from '../schema/frames.js';
 import type { LazyReceipt, Receipt } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { CollectorTally } from './collector.js';
+import { DnsTable } from './dns.js';
 import { environmentSection } from './environment.js';
 import { errnoText, signalNumber } from './errno.js';
 import { FilesystemTable } from './filesystem.js';
@@ -19,7 +20,7 @@ import { TamperTable, tamperLines } from './tampering.js';
 
 // schema/receipt.ts's SCHEMA_VERSION, whose literal type this is (tsc refuses any other value):
 // not imported from there, which would load zod before the first frame is folded
-const SCHEMA_VERSION: Receipt['schema_version'] = '0.3';
+const SCHEMA_VERSION: Receipt['schema_version'] = '0.4';
 
 /** sha256 hex of `${started_at}\0${rootPid}\0${argv joined with \0}`. */
 export function executionId(facts: RunFacts): string {
@@ -31,6 +32,7 @@ export class Aggregator {
   private readonly collector = new CollectorTally();
   private readonly filesystem = new FilesystemTable();
   private readonly network = new NetworkTable();
+  private readonly dns = new DnsTable();
   private readonly tampering = new TamperTable();
   private readonly mountNamespaces = new MountNamespaceTable();
   /** The processes of the tree heard of and not seen exiting, as the frames are folded (--wait-all). */
@@ -78,6 +80,12 @@ export class Aggregator {
       case 'net':
         this.network.add(frame);
         break;
+      case 'socket':
+        this.network.addSocket(frame);
+        return;
+      case 'dns':
+        this.dns.add(frame);
+        return;
       case 'change':
         this.filesystem.addChange(frame);
         break;
@@ -153,7 +161,8 @@ export class Aggregator {
     const root = table.root;
     this.resolveRepeats();
     const tampering = this.tampering.section();
-    const collector = this.collector.section(facts, frameErrors, tampering);
+    const dns = this.dns.section();
+    const collector = this.collector.section(facts, frameErrors, tampering, this.dns.skipped);
 
     const exitCode = root !== null ? root.exitCode : facts.exit.code;
     const signal = root !== null ? root.signal : facts.exit.signal;
@@ -183,7 +192,8 @@ export class Aggregator {
       duration_ms: duration,
       processes: processList(table, t0),
       filesystem: this.filesystem.section(facts.digests),
-      network: this.network.section(),
+      network: this.network.section(this.dns.hosts()),
+      dns,
       syscalls: this.collector.syscalls(),
       mount_namespaces: this.mountNamespaces.section(),
     };

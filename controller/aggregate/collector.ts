@@ -30,6 +30,8 @@ export class CollectorTally {
       case 'exit':
       case 'open':
       case 'net':
+      case 'socket':
+      case 'dns':
       case 'change':
       case 'tamper':
       case 'withheld':
@@ -50,14 +52,20 @@ export class CollectorTally {
     }
   }
 
-  /** `tampering`: the tree's attempts on gh-run and the helper; any degrades the status. */
-  section(facts: RunFacts, frameErrors: readonly string[], tampering: TamperEntry[] = []): Receipt['collector'] {
+  /**
+   * `tampering`: the tree's attempts on gh-run and the helper; any degrades the status.
+   * `dnsSkipped`: DNS messages not in the dns section (dns.ts).
+   */
+  section(facts: RunFacts, frameErrors: readonly string[], tampering: TamperEntry[] = [], dnsSkipped = 0): Receipt['collector'] {
     const { hello, end, stats, events } = this;
     const lost = (end?.lost ?? stats?.lost ?? 0) + this.repeatsLost;
     const folded = this.eventsFolded;
     const argvCaptured = hello?.argv ?? false;
+    // protocol 5 counts bytes per socket: before it, bytes 0 means not counted
+    const networkBytes = hello !== null && hello.proto >= 5;
+    const counts = { events, events_lost: lost, events_folded: folded, argv_captured: argvCaptured, network_bytes: networkBytes, dns_skipped: dnsSkipped };
     if (facts.collector.status === 'unavailable') {
-      return { status: 'unavailable', reason: facts.collector.reason, events, events_lost: lost, events_folded: folded, argv_captured: argvCaptured, tampering };
+      return { status: 'unavailable', reason: facts.collector.reason, ...counts, tampering };
     }
     const reasons: string[] = [];
     if (tampering.length > 0) {
@@ -73,15 +81,7 @@ export class CollectorTally {
       reasons.push(`${frameErrors.length} invalid frame(s): ${shown}${more}`);
     }
     const degraded = facts.collector.status === 'degraded' || reasons.length > 0;
-    return {
-      status: degraded ? 'degraded' : 'ok',
-      reason: reasons.length > 0 ? reasons.join('; ') : null,
-      events,
-      events_lost: lost,
-      events_folded: folded,
-      argv_captured: argvCaptured,
-      tampering,
-    };
+    return { status: degraded ? 'degraded' : 'ok', reason: reasons.length > 0 ? reasons.join('; ') : null, ...counts, tampering };
   }
 
   /** The end frame's syscall counts with keys sorted by name; empty without an end frame. */

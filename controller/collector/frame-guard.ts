@@ -6,7 +6,7 @@
 // optional key, an extra key) goes to zod, which says what is wrong or normalises it.
 // test/collector/frame-guard.ts holds the two to each other on a corpus of frames and mutations.
 import { CHANGE_OPS } from '../schema/change-ops.js';
-import type { Frame } from '../schema/frames.js';
+import { NET_OPS, type Frame } from '../schema/frames.js';
 
 type Fields = Record<string, unknown>;
 
@@ -70,8 +70,13 @@ function isRepeats(f: Fields): boolean {
 }
 
 const OPEN_MODES: ReadonlySet<unknown> = new Set(['read', 'write', 'readwrite', 'path']);
-const NET_OPS: ReadonlySet<unknown> = new Set(['connect', 'sendto', 'sendmsg']);
+const NET_OP_SET: ReadonlySet<unknown> = new Set(NET_OPS);
 const NET_FAMILIES: ReadonlySet<unknown> = new Set(['inet', 'inet6', 'unix']);
+const SOCKET_FAMILIES: ReadonlySet<unknown> = new Set(['inet', 'inet6', 'unix', 'other']);
+const DNS_FAMILIES: ReadonlySet<unknown> = new Set(['inet', 'inet6']);
+const DNS_DIRS: ReadonlySet<unknown> = new Set(['out', 'in']);
+const DNS_PROTOS: ReadonlySet<unknown> = new Set(['udp', 'tcp']);
+const isCount = (v: unknown): boolean => isInt(v) && (v as number) >= 0;
 
 const isOpen = (f: Fields): boolean =>
   isIdent(f) &&
@@ -163,16 +168,45 @@ const isMounts = (f: Fields): boolean =>
   isOptStr(f.err) &&
   keyCount(f) === 10;
 
+// protocol 5: the socket's inode, the bytes of a send, the messages of a sendmmsg not reported
+const NET_OPTIONAL = { ...NS_RID, ino: isCount, bytes: isCount, more: isCount };
 const isNet = (f: Fields): boolean =>
   isIdent(f) &&
   isInt(f.tid) &&
-  NET_OPS.has(f.op) &&
+  NET_OP_SET.has(f.op) &&
   NET_FAMILIES.has(f.family) &&
   isStr(f.proto) &&
   isStr(f.addr) &&
   isOptInt(f.port) &&
   isOptStr(f.err) &&
-  keyCount(f) === withOptional(f, 11, NS_RID);
+  keyCount(f) === withOptional(f, 11, NET_OPTIONAL);
+
+// outcome: nil is a value (connected), kept as it is, so it is not in withOptional's sense absent
+const SOCKET_OPTIONAL = { rid: isPosInt, peer: isStr, peer_port: isInt };
+const isSocket = (f: Fields): boolean =>
+  isIdent(f) &&
+  isCount(f.ino) &&
+  SOCKET_FAMILIES.has(f.family) &&
+  isStr(f.proto) &&
+  isCount(f.sent) &&
+  isCount(f.received) &&
+  isCount(f.sends) &&
+  isCount(f.recvs) &&
+  (f.outcome === undefined || isOptStr(f.outcome)) &&
+  keyCount(f) === withOptional(f, 11, SOCKET_OPTIONAL) + (f.outcome === undefined ? 0 : 1);
+
+const isDns = (f: Fields): boolean =>
+  isIdent(f) &&
+  isInt(f.tid) &&
+  isCount(f.ino) &&
+  DNS_DIRS.has(f.dir) &&
+  DNS_PROTOS.has(f.proto) &&
+  DNS_FAMILIES.has(f.family) &&
+  isStr(f.addr) &&
+  isInt(f.port) &&
+  isCount(f.size) &&
+  f.data instanceof Uint8Array &&
+  keyCount(f) === 13;
 
 const isHello = (f: Fields): boolean =>
   isInt(f.proto) &&
@@ -214,6 +248,10 @@ export function isCanonicalFrame(value: unknown): value is Frame {
       return isExit(value);
     case 'net':
       return isNet(value);
+    case 'socket':
+      return isSocket(value);
+    case 'dns':
+      return isDns(value);
     case 'change':
       return isChange(value);
     case 'hello':

@@ -1,5 +1,6 @@
 // What can be wrong with a recording, each a named error with the byte offset it is about.
 import type { FrameError } from '../schema/frame-error.js';
+import { HEADER_BYTES } from '../schema/recording.js';
 
 export class RecordingError extends Error {
   override name = 'RecordingError';
@@ -27,6 +28,17 @@ export class UnsupportedFormatError extends RecordingError {
     const who = format > supported ? 'a newer glasshouse made it' : 'an older, unsupported format';
     super(`a glasshouse recording of format ${format}, but this glasshouse reads format ${supported} (${who})`, 6);
     this.format = format;
+  }
+}
+
+/** A recording of helper frames of a protocol this version does not read (a newer controller's). */
+export class UnsupportedProtocolError extends RecordingError {
+  override name = 'UnsupportedProtocolError';
+  readonly protocol: number;
+  constructor(protocol: number, oldest: number, newest: number) {
+    const who = protocol > newest ? ' (a newer glasshouse made it)' : '';
+    super(`a recording of helper protocol ${protocol}, but this glasshouse reads protocols ${oldest} to ${newest}${who}`, HEADER_BYTES);
+    this.protocol = protocol;
   }
 }
 

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { FrameDecoder, unpackFrameBody } from '../collector/frame-decoder.js';
+import { OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION, isReadableProtocol } from '../collector/protocol.js';
 import { decodeFrames } from '../collector/frame-stream.js';
 import { FrameError } from '../schema/frame-error.js';
 import {
@@ -25,6 +26,7 @@ import {
   RecordingError,
   TruncatedRecordingError,
   UnsupportedFormatError,
+  UnsupportedProtocolError,
 } from './errors.js';
 
 export interface RecordingParts {
@@ -52,6 +54,8 @@ export function readRecording(bytes: Buffer): RecordingParts {
   if (format !== RECORDING_FORMAT) throw new UnsupportedFormatError(format, RECORDING_FORMAT);
 
   const first = controlFrame(bytes, HEADER_BYTES, size, RecordingFrame, 'recording', true);
+  const protocol = first.value.helper_protocol;
+  if (!isReadableProtocol(protocol)) throw new UnsupportedProtocolError(protocol, OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION);
   const start = first.value.start;
   const helperOffset = first.end;
 

@@ -1,4 +1,4 @@
-// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 4; the version
+// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 5; the version
 // constant is collector/protocol.ts): what the controller accepts from the helper, validated at
 // the boundary. The hot path checks frames with collector/frame-guard.ts first, held to these.
 import { z } from 'zod';
@@ -108,17 +108,68 @@ export const OpenFrame = z.object({
   created: OptBool,
   truncated: OptBool,
 });
+const NonNegInt = Int.refine((v) => v >= 0, { message: 'expected a non-negative integer' });
+export const NET_OPS = ['connect', 'sendto', 'sendmsg', 'listen', 'accept'] as const;
 export const NetFrame = z.object({
   t: z.literal('net'),
   ...ident,
   tid: Int,
-  op: z.enum(['connect', 'sendto', 'sendmsg']),
+  // listen, accept: protocol 5 (listen names the address bound, accept the peer)
+  op: z.enum(NET_OPS),
   family: z.enum(['inet', 'inet6', 'unix']),
   proto: Str,
   addr: Str,
   port: Int.nullable().optional().transform((v) => v ?? null),
   err: ErrName,
   rid: Rid,
+  // protocol 5: the socket's inode number (accept: the accepted socket's), which socket frames name
+  ino: NonNegInt.optional(),
+  // protocol 5, sendto/sendmsg: bytes the call sent (its repeats sent as many)
+  bytes: NonNegInt.optional(),
+  // protocol 5, the last reported message of a sendmmsg: messages sent after it and not reported
+  more: NonNegInt.optional(),
+});
+// protocol 5: what moved over one socket, sent once per socket (when a TCP socket is destroyed,
+// or at the end); rid or ino name the net frame whose entry it belongs to
+export const SocketFrame = z.object({
+  t: z.literal('socket'),
+  ts: Int,
+  pid: Int,
+  start: Int,
+  ino: NonNegInt,
+  family: z.enum(['inet', 'inet6', 'unix', 'other']),
+  proto: Str,
+  sent: NonNegInt,
+  received: NonNegInt,
+  sends: NonNegInt,
+  recvs: NonNegInt,
+  rid: Rid,
+  // present only for a non-blocking connect (EINPROGRESS): nil when it connected, else the errno
+  // name ("EINPROGRESS": still connecting when the socket was closed or the run ended). Kept as
+  // sent: absent and nil differ
+  outcome: z.string().nullable().optional(),
+  // the peer when the socket was first seen, for a socket no net frame names
+  peer: Str.optional(),
+  peer_port: Int.optional(),
+});
+// protocol 5: the first bytes (at most 512) of one DNS message, or of one call's piece of a TCP
+// stream of DNS messages, to or from port 53
+export const DnsFrame = z.object({
+  t: z.literal('dns'),
+  ts: Int,
+  pid: Int,
+  start: Int,
+  tid: Int,
+  ino: NonNegInt,
+  dir: z.enum(['out', 'in']),
+  proto: z.enum(['udp', 'tcp']),
+  family: z.enum(['inet', 'inet6']),
+  addr: Str,
+  port: Int,
+  // bytes the call moved; more than data's length when the rest was not copied
+  size: NonNegInt,
+  // msgpack bin: a Buffer (a view into the frame: copy what is kept)
+  data: z.instanceof(Uint8Array),
 });
 // an attempt of a followed task on gh-run (the controller) or the helper
 export const TamperFrame = z.object({
@@ -190,7 +241,8 @@ export const RepeatsFrame = z.object({
   t: z.literal('repeats'),
   counts: z.array(Int).refine((a) => a.length % 2 === 0, { message: 'expected (rid, count) pairs' }),
 });
-// the running totals that stats and end both carry
+// the running totals that stats and end both carry; lost_by_type names event types: exec, fork,
+// exit, open, net, adopt, tamper, withheld, mount, change, socket, dns (protocol 5), malformed
 const totals = { ts: Int, events: Int, lost: Int, lost_by_type: EventCounts.optional().transform((v) => v ?? {}) };
 export const StatsFrame = z.object({ t: z.literal('stats'), ...totals });
 export const EndFrame = z.object({
@@ -210,6 +262,8 @@ export const Frame = z.discriminatedUnion('t', [
   ExitFrame,
   OpenFrame,
   NetFrame,
+  SocketFrame,
+  DnsFrame,
   ChangeFrame,
   TamperFrame,
   WithheldFrame,
@@ -234,14 +288,27 @@ export type ForkFrame = z.output<typeof ForkFrame>;
 export type ExitFrame = z.output<typeof ExitFrame>;
 export type OpenFrame = z.output<typeof OpenFrame>;
 export type NetFrame = z.output<typeof NetFrame>;
+export type SocketFrame = z.output<typeof SocketFrame>;
+export type DnsFrame = z.output<typeof DnsFrame>;
 export type ChangeFrame = z.output<typeof ChangeFrame>;
 export type RepeatsFrame = z.output<typeof RepeatsFrame>;
 export type StatsFrame = z.output<typeof StatsFrame>;
 export type EndFrame = z.output<typeof EndFrame>;
 /** Frames that describe what followed processes did (counted in collector.events). */
-export type EventFrame = ExecFrame | ForkFrame | ExitFrame | OpenFrame | NetFrame | ChangeFrame | TamperFrame | WithheldFrame | MountsFrame;
+export type EventFrame =
+  | ExecFrame
+  | ForkFrame
+  | ExitFrame
+  | OpenFrame
+  | NetFrame
+  | SocketFrame
+  | DnsFrame
+  | ChangeFrame
+  | TamperFrame
+  | WithheldFrame
+  | MountsFrame;
 
-const EVENT_TYPES: ReadonlySet<string> = new Set(['exec', 'fork', 'exit', 'open', 'net', 'change', 'tamper', 'withheld', 'mounts']);
+const EVENT_TYPES: ReadonlySet<string> = new Set(['exec', 'fork', 'exit', 'open', 'net', 'socket', 'dns', 'change', 'tamper', 'withheld', 'mounts']);
 export function isEventFrame(frame: Frame): frame is EventFrame {
   return EVENT_TYPES.has(frame.t);
 }

@@ -1,9 +1,9 @@
-// The receipt contract (schema 0.3, see shared/RECEIPT.md): the single source of the
+// The receipt contract (schema 0.4, see shared/RECEIPT.md): the single source of the
 // Receipt type, of its validation before writing, and of receipt.schema.json.
 import { z } from 'zod';
 import { CHANGE_OPS } from './frames.js';
 
-export const SCHEMA_VERSION = '0.3';
+export const SCHEMA_VERSION = '0.4';
 
 const Int = z.number().int();
 const NonNegInt = z.number().int().nonnegative();
@@ -181,18 +181,60 @@ const RemovedEntry = z.object({
 });
 export type RemovedEntry = z.infer<typeof RemovedEntry>;
 
+/**
+ * One distinct network attempt (connect, send to a named destination, listen, accept) with the
+ * bytes of every socket it stands for; op "socket" for a socket no attempt names (inherited or
+ * connected before the run, or an unconnected one sent to several entries' destinations).
+ */
 export const NetworkEntry = z.object({
   pid: NonNegInt,
-  op: z.enum(['connect', 'sendto', 'sendmsg']),
+  op: z.enum(['connect', 'sendto', 'sendmsg', 'listen', 'accept', 'socket']),
   family: z.enum(['inet', 'inet6', 'unix']),
   protocol: z.string(),
+  // connect, sendto, sendmsg: the destination; listen: the address bound; accept: the peer;
+  // socket: the peer, "" when it had none
   address: z.string(),
+  // listen: the port actually bound; null for unix, and for a socket with no peer
   port: z.number().int().min(0).max(65535).nullable(),
+  // for a non-blocking connect whose outcome is known (initial "EINPROGRESS"): that outcome
   result: z.union([z.literal('ok'), Errno]),
+  // present only when result is the outcome of a non-blocking connect: what the call returned
+  initial: Errno.optional(),
   count: NonNegInt,
+  // the name a DNS answer of this run gave for address (the name asked); null when none did
+  host: z.string().nullable(),
+  // what the calls returned, summed over the entry's sockets, whichever call moved the bytes
+  // (protocol 5: 0 for older recordings, see collector.network_bytes)
+  bytes_sent: NonNegInt,
+  bytes_received: NonNegInt,
+  // bytes_sent + bytes_received
   bytes: NonNegInt,
 });
 export type NetworkEntry = z.infer<typeof NetworkEntry>;
+
+/** A DNS question the tree sent (over UDP or TCP, port 53) and the answer it got. */
+export const DnsEntry = z.object({
+  // as asked, with letters in lower case and no trailing dot ("." for the root); a byte outside
+  // printable ASCII as \DDD (decimal), a dot or backslash inside a label as \. and \\ (as in zone files)
+  name: z.string(),
+  // "A", "AAAA", "CNAME", "MX", "TXT", "PTR", "NS", "SOA", "SRV", "HTTPS", "SVCB", "ANY", or "TYPE<n>"
+  type: z.string().regex(/^(A|AAAA|CNAME|MX|TXT|PTR|NS|SOA|SRV|HTTPS|SVCB|ANY|TYPE\d+)$/),
+  // the DNS server: the peer the query went to
+  server: z.string(),
+  port: z.number().int().min(0).max(65535),
+  protocol: z.enum(['udp', 'tcp']),
+  // null: no answer seen
+  rcode: z.string().regex(/^(NOERROR|FORMERR|SERVFAIL|NXDOMAIN|NOTIMP|REFUSED|RCODE\d+)$/).nullable(),
+  // the A and AAAA addresses (IPv6 in RFC 5952 form) and CNAME targets of the answer section, in order
+  answers: z.array(z.string()),
+  // the answer had the TC bit: it did not fit (a client retries over TCP)
+  truncated: z.boolean(),
+  // false when a copy of the query or of the answer was cut (512 bytes are copied): answers may be missing
+  complete: z.boolean(),
+  pids: z.array(NonNegInt),
+  count: PosInt,
+});
+export type DnsEntry = z.infer<typeof DnsEntry>;
 
 const Artifact = z.object({ sha256: Sha256, bytes: NonNegInt });
 
@@ -286,6 +328,12 @@ export const Receipt = z
       // mode, or same peer and result), counted in the kernel instead of sent: in the counts
       events_folded: NonNegInt,
       argv_captured: z.boolean(),
+      // bytes per socket were counted (a helper of protocol 5); false for older recordings, whose
+      // network bytes are 0 and whose dns is empty because nothing was counted or copied
+      network_bytes: z.boolean(),
+      // DNS messages the tree sent or received that are not in dns: not DNS (cut before their
+      // question ended, or not parseable), or not a query sent or an answer received
+      dns_skipped: NonNegInt,
       // attempts of the tree on gh-run or the helper (signals, ptrace, their memory or fds)
       tampering: z.array(TamperEntry),
     }),
@@ -306,10 +354,11 @@ export const Receipt = z
       digests: z.enum(['sha256', 'off']),
     }),
     network: z.array(NetworkEntry),
+    dns: z.array(DnsEntry),
     syscalls: z.record(z.string(), NonNegInt),
     mount_namespaces: z.array(MountNamespace),
   })
-  .meta({ title: 'glasshouse receipt', description: 'receipt.json written by gh-run, schema 0.3' });
+  .meta({ title: 'glasshouse receipt', description: 'receipt.json written by gh-run, schema 0.4' });
 export type Receipt = z.infer<typeof Receipt>;
 
 /**

@@ -38,10 +38,10 @@ t.test('same frames and facts give the same bytes; object keys in schema order',
   t.equal(a, b);
   t.same(Object.keys(JSON.parse(a)), [
     'schema_version', 'execution_id', 'command', 'outcome', 'timing', 'process_tree', 'environment', 'collector',
-    'artifacts', 'exit_code', 'duration_ms', 'processes', 'filesystem', 'network', 'syscalls', 'mount_namespaces',
+    'artifacts', 'exit_code', 'duration_ms', 'processes', 'filesystem', 'network', 'dns', 'syscalls', 'mount_namespaces',
   ]);
   t.ok(a.endsWith('}\n'));
-  t.match(a, /^\{\n {2}"schema_version": "0.3",\n/);
+  t.match(a, /^\{\n {2}"schema_version": "0.4",\n/);
 });
 
 t.test('the recorded stream fixture rebuilds the recorded receipt byte for byte', async (t) => {

@@ -5,7 +5,7 @@ import { isCanonicalFrame } from '../../controller/collector/frame-guard.js';
 import { validateFrame } from '../../controller/collector/frame-stream.js';
 import { Frame, parseFrame } from '../../controller/schema/frames.js';
 import { FrameError } from '../../controller/schema/frame-error.js';
-import { armed, change, end, errorFrame, exec, exit, following, fork, hello, mounts, ms, net, open, open4, repeats, signalFrame, stats, tamper, withheld, type Wire } from '../helpers/events.js';
+import { armed, change, dns, end, errorFrame, exec, exit, following, fork, hello, mounts, ms, net, open, open4, repeats, signalFrame, socket, stats, tamper, withheld, type Wire } from '../helpers/events.js';
 
 // frames as the helper sends them: every key, ints as numbers, nil where the protocol allows it
 const valid: Wire[] = [
@@ -85,6 +85,23 @@ const valid: Wire[] = [
   change({ op: 'truncate', call: 'ftruncate', path: '\u2026/deep/f', fd: 4, size: 2 ** 40, path_truncated: true }),
   change({ op: 'chmod', call: 'fchmod', path: null, fd: 99, mode: 0o644, err: 'EBADF' }),
   { ...change({ op: 'delete', path: 'mnt:[4026532178]/tmp/x' }), mnt_ns: 4026532178 },
+  // protocol 5
+  hello({ proto: 5, pid: 4300 }),
+  net({ addr: '10.0.0.5', port: 443, rid: 1, ino: 4242 }),
+  net({ op: 'listen', addr: '0.0.0.0', port: 8080, ino: 77 }),
+  net({ op: 'accept', addr: '127.0.0.1', port: 51234, ino: 78, rid: 2 }),
+  net({ op: 'sendto', proto: 'udp', addr: '127.0.0.53', port: 53, ino: 79, bytes: 40, rid: 3 }),
+  net({ op: 'sendmsg', proto: 'udp', addr: '10.0.0.1', port: 9, ino: 80, bytes: 0, more: 12 }),
+  { ...net({ op: 'accept', family: 'unix', addr: '', port: null, ino: 81 }), mnt_ns: 4026532178 },
+  socket({ ino: 4242, rid: 1, sent: 5120, received: 2 ** 40 }),
+  socket({ ino: 82, family: 'unix', sent: 0, received: 0 }),
+  socket({ ino: 83, family: 'other', proto: 'raw' }),
+  socket({ ino: 84, rid: 4, outcome: null }),
+  socket({ ino: 85, rid: 5, outcome: 'ECONNREFUSED', sent: 1 }),
+  socket({ ino: 86, family: 'inet6', peer: '2001:db8::1', peer_port: 443, sent: 10, received: 20 }),
+  dns({ data: Buffer.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1]) }),
+  dns({ dir: 'in', proto: 'tcp', family: 'inet6', addr: '::1', data: Buffer.alloc(512, 7), size: 1400 }),
+  dns({ data: new Uint8Array(0), size: 0 }),
 ];
 
 // values every field is tried with

@@ -1,4 +1,4 @@
-// Builders of helper frames (as the C helper would send them, PROTOCOL.md v1), of run facts,
+// Builders of helper frames (as the C helper would send them, PROTOCOL.md v1 to v5), of run facts,
 // of the exact byte stream: 4-byte big-endian length + one msgpack map per frame, and of whole
 // recordings (controller/replay/FORMAT.md), written here independently of the recorder.
 import { createHash } from 'node:crypto';
@@ -230,7 +230,7 @@ export function change(o: ChangeOpts): Wire {
 export function net(o: {
   addr: string;
   port?: number | null;
-  op?: 'connect' | 'sendto' | 'sendmsg';
+  op?: 'connect' | 'sendto' | 'sendmsg' | 'listen' | 'accept';
   family?: 'inet' | 'inet6' | 'unix';
   proto?: string;
   err?: string | null;
@@ -238,6 +238,10 @@ export function net(o: {
   start?: number;
   ts?: number;
   rid?: number;
+  /** protocol 5: the socket's inode, the bytes of a send, messages of a sendmmsg not reported */
+  ino?: number;
+  bytes?: number;
+  more?: number;
 }): Wire {
   const pid = o.pid ?? ROOT;
   const family = o.family ?? 'inet';
@@ -253,7 +257,74 @@ export function net(o: {
     addr: o.addr,
     port: o.port !== undefined ? o.port : family === 'unix' ? null : 80,
     err: o.err ?? null,
-    ...(o.rid !== undefined ? { rid: o.rid } : {}),
+    ...opt({ rid: o.rid, ino: o.ino, bytes: o.bytes, more: o.more }),
+  };
+}
+
+/** A socket frame (protocol 5): what moved over one socket. `outcome` is sent only when given (null too). */
+export function socket(o: {
+  ino: number;
+  family?: 'inet' | 'inet6' | 'unix' | 'other';
+  proto?: string;
+  sent?: number;
+  received?: number;
+  sends?: number;
+  recvs?: number;
+  rid?: number;
+  outcome?: string | null;
+  peer?: string;
+  peer_port?: number;
+  pid?: number;
+  start?: number;
+  ts?: number;
+}): Wire {
+  const family = o.family ?? 'inet';
+  return {
+    t: 'socket',
+    ts: o.ts ?? ms(40),
+    pid: o.pid ?? ROOT,
+    start: o.start ?? ms(0.5),
+    ino: o.ino,
+    family,
+    proto: o.proto ?? (family === 'unix' ? 'stream' : 'tcp'),
+    sent: o.sent ?? 0,
+    received: o.received ?? 0,
+    sends: o.sends ?? (o.sent ? 1 : 0),
+    recvs: o.recvs ?? (o.received ? 1 : 0),
+    ...opt({ rid: o.rid, peer: o.peer, peer_port: o.peer_port }),
+    ...('outcome' in o ? { outcome: o.outcome } : {}),
+  };
+}
+
+/** A dns frame (protocol 5): the first bytes (at most 512) of a message or of a TCP piece; `size` defaults to all of it. */
+export function dns(o: {
+  data: Uint8Array;
+  size?: number;
+  dir?: 'out' | 'in';
+  proto?: 'udp' | 'tcp';
+  ino?: number;
+  family?: 'inet' | 'inet6';
+  addr?: string;
+  port?: number;
+  pid?: number;
+  start?: number;
+  ts?: number;
+}): Wire {
+  const pid = o.pid ?? ROOT;
+  return {
+    t: 'dns',
+    ts: o.ts ?? ms(21),
+    pid,
+    start: o.start ?? ms(0.5),
+    tid: pid,
+    ino: o.ino ?? 900,
+    dir: o.dir ?? 'out',
+    proto: o.proto ?? 'udp',
+    family: o.family ?? 'inet',
+    addr: o.addr ?? '127.0.0.53',
+    port: o.port ?? 53,
+    size: o.size ?? o.data.length,
+    data: Buffer.from(o.data.subarray(0, 512)),
   };
 }
 

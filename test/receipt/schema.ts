@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { packageRoot } from '../../controller/package-root.js';
 import { JSON_SCHEMA_FILE, receiptJsonSchema, receiptJsonSchemaText } from '../../controller/schema/json-schema.js';
 import { Receipt } from '../../controller/schema/receipt.js';
-import { change, end, exec, exit, facts, fork, hello, ms, net, open, receiptOf } from '../helpers/events.js';
+import { TYPE, a, message, name } from '../helpers/dns-wire.js';
+import { change, dns, end, exec, exit, facts, fork, hello, ms, net, open, receiptOf, socket } from '../helpers/events.js';
 
 const full = () =>
   receiptOf([
-    hello(),
+    hello({ proto: 5 }),
     exec({ argv_truncated: true }),
     fork({ pid: 9, start: ms(1) }),
     open({ path: '/a', mode: 'readwrite' }),
@@ -17,6 +18,10 @@ const full = () =>
     change({ op: 'mknod', path: 'n', base: '/x', mode: 0o20600, dev: 0x103, err: 'EPERM' }),
     change({ op: 'rename', path: '/a', to: '/b', flags: 2 | 8 }),
     change({ op: 'chmod', call: 'fchmod', path: null, fd: 9, mode: 0o644, err: 'EBADF' }),
+    net({ addr: '192.0.2.1', port: 443, err: 'EINPROGRESS', rid: 1, ino: 5 }),
+    socket({ ino: 5, rid: 1, outcome: null, sent: 10, received: 20 }),
+    dns({ data: message({ questions: [{ name: name('example.org'), type: TYPE.A }] }) }),
+    dns({ dir: 'in', data: message({ response: true, questions: [{ name: name('example.org'), type: TYPE.A }], answers: [{ type: TYPE.A, data: a('192.0.2.1') }] }) }),
     exit(),
     end({ syscalls: { read: 1 } }),
   ]);
@@ -29,7 +34,10 @@ t.test('receipts built by the aggregator are valid, and parse back to the same J
   t.ok(Receipt.safeParse(empty).success, 'an empty run is valid: every section present');
   t.same(empty.filesystem, { reads: [], writes: [], failed: [], changes: [], outputs: [], removed: [], digests: 'off' });
   t.same(empty.network, []);
+  t.same(empty.dns, []);
   t.same(empty.syscalls, {});
+  t.match(r.network.find((e) => e.initial !== undefined), { result: 'ok', initial: 'EINPROGRESS', host: 'example.org', bytes: 30 });
+  t.equal(r.dns.length, 1);
 });
 
 t.test('the schema rejects what the contract forbids', async (t) => {
@@ -53,6 +61,20 @@ t.test('the schema rejects what the contract forbids', async (t) => {
   t.notOk(bad((x) => (x.filesystem.changes[1].flags = [])), 'no flags: no key');
   t.notOk(bad((x) => (x.filesystem.changes[1].op = 'move')));
   t.notOk(bad((x) => delete x.filesystem.changes[0].path), 'path is null, never absent');
+  const inet = r.network.findIndex((e) => e.initial !== undefined);
+  t.notOk(bad((x) => (x.network[inet].initial = 'ok')), 'initial is an errno name');
+  t.notOk(bad((x) => delete x.network[inet].host), 'host is null, never absent');
+  t.notOk(bad((x) => (x.network[inet].op = 'bind')));
+  t.ok(bad((x) => (x.network[inet].op = 'socket')));
+  t.notOk(bad((x) => (x.network[inet].bytes_sent = -1)));
+  t.notOk(bad((x) => delete x.collector.network_bytes));
+  t.notOk(bad((x) => delete x.dns), 'every section present');
+  t.notOk(bad((x) => (x.dns[0].type = 'a')), 'types in upper case');
+  t.ok(bad((x) => (x.dns[0].type = 'TYPE65534')));
+  t.notOk(bad((x) => (x.dns[0].rcode = 'NXDOMAIN?')));
+  t.ok(bad((x) => (x.dns[0].rcode = null)), 'no answer seen');
+  t.notOk(bad((x) => (x.dns[0].protocol = 'dot')));
+  t.notOk(bad((x) => (x.dns[0].count = 0)));
 });
 
 t.test('receipt.schema.json is up to date (run `npm run schema`)', async (t) => {
@@ -62,7 +84,7 @@ t.test('receipt.schema.json is up to date (run `npm run schema`)', async (t) => 
 
 t.test('the JSON schema requires every top-level section of the contract', async (t) => {
   const schema = receiptJsonSchema() as { required: string[]; properties: Record<string, unknown> };
-  for (const key of ['schema_version', 'execution_id', 'command', 'outcome', 'timing', 'process_tree', 'environment', 'collector', 'artifacts', 'exit_code', 'duration_ms', 'processes', 'filesystem', 'network', 'syscalls']) {
+  for (const key of ['schema_version', 'execution_id', 'command', 'outcome', 'timing', 'process_tree', 'environment', 'collector', 'artifacts', 'exit_code', 'duration_ms', 'processes', 'filesystem', 'network', 'dns', 'syscalls']) {
     t.ok(schema.required.includes(key), key);
   }
 });

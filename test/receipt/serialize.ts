@@ -4,7 +4,8 @@ import { InvalidReceiptError } from '../../controller/receipt/errors.js';
 import { receiptChunks, serializeReceipt } from '../../controller/receipt/serialize.js';
 import type { Frame } from '../../controller/schema/frames.js';
 import type { LazyReceipt, Receipt } from '../../controller/schema/receipt.js';
-import { CONTROLLER, ROOT, T0, end, exec, exit, facts, fork, hello, ms, net, open, receiptOf, type Wire } from '../helpers/events.js';
+import { message as dnsMessage, name as dnsName } from '../helpers/dns-wire.js';
+import { CONTROLLER, ROOT, T0, dns, end, exec, exit, facts, fork, hello, ms, net, open, receiptOf, socket, type Wire } from '../helpers/events.js';
 
 const stringified = (r: Receipt): string => JSON.stringify(r, null, 2) + '\n';
 
@@ -33,7 +34,7 @@ t.test('a bad element of a long list is named by its index and field, when the w
   const chunks = receiptChunks(bad)[Symbol.iterator]();
   t.throws(() => {
     for (let c = chunks.next(); !c.done; c = chunks.next());
-  }, /the receipt does not match schema 0\.3 at filesystem\.failed\.1\.errno: /);
+  }, /the receipt does not match schema 0\.4 at filesystem\.failed\.1\.errno: /);
   t.throws(() => serializeReceipt({ ...r, processes: [r.processes[0], { ...r.processes[0], pid: -1 }] } as Receipt), /at processes\.1\.pid/);
   t.throws(() => serializeReceipt({ ...r, network: [{ ...r.network[0], port: 70000 }] } as Receipt), /at network\.0\.port/);
   t.throws(() => serializeReceipt({ ...r, filesystem: { ...r.filesystem, reads: [{ path: '/c', pids: [1] }] } } as Receipt), /at filesystem\.reads\.0\.count/);
@@ -60,7 +61,9 @@ function randomFrames(rand: () => number): { frames: Frame[]; durationMs: number
       procs.push(child);
     } else if (r < 0.3) wires.push(exec({ ...p, path: `/bin/${word()}`, argv: rand() < 0.2 ? [] : [word(), word()], err: rand() < 0.3 ? 'ENOENT' : null, argv_truncated: rand() < 0.1 }));
     else if (r < 0.8) wires.push(open({ ...p, path: rand() < 0.5 ? `/${word()}/${word()}` : word(), base: `/${word()}`, mode: pick(['read', 'write', 'readwrite', 'path'] as const), err: rand() < 0.4 ? pick(['ENOENT', 'EACCES']) : null }));
-    else if (r < 0.9) wires.push(net({ ...p, addr: rand() < 0.5 ? `/${word()}` : '10.0.0.1', family: pick(['inet', 'inet6', 'unix'] as const), port: rand() < 0.5 ? 0 : 443, err: rand() < 0.3 ? 'ECONNREFUSED' : null }));
+    else if (r < 0.86) wires.push(net({ ...p, addr: rand() < 0.5 ? `/${word()}` : '10.0.0.1', family: pick(['inet', 'inet6', 'unix'] as const), port: rand() < 0.5 ? 0 : 443, err: rand() < 0.3 ? 'ECONNREFUSED' : null, ino: pick([undefined, 7, 8]) }));
+    else if (r < 0.88) wires.push(socket({ ...p, ino: pick([7, 8, 9]), sent: Math.floor(rand() * 1000), received: 5, peer: rand() < 0.5 ? word() : undefined }));
+    else if (r < 0.9) wires.push(dns({ ...p, dir: pick(['in', 'out'] as const), addr: word(), data: dnsMessage({ response: rand() < 0.5, questions: [{ name: dnsName(`${word()}.x`), type: 1 }] }) }));
     else wires.push(exit({ ...p, code: Math.floor(rand() * 256), sig: rand() < 0.2 ? 'SIGKILL' : null }));
   }
   wires.push(exit(), end({ syscalls: rand() < 0.3 ? {} : { [word()]: 1, openat: 7 } }));
@@ -78,6 +81,8 @@ function seeded(seed: number): () => number {
 t.test('random receipts: the streamed text is JSON.stringify of the plain receipt', async (t) => {
   const rand = seeded(7);
   let checked = 0;
+  let withDns = 0;
+  let withBytes = 0;
   for (let i = 0; i < 300; i++) {
     const { frames, durationMs } = randomFrames(rand);
     const f = facts({ command: ['cmd', TRICKY[i % TRICKY.length]!], mono_end_ns: T0 + durationMs * 1e6, controller_pid: CONTROLLER });
@@ -93,8 +98,11 @@ t.test('random receipts: the streamed text is JSON.stringify of the plain receip
     plain.timing.duration_ms = durationMs;
     if (serializeReceipt(lazy) !== stringified(plain)) return t.fail(`receipt ${i}: ${stringified(plain).slice(0, 300)}`);
     checked++;
+    if (plain.dns.length > 0) withDns++;
+    if (plain.network.some((e) => e.bytes > 0)) withBytes++;
   }
   t.equal(checked, 300);
+  t.ok(withDns > 10 && withBytes > 10, `${withDns} with dns entries, ${withBytes} with network bytes`);
 });
 
 t.test('a receipt with nothing in it: empty lists and objects', async (t) => {

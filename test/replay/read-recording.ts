@@ -5,6 +5,7 @@ import {
   NotARecordingError,
   TruncatedRecordingError,
   UnsupportedFormatError,
+  UnsupportedProtocolError,
 } from '../../controller/replay/errors.js';
 import { readRecording } from '../../controller/replay/read-recording.js';
 import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
@@ -79,6 +80,18 @@ t.test('a prefix of the header is a truncated recording', async (t) => {
     t.type(e, n < 6 ? TruncatedRecordingError : TruncatedRecordingError, `${n} bytes`);
     t.match(e.message, `truncated at byte ${n}`);
   }
+});
+
+t.test('helper protocols 1 to 5 are read; a newer one says so', async (t) => {
+  for (const helper_protocol of [1, 2, 3, 4, 5]) {
+    const parts = readRecording(recordingBytes({ facts: FACTS, recordingFrame: { t: 'recording', helper_protocol, start: startOf(FACTS) } }));
+    t.equal(parts.damage, null, `protocol ${helper_protocol}`);
+  }
+  const newer = catchError(() => readRecording(recordingBytes({ facts: FACTS, recordingFrame: { t: 'recording', helper_protocol: 6, start: startOf(FACTS) } })));
+  t.type(newer, UnsupportedProtocolError);
+  t.equal(newer.message, 'a recording of helper protocol 6, but this glasshouse reads protocols 1 to 5 (a newer glasshouse made it)');
+  t.equal((newer as UnsupportedProtocolError).offset, 8, 'the recording frame, after the header');
+  t.type(catchError(() => readRecording(recordingBytes({ facts: FACTS, recordingFrame: { t: 'recording', helper_protocol: 0, start: startOf(FACTS) } }))), UnsupportedProtocolError);
 });
 
 t.test('another format version says so', async (t) => {

@@ -6,7 +6,8 @@ import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
 import { aggregate } from '../../controller/aggregate/aggregate.js';
 import { serializeReceipt } from '../../controller/receipt/serialize.js';
 import { replay } from '../../controller/replay/replay.js';
-import { encodeFrames, end, exec, exit, facts, frameBoundaries, following, hello, open, receiptOf, recordingBytes, type Wire } from '../helpers/events.js';
+import { TYPE, a, message, name } from '../helpers/dns-wire.js';
+import { dns, encodeFrames, end, exec, exit, facts, frameBoundaries, following, hello, net, open, receiptOf, recordingBytes, repeats, socket, startOf, type Wire } from '../helpers/events.js';
 
 const WIRES: Wire[] = [hello(), following(), exec(), open({ path: '/etc/passwd' }), exit(), end()];
 
@@ -91,7 +92,7 @@ t.test('an unreadable recording: exit 1, one line', async (t) => {
 });
 
 t.test('protocol 4: a recording with change frames and digests replays to the live receipt, byte for byte', async (t) => {
-  const { change, open4, startOf } = await import('../helpers/events.js');
+  const { change, open4 } = await import('../helpers/events.js');
   const wires: Wire[] = [
     hello({ proto: 4, pid: 4300 }),
     following(),
@@ -128,4 +129,37 @@ t.test('protocol 4: a recording with change frames and digests replays to the li
   t.same(receipt.filesystem.outputs.map((o: { path: string }) => o.path), ['/b/app.log', '/b/hard', '/b/out.o']);
   t.same(receipt.filesystem.removed, [{ path: '/b/stale', op: 'delete' }]);
   t.equal(receipt.filesystem.digests, 'sha256');
+});
+
+t.test('a protocol 5 recording: bytes per peer, the outcome of a non-blocking connect, DNS and host names', async (t) => {
+  const q = message({ id: 9, questions: [{ name: name('example.org'), type: TYPE.A }] });
+  const ans = message({ id: 9, response: true, questions: [{ name: name('example.org'), type: TYPE.A }], answers: [{ type: TYPE.A, data: a('192.0.2.80') }] });
+  const wires: Wire[] = [
+    hello({ proto: 5 }),
+    following(),
+    exec(),
+    dns({ ino: 50, data: q }),
+    dns({ ino: 50, dir: 'in', data: ans }),
+    net({ addr: '192.0.2.80', port: 443, err: 'EINPROGRESS', rid: 1, ino: 51 }),
+    net({ op: 'sendto', proto: 'udp', addr: '127.0.0.53', port: 53, rid: 2, ino: 50, bytes: q.length }),
+    socket({ ino: 51, rid: 1, outcome: null, sent: 517, received: 4096 }),
+    exit(),
+    socket({ ino: 50, proto: 'udp', sent: q.length, received: ans.length }),
+    repeats([]),
+    end(),
+  ];
+  const f = facts();
+  const r = await run(t, recordingBytes({ wires, facts: f, recordingFrame: { t: 'recording', helper_protocol: 5, start: startOf(f) } }));
+  t.equal(r.status, 0, r.said);
+  t.equal(r.text, serializeReceipt(receiptOf(wires, f)), 'the replay is the receipt of the frames, DNS bytes through msgpack bin and back');
+  const receipt = JSON.parse(r.text!);
+  t.same(
+    receipt.network.map((e: Record<string, unknown>) => [e.op, e.address, e.result, e.initial, e.host, e.bytes_sent, e.bytes_received]),
+    [
+      ['connect', '192.0.2.80', 'ok', 'EINPROGRESS', 'example.org', 517, 4096],
+      ['sendto', '127.0.0.53', 'ok', undefined, null, q.length, ans.length],
+    ],
+  );
+  t.match(receipt.dns, [{ name: 'example.org', type: 'A', server: '127.0.0.53', rcode: 'NOERROR', answers: ['192.0.2.80'] }]);
+  t.equal(receipt.collector.network_bytes, true);
 });

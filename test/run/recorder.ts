@@ -29,7 +29,7 @@ t.test('a recording as the reader expects it, helper chunks byte for byte', asyn
   t.same(parts.start, START);
   const { unpackFrameBody } = await import('../../controller/collector/frame-decoder.js');
   const bytes = readFileSync(path);
-  t.match(unpackFrameBody(bytes.subarray(12, 12 + bytes.readUInt32BE(8))), { t: 'recording', helper_protocol: 4 }, 'the protocol this controller speaks');
+  t.match(unpackFrameBody(bytes.subarray(12, 12 + bytes.readUInt32BE(8))), { t: 'recording', helper_protocol: 5 }, 'the protocol this controller speaks');
 });
 
 t.test('the run facts with their digests go into the run frame as they are', async (t) => {
