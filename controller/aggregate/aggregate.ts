@@ -162,7 +162,7 @@ export class Aggregator {
     this.resolveRepeats();
     const tampering = this.tampering.section();
     const dns = this.dns.section();
-    const collector = this.collector.section(facts, frameErrors, tampering, this.dns.skipped);
+    const collector = this.collector.section(facts, frameErrors, tampering, this.dns.skipped, this.network.unreported);
 
     const exitCode = root !== null ? root.exitCode : facts.exit.code;
     const signal = root !== null ? root.signal : facts.exit.signal;

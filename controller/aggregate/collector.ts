@@ -54,16 +54,17 @@ export class CollectorTally {
 
   /**
    * `tampering`: the tree's attempts on gh-run and the helper; any degrades the status.
-   * `dnsSkipped`: DNS messages not in the dns section (dns.ts).
+   * `dnsSkipped`: DNS messages not in the dns section (dns.ts). `sendsUnreported`: sendmmsg
+   * messages past the first 64 of a call, whose destinations were not looked at.
    */
-  section(facts: RunFacts, frameErrors: readonly string[], tampering: TamperEntry[] = [], dnsSkipped = 0): Receipt['collector'] {
+  section(facts: RunFacts, frameErrors: readonly string[], tampering: TamperEntry[] = [], dnsSkipped = 0, sendsUnreported = 0): Receipt['collector'] {
     const { hello, end, stats, events } = this;
     const lost = (end?.lost ?? stats?.lost ?? 0) + this.repeatsLost;
     const folded = this.eventsFolded;
     const argvCaptured = hello?.argv ?? false;
     // protocol 5 counts bytes per socket: before it, bytes 0 means not counted
     const networkBytes = hello !== null && hello.proto >= 5;
-    const counts = { events, events_lost: lost, events_folded: folded, argv_captured: argvCaptured, network_bytes: networkBytes, dns_skipped: dnsSkipped };
+    const counts = { events, events_lost: lost, events_folded: folded, argv_captured: argvCaptured, network_bytes: networkBytes, dns_skipped: dnsSkipped, sends_unreported: sendsUnreported };
     if (facts.collector.status === 'unavailable') {
       return { status: 'unavailable', reason: facts.collector.reason, ...counts, tampering };
     }

@@ -38,6 +38,8 @@ interface SocketNames {
 export class NetworkTable {
   private readonly merged = new Map<string, NetworkEntry>();
   private readonly byRid = new Map<number, NetworkEntry>();
+  /** messages of sendmmsg calls past the first 64 of each: sent, destination not looked at */
+  unreported = 0;
   /** rid of a sendto/sendmsg -> the bytes it sent (each repeat sent as many) */
   private readonly ridBytes = new Map<number, number>();
   /** sockets net frames named, until their socket frame */
@@ -46,8 +48,9 @@ export class NetworkTable {
   add(f: NetFrame): void {
     const entry = this.entry(f.pid, f.op, f.family, f.proto, f.addr, f.port, f.err ?? 'ok', null);
     entry.count++;
-    // messages of a sendmmsg after the first 64 went unreported: counted with the last reported
-    if (f.more !== undefined) entry.count += f.more;
+    // messages of a sendmmsg after the first 64 were not looked at: no entry can say where they
+    // went, so the collector counts them (collector.sends_unreported)
+    if (f.more !== undefined) this.unreported += f.more;
     if (f.rid !== undefined) this.byRid.set(f.rid, entry);
     const sends = f.op === 'sendto' || f.op === 'sendmsg';
     if (sends && f.bytes !== undefined) {

@@ -334,6 +334,9 @@ export const Receipt = z
       // DNS messages the tree sent or received that are not in dns: not DNS (cut before their
       // question ended, or not parseable), or not a query sent or an answer received
       dns_skipped: NonNegInt,
+      // messages of sendmmsg calls past the first 64 of each call: sent, but their destinations
+      // were not looked at, so no network entry counts them (their bytes may be on none)
+      sends_unreported: NonNegInt,
       // attempts of the tree on gh-run or the helper (signals, ptrace, their memory or fds)
       tampering: z.array(TamperEntry),
     }),

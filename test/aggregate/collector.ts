@@ -3,7 +3,7 @@ import { end, exec, exit, facts, hello, net, open, receiptOf, repeats, ROOT, sta
 
 t.test('a clean stream: ok, events counted, syscalls sorted by name', async (t) => {
   const r = receiptOf([hello(), exec(), open({ path: '/a' }), stats({ events: 2 }), exit(), end({ events: 3, syscalls: { write: 2, openat: 5, read: 9 } })]);
-  t.same(r.collector, { status: 'ok', reason: null, events: 3, events_lost: 0, events_folded: 0, argv_captured: true, network_bytes: false, dns_skipped: 0, tampering: [] });
+  t.same(r.collector, { status: 'ok', reason: null, events: 3, events_lost: 0, events_folded: 0, argv_captured: true, network_bytes: false, dns_skipped: 0, sends_unreported: 0, tampering: [] });
   t.same(Object.keys(r.syscalls), ['openat', 'read', 'write']);
   t.same(r.syscalls, { openat: 5, read: 9, write: 2 });
   t.same(r.outcome.errors, []);
@@ -40,7 +40,7 @@ t.test('invalid frames -> degraded', async (t) => {
 
 t.test('unavailable: reason from the run, nothing else', async (t) => {
   const r = receiptOf([], facts({ collector: { status: 'unavailable', reason: 'helper not found at /x: run make' } }));
-  t.same(r.collector, { status: 'unavailable', reason: 'helper not found at /x: run make', events: 0, events_lost: 0, events_folded: 0, argv_captured: false, network_bytes: false, dns_skipped: 0, tampering: [] });
+  t.same(r.collector, { status: 'unavailable', reason: 'helper not found at /x: run make', events: 0, events_lost: 0, events_folded: 0, argv_captured: false, network_bytes: false, dns_skipped: 0, sends_unreported: 0, tampering: [] });
   t.same(r.outcome.errors, ['collector unavailable: helper not found at /x: run make']);
 });
 
