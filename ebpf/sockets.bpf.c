@@ -20,6 +20,8 @@ static __always_inline void gh_sock_emit(struct gh_sock *v)
 {
 	struct gh_socket_event e = {};
 
+	if (!v->sent && !v->received && !v->connect)
+		return; /* nothing to add to its entry: not sent (a server's idle connections) */
 	e.h.ts = bpf_ktime_get_ns();
 	e.h.start = v->start;
 	e.h.pid = v->pid;

@@ -217,8 +217,8 @@ static void send_sockets(int fd)
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &s))
-			continue;
+		if (bpf_map_lookup_elem(fd, &key, &s) || (!s.sent && !s.received && !s.connect))
+			continue; /* nothing moved, no connect to decide: nothing to say */
 		gh_frame_socket(&st.out, ts, &s);
 		st.ctr.events++;
 		if (st.out.len >= 1u << 20)
