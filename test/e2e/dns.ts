@@ -10,11 +10,11 @@
 // every message it answered: the count of each query, and the bytes over port 53, are checked
 // against that log.
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ghRun, requireBpf, PROGRAMS, PYTHON } from '../helpers/gh-run.js';
+import { ghRun, requireBpf, GLASSHOUSE, PROGRAMS, PYTHON } from '../helpers/gh-run.js';
 import { checkEntries, type ExpectedEntry } from '../helpers/net-entries.js';
 
 interface Resolver {
@@ -96,7 +96,11 @@ t.test('DNS queries and answers, and the names of the addresses used', async (t)
   }
   t.teardown(res.stop);
 
-  const r = await ghRun([...res.enter, PYTHON, join(PROGRAMS, 'dnsclient.py'), '127.0.0.1']);
+  // recorded too: the replay must give the same receipt (dns frames carry the message bytes)
+  const recDir = mkdtempSync(join(tmpdir(), 'gh-dns-rec-'));
+  t.teardown(() => rmSync(recDir, { recursive: true, force: true }));
+  const recording = join(recDir, 'dns.ghrec');
+  const r = await ghRun([...res.enter, PYTHON, join(PROGRAMS, 'dnsclient.py'), '127.0.0.1'], { args: ['--record', recording] });
   const lines = r.stdout.toString().trim().split('\n');
   t.equal(r.code, 0, `dnsclient.py ran (${r.stderr.trim()})`);
   if (!lines.at(-1)?.startsWith('{')) return;
@@ -106,6 +110,9 @@ t.test('DNS queries and answers, and the names of the addresses used', async (t)
   t.same(log.filter((l) => l.error), [], 'the server understood every query');
 
   const rc = r.receipt;
+  const replayed = spawnSync(process.execPath, [GLASSHOUSE, 'replay', recording, '-o', join(recDir, 'replay.json')], { encoding: 'utf8' });
+  t.equal(replayed.status, 0, `glasshouse replay: ${replayed.stderr}`);
+  t.same(JSON.parse(readFileSync(join(recDir, 'replay.json'), 'utf8')), rc, 'the replay of the recording is the same receipt');
   t.equal(rc.collector.status, 'ok');
   t.equal(rc.collector.events_lost, 0, 'no event lost');
   t.equal(rc.collector.network_bytes, true);

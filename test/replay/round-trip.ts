@@ -61,6 +61,8 @@ const WORKLOADS: [string, (dir: string) => string[]][] = [
   ['net.py (tcp, udp, unix, refused)', () => [PYTHON, join(PROGRAMS, 'net.py')]],
   ['a shell pipeline with a missing command', () => ['sh', '-c', 'cd /etc && cat ./hostname | wc -c; no-such-cmd-gh; exit 2']],
   ['large output', () => ['sh', '-c', 'yes glasshouse | head -c 2000000']],
+  // socket frames (bytes, non-blocking outcomes), listen/accept, sendmmsg destinations
+  ['netbytes.py (bytes every way, listen and accept, non-blocking outcomes)', (d) => [PYTHON, join(PROGRAMS, 'netbytes.py'), '--dir', d, '--sizes', '1,65536']],
 ];
 
 for (const [name, command] of WORKLOADS) {
@@ -71,6 +73,10 @@ for (const [name, command] of WORKLOADS) {
     const receipt = JSON.parse(live);
     t.equal(receipt.collector.status, 'ok', 'a complete live run');
     t.ok(receipt.collector.events > 0);
+    if (name.startsWith('netbytes')) {
+      t.ok(receipt.network.some((e: { bytes: number }) => e.bytes > 0), 'bytes were counted');
+      t.ok(receipt.network.some((e: { initial?: string }) => e.initial === 'EINPROGRESS'), 'a non-blocking connect was decided');
+    }
     t.equal(replay, live, 'byte-identical receipt');
   });
 }
