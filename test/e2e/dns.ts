@@ -218,3 +218,38 @@ t.test('DNS queries and answers, and the names of the addresses used', async (t)
     t.equal(e.host, hostOf.get(e.address) ?? null, `${e.op} ${e.family} ${e.address}:${e.port} by ${e.pid}: host`);
   }
 });
+
+// What the issue asks of a curl-like run: the host name, the bytes both ways, and the server's
+// listen and accept, each side's bytes the other's.
+t.test('an HTTP fetch by name from a server in the tree: host, bytes both ways, listen and accept', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const res = await startResolver();
+  if (typeof res === 'string') {
+    if (process.env.CI === 'true') t.fail(`the resolver namespaces must work in CI: ${res}`);
+    else t.skip(`cannot make a resolver of our own here: ${res}`);
+    return;
+  }
+  t.teardown(res.stop);
+  const r = await ghRun([...res.enter, PYTHON, join(PROGRAMS, 'httpget.py'), 'www.gh.test', '100000']);
+  t.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout.toString().trim().split('\n').pop()!);
+  t.match(info, { status: 200, body: 100000 });
+  const rc = r.receipt;
+  t.equal(rc.collector.events_lost, 0);
+  t.match(rc.dns.find((e: any) => e.name === 'www.gh.test' && e.type === 'A'),
+    { rcode: 'NOERROR', answers: ['edge.gh.test', '127.0.0.12'], server: '127.0.0.1', port: 53, pids: [info.pid] }, 'the question and its answer');
+  const net: any[] = rc.network;
+  const connect = net.filter((e) => e.op === 'connect' && e.address === '127.0.0.12' && e.port === info.port);
+  const listen = net.filter((e) => e.op === 'listen' && e.address === '127.0.0.12' && e.port === info.port);
+  const accept = net.filter((e) => e.op === 'accept'); // its peer: the source address routing chose
+  t.equal(connect.length, 1, 'one connect entry to the server');
+  t.equal(listen.length, 1, 'the listen entry, with the port the kernel chose');
+  t.equal(accept.length, 1, 'one accept entry');
+  if (connect.length !== 1 || accept.length !== 1) return;
+  t.match(connect[0], { result: 'ok', protocol: 'tcp', host: 'www.gh.test', pid: info.pid }, 'the connect names the host asked');
+  t.ok(connect[0].bytes_received > 100000, `the body and headers came back (${connect[0].bytes_received} bytes)`);
+  t.ok(connect[0].bytes_sent > 20, `the request went out (${connect[0].bytes_sent} bytes)`);
+  t.equal(accept[0].bytes_sent, connect[0].bytes_received, 'what the server sent is what the client received');
+  t.equal(accept[0].bytes_received, connect[0].bytes_sent, 'what the client sent is what the server received');
+  t.equal(connect[0].bytes, connect[0].bytes_sent + connect[0].bytes_received);
+});
