@@ -80,7 +80,7 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 			key.b = (__u64)f->f_path.mnt;
 			key.c = inode->i_ino;
 			key.d = inode->i_generation;
-			if (gh_repeated(&key, &rid))
+			if (gh_repeated(&key, &rid, NULL))
 				return;
 		}
 	}

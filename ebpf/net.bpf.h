@@ -21,53 +21,22 @@ struct gh_net_req {
 	__u32 more;
 };
 
-/* An event like @key was already sent: count this one, and give the rid it is counted under in
- * @id. Else claim a rid (0 when the table is full or another thread claimed it first). */
-static __always_inline bool gh_repeated_id(struct gh_repeat_key *key, __u64 *rid, __u64 *id)
-{
-	struct gh_repeat *r = bpf_map_lookup_elem(&repeats, key);
-	struct gh_repeat fresh = {};
-
-	*rid = 0;
-	if (r) {
-		__sync_fetch_and_add(&r->n, 1);
-		*id = r->id;
-		return true;
-	}
-	fresh.id = __sync_fetch_and_add(&last_rid, 1) + 1;
-	if (!bpf_map_update_elem(&repeats, key, &fresh, BPF_NOEXIST))
-		*rid = fresh.id;
-	*id = *rid;
-	return false;
-}
-
 /* A sockaddr for @sk into @out: its peer (@peer), or the address it is bound to. Returns its
  * length, 0 for a family that is no network peer. */
 static __always_inline __u32 gh_sk_sockaddr(struct sock *sk, __u8 *out, bool peer)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	__u16 port;
 
 	*(__u16 *)out = family;
-	if (family == GH_AF_INET) {
-		port = peer ? BPF_CORE_READ(sk, __sk_common.skc_dport)
-			    : bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
-		*(__u16 *)&out[2] = port;
-		if (peer)
-			bpf_core_read(&out[4], 4, &sk->__sk_common.skc_daddr);
+	if (family == GH_AF_INET || family == GH_AF_INET6) {
+		/* sockaddr_in: port at 2, address at 4; sockaddr_in6: port at 2, address at 8 */
+		*(__u16 *)&out[2] = peer ? BPF_CORE_READ(sk, __sk_common.skc_dport)
+					 : bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
+		if (family == GH_AF_INET)
+			bpf_core_read(&out[4], 4, peer ? &sk->__sk_common.skc_daddr : &sk->__sk_common.skc_rcv_saddr);
 		else
-			bpf_core_read(&out[4], 4, &sk->__sk_common.skc_rcv_saddr);
-		return 16;
-	}
-	if (family == GH_AF_INET6) {
-		port = peer ? BPF_CORE_READ(sk, __sk_common.skc_dport)
-			    : bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
-		*(__u16 *)&out[2] = port;
-		if (peer)
-			bpf_core_read(&out[8], 16, &sk->__sk_common.skc_v6_daddr);
-		else
-			bpf_core_read(&out[8], 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		return 28;
+			bpf_core_read(&out[8], 16, peer ? &sk->__sk_common.skc_v6_daddr : &sk->__sk_common.skc_v6_rcv_saddr);
+		return family == GH_AF_INET ? 16 : 28;
 	}
 	if (family == GH_AF_UNIX) {
 		struct unix_sock *u = (struct unix_sock *)sk;
@@ -125,8 +94,9 @@ __noinline int gh_net_report(struct gh_net_req *q)
 	}
 	/* the same peer reached the same way with the same result by the same process is counted;
 	 * inet and inet6 connects and sends only (a unix path does not fit the key; an accepted
-	 * peer or a listening address is one of a kind) */
-	if (q->call != GH_CALL_LISTEN && q->call != GH_CALL_ACCEPT && q->call != GH_CALL_ACCEPT4 &&
+	 * peer or a listening address is one of a kind; the sendmmsg message that says how many
+	 * came after it must be sent, not counted) */
+	if (q->call != GH_CALL_LISTEN && q->call != GH_CALL_ACCEPT && q->call != GH_CALL_ACCEPT4 && !q->more &&
 	    ((family == GH_AF_INET && addrlen >= 8) || (family == GH_AF_INET6 && addrlen >= 24))) {
 		gh_repeat_key_init(&key, task, GH_EV_NET | q->call << 8);
 		if (family == GH_AF_INET) {
@@ -137,7 +107,7 @@ __noinline int gh_net_report(struct gh_net_req *q)
 		}
 		key.c = *(__u16 *)&e.addr[2] | (__u64)family << 16 | (__u64)e.sk_type << 32 | (__u64)e.sk_protocol << 48;
 		key.d = q->ret;
-		if (gh_repeated_id(&key, &e.rid, &home))
+		if (gh_repeated(&key, &e.rid, &home))
 			goto homed;
 	}
 	gh_header(&e.h, task, GH_EV_NET);

@@ -298,8 +298,9 @@ static __always_inline bool gh_traceable_task(struct task_struct *task)
  * to claim a rid for the event about to be sent (0 when the table is full or another thread of
  * the process claimed it first: that event is then sent without one, counted by itself). When
  * the event that claimed a rid is lost, its repeats are still counted under it: the controller,
- * which never saw that rid, counts them as lost too. */
-static __always_inline bool gh_repeated(struct gh_repeat_key *key, __u64 *rid)
+ * which never saw that rid, counts them as lost too. @id (NULL: not wanted) gets the rid the
+ * event counts under either way: the one claimed, or the one of the event already sent. */
+static __always_inline bool gh_repeated(struct gh_repeat_key *key, __u64 *rid, __u64 *id)
 {
 	struct gh_repeat *r = bpf_map_lookup_elem(&repeats, key);
 	struct gh_repeat fresh = {};
@@ -307,11 +308,15 @@ static __always_inline bool gh_repeated(struct gh_repeat_key *key, __u64 *rid)
 	*rid = 0;
 	if (r) {
 		__sync_fetch_and_add(&r->n, 1);
+		if (id)
+			*id = r->id;
 		return true;
 	}
 	fresh.id = __sync_fetch_and_add(&last_rid, 1) + 1;
 	if (!bpf_map_update_elem(&repeats, key, &fresh, BPF_NOEXIST))
 		*rid = fresh.id;
+	if (id)
+		*id = *rid;
 	return false;
 }
 

@@ -221,7 +221,7 @@ static void send_sockets(int fd)
 			continue; /* nothing moved, no connect to decide: nothing to say */
 		gh_frame_socket(&st.out, ts, &s);
 		st.ctr.events++;
-		if (st.out.len >= 1u << 20)
+		if (st.out.len >= GH_FLUSH_BYTES)
 			flush_out();
 	}
 }

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -15,15 +17,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	long n = atol(argv[1]);
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = 0 };
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof addr;
-	int ls = socket(AF_INET, SOCK_STREAM, 0);
-	if (ls < 0 || bind(ls, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(ls, 128) < 0 ||
-	    getsockname(ls, (struct sockaddr *)&addr, &len) < 0) {
-		perror("listen");
+	struct sockaddr_in addr;
+	int ls = listen_loopback(&addr, "connstorm");
+	if (ls < 0)
 		return 1;
-	}
 	for (long i = 0; i < n; i++) {
 		int c = socket(AF_INET, SOCK_STREAM, 0);
 		if (c < 0 || connect(c, (struct sockaddr *)&addr, sizeof addr) < 0) {

@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 #define CHUNK (64 * 1024)
 #define SHORT 16
 
@@ -135,15 +137,10 @@ int main(int argc, char **argv)
 	}
 	long long bytes = atoll(argv[1]) * 1024 * 1024;
 	long conns = atol(argv[2]);
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = 0 };
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof addr;
-	int ls = socket(AF_INET, SOCK_STREAM, 0);
-	if (ls < 0 || bind(ls, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(ls, 128) < 0 ||
-	    getsockname(ls, (struct sockaddr *)&addr, &len) < 0) {
-		perror("tcpstorm: listen");
+	struct sockaddr_in addr;
+	int ls = listen_loopback(&addr, "tcpstorm");
+	if (ls < 0)
 		return 1;
-	}
 	pid_t srv = fork();
 	if (srv < 0) {
 		perror("tcpstorm: fork");

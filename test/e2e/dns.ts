@@ -70,6 +70,19 @@ function startResolver(): Promise<Resolver | string> {
   });
 }
 
+/** A resolver for test `t`, stopped with it; null when there can be none here (a failure in CI,
+ * where the namespaces must work, a skip that says why elsewhere). */
+async function resolverFor(t: Tap.Test): Promise<Resolver | null> {
+  const res = await startResolver();
+  if (typeof res === 'string') {
+    if (process.env.CI === 'true') t.fail(`the resolver namespaces must work in CI: ${res}`);
+    else t.skip(`cannot make a resolver of our own here: ${res}`);
+    return null;
+  }
+  t.teardown(res.stop);
+  return res;
+}
+
 interface LogRecord {
   proto: 'udp' | 'tcp'; name: string; type: string; rcode: string; tc: boolean; answers: string[];
   client: [string, number]; query_size: number; response_size: number; error?: string;
@@ -88,13 +101,8 @@ const BIG = Array.from({ length: 40 }, (_, i) => `127.0.1.${i + 1}`);
 t.test('DNS queries and answers, and the names of the addresses used', async (t) => {
   if (!(await requireBpf(t))) return;
   t.ok(existsSync('/usr/bin/getent'), 'getent is installed (libc-bin)');
-  const res = await startResolver();
-  if (typeof res === 'string') {
-    if (process.env.CI === 'true') t.fail(`the resolver namespaces must work in CI: ${res}`);
-    else t.skip(`cannot make a resolver of our own here: ${res}`);
-    return;
-  }
-  t.teardown(res.stop);
+  const res = await resolverFor(t);
+  if (res === null) return;
 
   // recorded too: the replay must give the same receipt (dns frames carry the message bytes)
   const recDir = mkdtempSync(join(tmpdir(), 'gh-dns-rec-'));
@@ -223,13 +231,8 @@ t.test('DNS queries and answers, and the names of the addresses used', async (t)
 // listen and accept, each side's bytes the other's.
 t.test('an HTTP fetch by name from a server in the tree: host, bytes both ways, listen and accept', async (t) => {
   if (!(await requireBpf(t))) return;
-  const res = await startResolver();
-  if (typeof res === 'string') {
-    if (process.env.CI === 'true') t.fail(`the resolver namespaces must work in CI: ${res}`);
-    else t.skip(`cannot make a resolver of our own here: ${res}`);
-    return;
-  }
-  t.teardown(res.stop);
+  const res = await resolverFor(t);
+  if (res === null) return;
   const r = await ghRun([...res.enter, PYTHON, join(PROGRAMS, 'httpget.py'), 'www.gh.test', '100000']);
   t.equal(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout.toString().trim().split('\n').pop()!);

@@ -39,3 +39,18 @@ t.test('bytes per network entry, every way a program moves them', async (t) => {
   t.ok(rc.processes.some((p: any) => p.pid === sc.fork.child_pid), 'the forked child is in the tree');
   t.same(rc.dns, [], 'no DNS');
 });
+
+// The kernel looks at the first 64 messages of a sendmmsg for their destination: those are
+// entries with their bytes, the rest are counted in collector.sends_unreported, on no entry.
+t.test('a sendmmsg of 70 messages: 64 on the entry, 6 said to be unreported', async (t) => {
+  if (!(await requireBpf(t))) return;
+  const r = await ghRun([PYTHON, join(PROGRAMS, 'mmsglong.py'), '70']);
+  t.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout.toString().trim().split('\n').pop()!);
+  t.match(info, { messages: 70, bytes: 210 });
+  const sends = r.receipt.network.filter((e: any) => e.op === 'sendmsg' && e.port === info.port);
+  t.equal(sends.length, 1, 'one entry for the one destination');
+  t.match(sends[0], { address: '127.0.0.1', protocol: 'udp', result: 'ok', count: 64, bytes_sent: 192 }, 'the 64 messages looked at');
+  t.equal(r.receipt.collector.sends_unreported, 6, 'the 6 after them');
+  t.equal(r.receipt.collector.events_lost, 0);
+});
