@@ -8,7 +8,9 @@
  * once the helper is armed to follow it), 'g' starts the command. It then looks the command up
  * in PATH (without exec attempts for names that are not there, so the receipt shows the one
  * exec that matters) and execs it once, with fd 3 closed on exec: the controller then reads
- * EOF. If the exec fails it writes the errno name and a newline to fd 3 and exits 1. On EOF or
+ * EOF. A file the kernel will not run (ENOEXEC: a script without `#!`) runs with /bin/sh, as
+ * execvp does. If the exec fails it writes the errno name and a newline to fd 3 and exits as
+ * a shell would: 127 when the command is not found, 126 when it cannot be executed. On EOF or
  * anything else before 'g' it exits 125. The command is killed (SIGKILL, PR_SET_PDEATHSIG) if
  * gh-run dies before it: the kernel clears that for a setuid/setgid/file-capability exec.
  * No privilege, no BPF: just an unprivileged, race-free starting line.
@@ -98,7 +100,16 @@ int main(int argc, char **argv)
 	if (prog) {
 		execv(prog, argv + 1);
 		err = errno;
+		if (err == ENOEXEC) {
+			/* execvp's fallback: the file is a shell script without #!. argv[0] (the
+			 * controller passed the command's argv[1..] after it) becomes the script's path,
+			 * preceded by the shell; argv[] has room: argv[0] was our own name. */
+			argv[0] = "/bin/sh";
+			argv[1] = (char *)prog;
+			execv("/bin/sh", argv);
+			err = errno;
+		}
 	}
 	report(err);
-	return 1;
+	return err == ENOENT ? 127 : 126;
 }

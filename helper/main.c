@@ -60,13 +60,38 @@ static struct {
 	int status;           /* exit status when a follow fails at adoption */
 } st;
 
+/* libbpf's warnings while the programs load are held: when the load fails for want of
+ * privilege, they only restate it in five lines before the one that says how to fix it. Any
+ * other failure (a verifier rejection) or --verbose shows them. */
+static struct {
+	bool on;
+	size_t len;
+	char text[8192];
+} held;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
+	int n;
+
 	if (level == LIBBPF_DEBUG && !st.verbose)
 		return 0;
 	if (level == LIBBPF_INFO && !st.verbose)
 		return 0;
-	return vfprintf(stderr, fmt, args);
+	if (!held.on || st.verbose)
+		return vfprintf(stderr, fmt, args);
+	n = vsnprintf(held.text + held.len, sizeof(held.text) - held.len, fmt, args);
+	if (n > 0)
+		held.len += (size_t)n < sizeof(held.text) - held.len ? (size_t)n : sizeof(held.text) - held.len - 1;
+	return n;
+}
+
+/* Stop holding libbpf's lines: say them (keep) or drop them. */
+static void held_release(bool keep)
+{
+	if (keep && held.len > 0)
+		fputs(held.text, stderr);
+	held.on = false;
+	held.len = 0;
 }
 
 static uint64_t now_ns(clockid_t clk)
@@ -478,6 +503,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	held.on = true;
 	libbpf_set_print(libbpf_print);
 
 	/* A slot among the helpers running (slots.h), before anything costs the kernel memory. */
@@ -503,6 +529,7 @@ int main(int argc, char **argv)
 	st.ncpu = libbpf_num_possible_cpus();
 	st.skel = open_skel(bpf_dir);
 	if (!st.skel || st.ncpu <= 0) {
+		held_release(true);
 		fatal_frame("cannot open the BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
@@ -527,11 +554,10 @@ int main(int argc, char **argv)
 	bpf_map__set_max_entries(st.skel->maps.events, ringbuf_mb * 1024 * 1024);
 
 	err = gh_bpf__load(st.skel);
+	held_release(err != -EPERM && err != -EACCES);
 	if (err) {
 		fatal_frame("cannot load the BPF programs: %s%s", strerror(-err),
-			    err == -EPERM || err == -EACCES
-				    ? " (needs CAP_BPF and CAP_PERFMON: run 'sudo make setcap', or run as root)"
-				    : "");
+			    err == -EPERM || err == -EACCES ? " (needs CAP_BPF and CAP_PERFMON, or root)" : "");
 		goto cleanup;
 	}
 	err = gh_bpf__attach(st.skel);
@@ -620,6 +646,7 @@ int main(int argc, char **argv)
 	status = st.broken_pipe ? 1 : 0;
 
 cleanup:
+	held_release(true);
 	ring_buffer__free(st.rb);
 	gh_bpf__destroy(st.skel);
 	free(st.out.data);

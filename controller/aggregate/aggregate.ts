@@ -184,10 +184,7 @@ export class Aggregator {
       process_tree: processTree(table, t0),
       environment: environmentSection(facts, root?.exe ?? null),
       collector,
-      artifacts: {
-        stdout: { sha256: facts.stdout.sha256, bytes: facts.stdout.bytes },
-        stderr: { sha256: facts.stderr.sha256, bytes: facts.stderr.bytes },
-      },
+      artifacts: { stdout: { ...facts.stdout }, stderr: { ...facts.stderr } },
       exit_code: shellStatus,
       duration_ms: duration,
       processes: processList(table, t0),

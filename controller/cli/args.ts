@@ -22,6 +22,8 @@ interface RunFlags {
   argv: boolean;
   digests: boolean;
   quiet: boolean;
+  'capture-output': boolean;
+  strict: boolean;
   helper?: string | undefined;
   record?: string | undefined;
   'wait-all'?: boolean | undefined;
@@ -52,7 +54,13 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
   let y = yargs(args)
     .scriptName(name)
     .usage(`Usage: ${name} [options] -- <command> [args...]\n\nRun a command, observe its whole process tree, write receipt.json, exit with the command's status.`)
-    .option('output', { alias: 'o', type: 'string', default: './receipt.json', requiresArg: true, describe: 'where to write the receipt' })
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      default: './receipt.json',
+      requiresArg: true,
+      describe: 'where to write the receipt (a terminal, pipe or /dev/fd/N is written in place: -o /dev/fd/3 3>&1)',
+    })
     .option('argv', { type: 'boolean', default: true, describe: 'capture the argv of every exec (--no-argv or GLASSHOUSE_CAPTURE_ARGV=0: off)' })
     .option('digests', {
       type: 'boolean',
@@ -60,6 +68,12 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
       describe: 'when the command has ended, take sha256 and size of the files it wrote (--no-digests: off)',
     })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: "no glasshouse messages on stderr (the command's output is kept)" })
+    .option('capture-output', {
+      type: 'boolean',
+      default: false,
+      describe: 'relay and hash stdout and stderr even when they are a terminal (the command then sees pipes)',
+    })
+    .option('strict', { type: 'boolean', default: false, describe: 'refuse to run the command when it cannot be traced (no receipt, no run)' })
     .option('helper', { type: 'string', requiresArg: true, describe: 'path of glasshouse-helper (also GLASSHOUSE_HELPER)' })
     .option('record', { type: 'string', requiresArg: true, describe: 'also write the run\'s recording to this file (glasshouse replay rebuilds the receipt)' })
     .option('wait-all', {
@@ -89,17 +103,18 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
 
 async function parseRun(name: string, before: string[], after: string[], guest: boolean, env: NodeJS.ProcessEnv): Promise<CliAction> {
   const parser = runParser(name, before, guest);
-  const parsed = await parseQuietly(parser, before);
+  const parsed = await parseQuietly(name, parser, before);
   if (parsed.kind === 'exit') return parsed;
   const flags = parsed.argv;
   // with halt-at-non-option, a command given without `--` lands in `_`, as strings
   const command = [...flags._.map(String), ...after];
   if (command.length === 0) {
-    return usageError(await parser.getHelp(), 'missing command: put it after --, e.g. ' + `${name} -- make test`);
+    return usageError(name, 'missing command: put it after --, e.g. ' + `${name} -- make test`);
   }
+  if (flags.output === '-') return usageError(name, OUTPUT_DASH);
   const captureArgv = flags.argv && !isOff(env.GLASSHOUSE_CAPTURE_ARGV);
   const wait = waitFlags(flags);
-  if (typeof wait === 'string') return usageError(await parser.getHelp(), wait);
+  if (typeof wait === 'string') return usageError(name, wait);
   return {
     kind: 'run',
     options: {
@@ -108,6 +123,8 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
       captureArgv,
       digests: flags.digests,
       quiet: flags.quiet,
+      captureOutput: flags['capture-output'],
+      strict: flags.strict,
       helperPath: flags.helper ?? (env.GLASSHOUSE_HELPER || null),
       record: flags.record ?? null,
       waitAll: wait.waitAll,
@@ -136,14 +153,14 @@ async function parseTop(before: string[]): Promise<CliAction> {
     .command('run', 'run a command observed and write receipt.json (glasshouse run --help)')
     .command('replay', 'rebuild the receipt of a recorded run (glasshouse replay --help)')
     .command('doctor', 'tell what is missing for traced runs and the command that fixes it')
-    .demandCommand(1, 'missing subcommand')
+    .demandCommand(1, 'missing subcommand: run, replay or doctor')
     .strict()
     .help()
     .alias('h', 'help')
     .version(GLASSHOUSE_VERSION);
-  const parsed = await parseQuietly<{ _: (string | number)[] }>(parser as unknown as Argv<{ _: (string | number)[] }>, before);
+  const parsed = await parseQuietly<{ _: (string | number)[] }>('glasshouse', parser as unknown as Argv<{ _: (string | number)[] }>, before);
   if (parsed.kind === 'exit') return parsed;
-  return usageError(await parser.getHelp(), `unknown subcommand: ${String(parsed.argv._[0])}`);
+  return usageError('glasshouse', `unknown subcommand: ${String(parsed.argv._[0])}`);
 }
 
 async function parseReplay(args: string[]): Promise<CliAction> {
@@ -164,11 +181,11 @@ async function parseReplay(args: string[]): Promise<CliAction> {
     .alias('h', 'help')
     .version(GLASSHOUSE_VERSION)
     .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<ReplayFlags>;
-  const parsed = await parseQuietly(parser, args);
+  const parsed = await parseQuietly('glasshouse replay', parser, args);
   if (parsed.kind === 'exit') return parsed;
   const files = parsed.argv._.map(String);
   if (files.length !== 1) {
-    return usageError(await parser.getHelp(), files.length === 0 ? 'missing recording file' : `one recording at a time, got ${files.length}`);
+    return usageError('glasshouse replay', files.length === 0 ? 'missing recording file' : `one recording at a time, got ${files.length}`);
   }
   return { kind: 'replay', options: { recording: files[0]!, output: parsed.argv.output, partial: parsed.argv.partial } };
 }
@@ -182,28 +199,35 @@ async function parseDoctor(args: string[], env: NodeJS.ProcessEnv): Promise<CliA
     .help()
     .alias('h', 'help')
     .version(GLASSHOUSE_VERSION) as unknown as Argv<{ helper?: string; _: (string | number)[] }>;
-  const parsed = await parseQuietly(parser, args);
+  const parsed = await parseQuietly('glasshouse doctor', parser, args);
   if (parsed.kind === 'exit') return parsed;
-  if (parsed.argv._.length > 0) return usageError(await parser.getHelp(), `unexpected argument: ${String(parsed.argv._[0])}`);
+  if (parsed.argv._.length > 0) return usageError('glasshouse doctor', `unexpected argument: ${String(parsed.argv._[0])}`);
   return { kind: 'doctor', helperPath: parsed.argv.helper ?? (env.GLASSHOUSE_HELPER || null) };
 }
 
 type Parsed<T> = { kind: 'ok'; argv: T } | (CliAction & { kind: 'exit' });
 
-/** yargs with a parse callback: it prints nothing and exits nothing; we decide. */
-function parseQuietly<T>(parser: Argv<T>, args: string[]): Promise<Parsed<T>> {
+/**
+ * yargs with a parse callback: it prints nothing and exits nothing; we decide. A usage error is
+ * its message and where the help is, not the whole help text (`name`: what --help follows).
+ */
+function parseQuietly<T>(name: string, parser: Argv<T>, args: string[]): Promise<Parsed<T>> {
   return new Promise((resolve) => {
     parser.exitProcess(false);
     void parser.parse(args, {}, (err: Error | undefined, argv: unknown, output: string) => {
-      if (err) return resolve({ kind: 'exit', code: USAGE_ERROR, stdout: '', stderr: ensureNewline(output || err.message) });
+      if (err) return resolve(usageError(name, err.message) as Parsed<T>);
       if (output) return resolve({ kind: 'exit', code: 0, stdout: ensureNewline(output), stderr: '' });
       resolve({ kind: 'ok', argv: argv as T });
     });
   });
 }
 
-function usageError(help: string, message: string): CliAction {
-  return { kind: 'exit', code: USAGE_ERROR, stdout: '', stderr: `${help}\n\n${message}\n` };
+/** `-o -`: refused, for the receipt would land in the middle of the command's own output. */
+export const OUTPUT_DASH =
+  "-o -: the receipt would be mixed into the command's own stdout; to get it on a pipe, give gh-run another fd, e.g. -o /dev/fd/3 3>&1 >/dev/null";
+
+function usageError(name: string, message: string): CliAction & { kind: 'exit' } {
+  return { kind: 'exit', code: USAGE_ERROR, stdout: '', stderr: `${name}: ${message}\nTry '${name} --help' for more information.\n` };
 }
 
 const ensureNewline = (s: string): string => (s.endsWith('\n') ? s : s + '\n');

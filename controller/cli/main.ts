@@ -1,6 +1,7 @@
 // Shared body of the two entry points: start the helper of a plain run at once (its BPF load
 // overlaps the rest of our startup), parse (yargs only when the command line is not a plain
 // run), then load the run (or replay) machinery lazily and exit with its status.
+import { noteInheritedFds } from '../receipt/destination.js';
 import { startEarlyHelper } from '../run/early-helper.js';
 import type { CliAction, Program } from './args.js';
 import { guardInspector } from './inspector-guard.js';
@@ -8,6 +9,7 @@ import { plainRunOptions } from './plain-run.js';
 
 export async function main(program: Program, args: readonly string[]): Promise<never> {
   guardInspector();
+  noteInheritedFds(); // before gh-run opens any: -o /dev/fd/N must be one the user gave
   // first execa and the helper, then everything else while the helper loads BPF
   const plain = plainRunOptions(program, args);
   const early = await startEarlyHelper(plain);

@@ -1,6 +1,7 @@
 // The common command line of a run, understood without yargs: `gh-run [plain options] -- cmd`
 // or `glasshouse run [plain options] -- cmd`, where the plain options are -q/--quiet,
-// --argv/--no-argv, --digests/--no-digests, -o/--output, --helper, --record, --wait-all and --wait-timeout, each at
+// --argv/--no-argv, --digests/--no-digests, --capture-output, --strict, -o/--output, --helper,
+// --record, --wait-all and --wait-timeout, each at
 // most once, values separate or after `=`. Loading yargs costs about as much as Node's own
 // startup, and this is every run's path; anything else (help, version, guest mode, a typo, a
 // repeated option, a value that looks like an option or is not valid, no `--`) returns null and
@@ -27,6 +28,8 @@ export function plainRunOptions(program: Program, args: readonly string[], env: 
   let argv = true;
   let digests = true;
   let waitAll = false;
+  let captureOutput = false;
+  let strict = false;
   for (let i = 0; i < options.length; i++) {
     const option = options[i]!;
     let name: string;
@@ -39,6 +42,12 @@ export function plainRunOptions(program: Program, args: readonly string[], env: 
     } else if (option === '--digests' || option === '--no-digests') {
       name = 'digests';
       digests = option === '--digests';
+    } else if (option === '--capture-output') {
+      name = 'capture-output';
+      captureOutput = true;
+    } else if (option === '--strict') {
+      name = 'strict';
+      strict = true;
     } else if (option === '--wait-all') {
       name = 'wait-all';
       waitAll = true;
@@ -65,6 +74,8 @@ export function plainRunOptions(program: Program, args: readonly string[], env: 
     captureArgv: argv && !/^(0|false|no|off)$/i.test(capture),
     digests,
     quiet,
+    captureOutput,
+    strict,
     helperPath: values.helper ?? (env.GLASSHOUSE_HELPER || null),
     record: values.record ?? null,
     waitAll: waitAll || waitTimeout !== null,

@@ -61,6 +61,13 @@ export class HelperProcess {
   private lastError: string | null = null;
   private lastStderr: string | null = null;
   private stderrRest = '';
+  /**
+   * The helper's stderr lines before its hello, held: when it cannot start, its last line is the
+   * error frame's message, which the controller says itself with the fix; said once, not twice.
+   */
+  private held: string[] | null = [];
+  /** messages of fatal error frames: the controller reports them, the same stderr line is not repeated */
+  private readonly fatal = new Set<string>();
   private ended = false;
   private streamDone = false;
   private stopping = false;
@@ -190,7 +197,10 @@ export class HelperProcess {
       },
       stdoutClosed: () => this.stdoutDoneNow(),
       stderr: (chunk) => this.onStderr(chunk.toString('utf8')),
-      stderrEnd: () => this.onStderr('\n'),
+      stderrEnd: () => {
+        this.onStderr('\n');
+        this.releaseStderr();
+      },
     });
   }
 
@@ -211,6 +221,7 @@ export class HelperProcess {
           clearTimeout(timer);
           this.helloWaiter = null;
           this.child.stdin?.end();
+          this.releaseStderr();
           reject(error);
         },
       };
@@ -254,6 +265,7 @@ export class HelperProcess {
           break;
         }
         this.hello = frame;
+        this.releaseStderr();
         this.diagnostics.track(`collector: hello (helper ${frame.version}, privilege ${frame.privilege}, argv ${frame.argv})`);
         this.helloWaiter?.resolve(frame);
         break;
@@ -267,6 +279,7 @@ export class HelperProcess {
         break;
       case 'error':
         this.lastError = frame.msg;
+        if (frame.fatal) this.fatal.add(frame.msg);
         this.diagnostics.track(`helper error${frame.fatal ? ' (fatal)' : ''}: ${frame.msg}`);
         if (this.hello === null) {
           if (frame.fatal) this.helloWaiter?.reject(new HelperUnavailableError(frame.msg));
@@ -297,8 +310,22 @@ export class HelperProcess {
       this.lastStderr = line.trim();
       // the helper names itself on its own lines; libbpf's lines do not
       const named = line.startsWith('glasshouse-helper: ') ? line : `glasshouse-helper: ${line}`;
-      if (!this.options.quiet) (this.options.writeStderr ?? defaultWrite)(`${named}\n`);
+      if (this.held !== null) this.held.push(named);
+      else this.sayStderr(named);
     }
+  }
+
+  /** Say the held stderr lines (once the hello came, or the start failed) and stop holding. */
+  private releaseStderr(): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    for (const line of held) this.sayStderr(line);
+  }
+
+  private sayStderr(named: string): void {
+    if (this.options.quiet || this.fatal.has(named.slice('glasshouse-helper: '.length))) return;
+    (this.options.writeStderr ?? defaultWrite)(`${named}\n`);
   }
 
   private onExit(exit: HelperExit): HelperExit {

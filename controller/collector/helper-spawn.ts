@@ -95,11 +95,11 @@ function checkExecutable(path: string): void {
   try {
     if (!statSync(path).isFile()) throw new Error('not a file');
   } catch (cause) {
-    throw new HelperUnavailableError(`helper not found at ${path}: run make`, 'missing', { cause });
+    throw new HelperUnavailableError(`helper not found at ${path}`, 'missing', { cause });
   }
   try {
     accessSync(path, fsConstants.X_OK);
   } catch (cause) {
-    throw new HelperUnavailableError(`helper at ${path} is not executable: run make`, 'missing', { cause });
+    throw new HelperUnavailableError(`helper at ${path} is not executable`, 'missing', { cause });
   }
 }

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
+import { setcapCommand, setuidCommand } from '../run/messages.js';
 
 export interface Check {
   name: string;
@@ -87,7 +88,7 @@ export function checkPrivilege(helper: string, uid: number = process.getuid?.() 
     ok,
     required: true,
     detail: `${how}${caps === null ? ' (getcap not installed: capabilities unknown)' : ''}`,
-    fix: ok ? null : 'sudo make setcap   (or, without file capability support: sudo make setuid)',
+    fix: ok ? null : `sudo ${setcapCommand(helper)}   (or, without file capability support: ${setuidCommand(helper)})`,
   };
 }
 
@@ -103,7 +104,7 @@ export function checkLoad(helper: string): Check {
     ok,
     required: true,
     detail: ok ? 'loaded, attached and detached again' : last.replace(/^glasshouse-helper:\s*/, '') || `helper exited with ${r.status ?? r.signal}`,
-    fix: ok ? null : /permitted|EPERM|CAP_BPF/.test(last) ? 'sudo make setcap   (or run as root)' : 'see the line above; `glasshouse-helper --verbose </dev/null` shows libbpf\'s log',
+    fix: ok ? null : /permitted|EPERM|CAP_BPF/.test(last) ? `sudo ${setcapCommand(helper)}   (or run as root)` : `see the line above; \`${helper} --verbose </dev/null\` shows libbpf's log`,
   };
 }
 

@@ -2,9 +2,12 @@
 // (one write in flight at a time), fsync, rename; readers never see a half-written receipt,
 // and a failed write leaves no temp file behind.
 import { randomBytes } from 'node:crypto';
+import { closeSync, write } from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import type { LazyReceipt } from '../schema/receipt.js';
+import type { Destination } from './destination.js';
 import { ReceiptWriteError } from './errors.js';
 import { receiptChunks } from './serialize.js';
 
@@ -33,10 +36,42 @@ export async function writeFileAtomic(path: string, data: string | Iterable<stri
   }
 }
 
-/** Why: what gh-run and replay write: the receipt checked and streamed (serialize.ts), atomically. */
-export async function writeReceipt(path: string, receipt: LazyReceipt): Promise<void> {
-  await writeFileAtomic(path, receiptChunks(receipt));
+/**
+ * Why: what gh-run and replay write: the receipt checked and streamed (serialize.ts), to a path
+ * atomically, or to a destination decided beforehand (destination.ts): a regular file
+ * atomically, an fd in place.
+ */
+export async function writeReceipt(to: string | Destination, receipt: LazyReceipt): Promise<void> {
+  if (typeof to === 'string') return writeFileAtomic(to, receiptChunks(receipt));
+  if (to.kind === 'file') return writeFileAtomic(to.path, receiptChunks(receipt));
+  try {
+    await writeToFd(to.fd, receiptChunks(receipt));
+  } catch (cause) {
+    if (cause instanceof ReceiptWriteError || !isIoError(cause)) throw cause;
+    throw new ReceiptWriteError(to.name, { cause });
+  } finally {
+    if (to.close) closeSync(to.fd);
+  }
 }
+
+const writeAsync = promisify(write);
+
+/** Every chunk to fd at its offset; a non-blocking fd that is full (EAGAIN) is waited for. */
+async function writeToFd(fd: number, chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    const data = Buffer.from(chunk, 'utf8');
+    for (let done = 0; done < data.length; ) {
+      try {
+        done += (await writeAsync(fd, data, done, data.length - done)).bytesWritten;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  }
+}
+
+const isIoError = (error: unknown): boolean => typeof (error as { syscall?: unknown }).syscall === 'string';
 
 /** The chunks, noting an error thrown while making them (as opposed to writing them). */
 function* made(chunks: Iterable<string>, failed: (error: unknown) => void): Generator<string> {

@@ -9,6 +9,10 @@ export interface RunOptions {
   digests: boolean;
   /** no glasshouse messages on stderr (the command's own output is never suppressed) */
   quiet: boolean;
+  /** --capture-output: relay and hash stdout/stderr even when they are a terminal */
+  captureOutput: boolean;
+  /** --strict: refuse to run the command when it cannot be traced */
+  strict: boolean;
   /** helper path override (--helper / GLASSHOUSE_HELPER), null for the package's own build */
   helperPath: string | null;
   /** --record FILE: where the run's recording goes (controller/replay/FORMAT.md), null for none */

@@ -3,7 +3,7 @@
 // `echo x > /dev/stderr`. A FIFO is a real pipe: made in a private directory, opened (read end
 // first, non-blocking, so opening the write end does not wait), then unlinked at once.
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,5 +59,18 @@ export function createOutputPipes(): OutputPipes {
     rmSync(dir, { recursive: true, force: true });
     if (error instanceof OutputPipesError) throw error;
     throw new OutputPipesError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
+
+/** Whether fds a and b are one open pipe, terminal or file (same inode; for a file, same offset and flags). */
+export function sameOpenFile(a: number, b: number): boolean {
+  try {
+    const [sa, sb] = [fstatSync(a), fstatSync(b)];
+    if (sa.dev !== sb.dev || sa.ino !== sb.ino) return false;
+    if (!sa.isFile()) return true;
+    const info = (fd: number): string => readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => /^(pos|flags):/.test(l)).join();
+    return info(a) === info(b);
+  } catch {
+    return false;
   }
 }

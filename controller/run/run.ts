@@ -1,9 +1,11 @@
-// One observed run: start the helper, spawn the command through the gate, follow it, release
-// it, pass its output through, wait for it (with --wait-all, for every process it started),
-// stop the helper, hash the files it wrote, write the receipt, and return the command's exit
-// status. Collector trouble never changes what the command does or returns, and neither does
-// a recording (--record) that cannot be written; a receipt that cannot be written does: gh-run
-// then exits RECEIPT_FAILED_STATUS (the command's output is unaffected).
+// One observed run: check where the receipt goes, start the helper, spawn the command through
+// the gate, follow it, release it, pass its output through, wait for it (with --wait-all, for
+// every process it started), stop the helper, hash the files it wrote, write the receipt, and
+// return the command's exit status. Collector trouble never changes what the command does or
+// returns (unless --strict: then the command is not run), and neither does a recording
+// (--record) that cannot be written; a receipt that cannot be written does: gh-run refuses to
+// run (REFUSED_STATUS) when that is known before, and exits RECEIPT_FAILED_STATUS when it
+// happens after (the command's output is unaffected).
 import { resolve } from 'node:path';
 import { Aggregator } from '../aggregate/aggregate.js';
 import { Diagnostics } from '../collector/diagnostics.js';
@@ -13,6 +15,7 @@ import { HelperProcess, type CollectorResult } from '../collector/helper-process
 import type { SpawnedHelper } from '../collector/helper-spawn.js';
 import { consumeGuestSetup } from '../guest/setup.js';
 import { signalNumber } from '../aggregate/errno.js';
+import { closeDestination, DestinationError, openDestination, replacedSince, type Destination } from '../receipt/destination.js';
 import { ReceiptWriteError } from '../receipt/errors.js';
 import type { CollectorStatus } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
@@ -21,8 +24,7 @@ import { hostFacts, isExecutableFile, resolveCommand } from './host-facts.js';
 import { Reporter, unavailableLine } from './messages.js';
 import type { RunOptions } from './options.js';
 import { takeDigests } from './digests.js';
-import { createOutputPipes, OutputPipesError, type OutputPipes } from './output-pipes.js';
-import { OutputTee, settleTees } from './output-tee.js';
+import { CommandOutputs, outputPlan } from './outputs.js';
 import { SignalForwarder } from './signals.js';
 import { spawnDirect, spawnThroughGate, type Target, type TargetExit } from './target.js';
 import { waitErrors, waitForDescendants, type DescendantWait, type WaitEnd } from './wait-all.js';
@@ -38,6 +40,18 @@ export const OUTPUT_GRACE_MS = 250;
 export const RECEIPT_FAILED_STATUS = 125;
 
 /**
+ * gh-run's status when it refuses to start the command: the receipt could not be written there,
+ * or --strict and the command cannot be traced. The command did not run. 2, as for a command
+ * line gh-run cannot parse: nothing happened.
+ */
+export const REFUSED_STATUS = 2;
+
+/** The status of a command that could not be executed, as bash and `env` give it. */
+export function execFailureStatus(errno: string): number {
+  return errno === 'ENOENT' ? 127 : 126;
+}
+
+/**
  * Run the command observed; resolves to the exit status gh-run should exit with. `early`: the
  * helper the CLI started before parsing (run/early-helper.ts), used if it is the right one.
  */
@@ -45,6 +59,19 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   const env = options.env ?? process.env;
   const guestSetup = consumeGuestSetup(env); // what glasshouse-init did; kept from the command's env
   const reporter = new Reporter(options.quiet);
+  // where the receipt goes, checked before anything runs: a receipt that cannot be written
+  // refuses the run, as `strace -o` does, instead of being found out after the command's side effects
+  let destination: Destination;
+  try {
+    destination = openDestination(options.output);
+  } catch (error) {
+    if (!(error instanceof DestinationError)) throw error;
+    early?.discard();
+    reporter.error(`${error.message}; the command was not run`);
+    return REFUSED_STATUS;
+  }
+  // --no-argv: the command's arguments are not in the receipt either, only its name
+  const command = options.captureArgv ? [...options.command] : [options.command[0]!];
   const diagnostics = new Diagnostics(env);
   // when the run began: what the recording's start frame says (a partial replay's timing)
   const startedAt = new Date().toISOString();
@@ -64,7 +91,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
           resolve(options.record),
           {
             glasshouse_version: GLASSHOUSE_VERSION,
-            command: [...options.command],
+            command,
             guest: options.guest,
             started_at: startedAt,
             mono_start_ns: Number(t0),
@@ -79,11 +106,11 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
         );
 
   const collector: { status: CollectorStatus; reason: string | null } = { status: 'ok', reason: null };
-  const unavailable = (reason: string, kind: UnavailableKind): void => {
+  const unavailable = (reason: string, kind: UnavailableKind, helperPath: string): void => {
     diagnostics.track(`collector: ${collector.status} -> unavailable (${reason})`);
     collector.status = 'unavailable';
     collector.reason = reason;
-    reporter.line(unavailableLine(reason, kind));
+    reporter.line(unavailableLine(reason, kind, helperPath));
   };
 
   // every frame is folded into the receipt's tables as it arrives; none is kept
@@ -96,7 +123,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   try {
     if (isExecutableFile(helperPath) && !isExecutableFile(gatePath)) {
       early?.discard();
-      throw new HelperUnavailableError(`gate not found at ${gatePath}: run make`, 'missing');
+      throw new HelperUnavailableError(`gate not found at ${gatePath}`, 'missing');
     }
     helper = await HelperProcess.start({
       path: helperPath,
@@ -108,7 +135,8 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     }, early);
   } catch (error) {
     if (!(error instanceof HelperUnavailableError)) throw error;
-    unavailable(error.reason, error.kind);
+    if (options.strict) return refuseUntraced(error.reason, destination, reporter);
+    unavailable(error.reason, error.kind, helperPath);
   }
   // only a helper that got going counts (what a recording's helper.used says): not its hello of another protocol
   const aggregator = helper !== null ? folding : new Aggregator();
@@ -120,27 +148,35 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   const digestsStop = new AbortController();
   let digestsStoppedBy: NodeJS.Signals | null = null;
   let digesting = false;
-  const forwarder = new SignalForwarder((signal, forwarded) => {
-    if (forwarded) errors.push(`received ${signal}, forwarded to the command`);
+  const forwarder = new SignalForwarder((signal, fate) => {
+    if (fate === 'forwarded') errors.push(`received ${signal}, forwarded to the command`);
+    else if (fate === 'terminal') errors.push(`received ${signal} from the terminal, as the command did (not forwarded)`);
     else if (digesting) {
       digestsStoppedBy ??= signal;
       digestsStop.abort();
     } else waiting?.interrupt(signal);
   });
-  const pipes = outputPipes(reporter);
-  const target: Target = isExecutableFile(gatePath) ? spawnThroughGate(gatePath, options.command, pipes) : spawnDirect(options.command, pipes);
+  const outputs = CommandOutputs.open(outputPlan(options.captureOutput), (why) =>
+    reporter.say(`cannot make pipes for the command's output (${why}); using socket pairs: /dev/stdout and /dev/stderr will not open in the command`),
+  );
+  const target: Target = isExecutableFile(gatePath) ? spawnThroughGate(gatePath, options.command, outputs.stdio) : spawnDirect(options.command, outputs.stdio);
   forwarder.setTarget(target.pid);
   aggregator.setRoot({ root_pid: target.pid, controller_pid: process.pid, environment });
-  const tees = [
-    target.stdout ? new OutputTee(target.stdout, process.stdout) : null,
-    target.stderr ? new OutputTee(target.stderr, process.stderr) : null,
-  ];
+  outputs.started(target);
   if (helper !== null && target.pid !== null) {
     try {
       await helper.follow(target.pid, () => target.wake());
     } catch (error) {
       if (!(error instanceof HelperFollowError)) throw error;
-      unavailable(error.message, 'other');
+      if (options.strict) {
+        // held by the gate, never released: it exits without running the command
+        target.abort();
+        await target.exited;
+        forwarder.dispose();
+        await helper.stop();
+        return refuseUntraced(error.message, destination, reporter);
+      }
+      unavailable(error.message, 'other', helperPath);
     }
   }
   // the receipt's timing is the command's: from its release by the gate to its end, not the
@@ -171,7 +207,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     waited = await waiting.done;
     waiting = null;
   }
-  await settleTees(tees.filter((t) => t !== null), OUTPUT_GRACE_MS);
+  await outputs.settle(OUTPUT_GRACE_MS);
   const execError = await target.execError();
 
   // 4. everything the helper saw
@@ -208,7 +244,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
 
   const facts: RunFacts = {
     glasshouse_version: GLASSHOUSE_VERSION,
-    command: [...options.command],
+    command,
     guest: options.guest,
     guest_mounts: guestSetup.mounts,
     started_at: commandStartedAt,
@@ -217,12 +253,16 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     mono_end_ns: Number(t1),
     root_pid: target.pid,
     controller_pid: process.pid,
-    // nothing could be spawned at all: the run fails with status 1, like a failed exec in the gate
-    exit: target.pid === null ? { code: 1, signal: null } : { code: exit.code, signal: exit.signal },
+    // not executed: 127 (not found) or 126, as the gate exits, and as bash and env do
+    exit:
+      execError !== null
+        ? { code: execFailureStatus(execError), signal: null }
+        : target.pid === null
+          ? { code: 1, signal: null }
+          : { code: exit.code, signal: exit.signal },
     exec_error: execError,
     errors,
-    stdout: tees[0]?.result() ?? EMPTY_ARTIFACT,
-    stderr: tees[1]?.result() ?? EMPTY_ARTIFACT,
+    ...outputs.artifacts(),
     environment,
     command_realpath: commandRealpath,
     collector,
@@ -231,21 +271,19 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   forwarder.dispose();
   // the recording's last frame holds these very facts, so a replay rebuilds this very receipt
   if (recorder !== null) await recorder.finish(facts, helper !== null);
-  return writeReceipt(writer, aggregator, facts, result?.frameErrors ?? [], resolve(options.output), reporter);
+  // two runs writing one path: the last one's receipt is there, whole (the write is atomic); say so
+  if (replacedSince(destination)) reporter.say(`${destination.name} was written by someone else during this run (another gh-run?); this run's receipt replaces it`);
+  const status = await writeReceipt(writer, aggregator, facts, result?.frameErrors ?? [], destination, reporter);
+  if (status !== RECEIPT_FAILED_STATUS) reporter.say(`receipt: ${destination.name}`);
+  return status;
 }
 
-/** Real pipes for the command's output, or null (socketpairs) after saying why, once. */
-function outputPipes(reporter: Reporter): OutputPipes | null {
-  try {
-    return createOutputPipes();
-  } catch (error) {
-    if (!(error instanceof OutputPipesError)) throw error;
-    reporter.say(`cannot make pipes for the command's output (${error.message}); using socket pairs: /dev/stdout and /dev/stderr will not open in the command`);
-    return null;
-  }
+/** --strict and no tracing: say why, and that the command did not run. */
+function refuseUntraced(reason: string, destination: Destination, reporter: Reporter): number {
+  closeDestination(destination);
+  reporter.error(`--strict: the command cannot be traced (${reason}); it was not run`);
+  return REFUSED_STATUS;
 }
-
-const EMPTY_ARTIFACT = { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', bytes: 0 };
 
 type ReceiptWriter = typeof import('../receipt/write-receipt.js').writeReceipt;
 
@@ -267,7 +305,7 @@ async function writeReceipt(
   aggregator: Aggregator,
   facts: RunFacts,
   frameErrors: readonly string[],
-  output: string,
+  output: Destination,
   reporter: Reporter,
 ): Promise<number> {
   let status = nodeStatus(facts.exit);
@@ -281,7 +319,7 @@ async function writeReceipt(
     return status;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    const what = error instanceof ReceiptWriteError ? why : `cannot write the receipt to ${output}: ${why}`;
+    const what = error instanceof ReceiptWriteError ? why : `cannot write the receipt to ${output.name}: ${why}`;
     reporter.error(`${what}; the command exited with status ${status}, gh-run exits with ${RECEIPT_FAILED_STATUS}`);
     return RECEIPT_FAILED_STATUS;
   }

@@ -1,12 +1,12 @@
 // The user's command as a child process, started through the gate: the gate blocks on fd 3
 // (a socketpair) until released with "g" ("w" only wakes it), then execs the command; a failed exec comes back
 // on fd 3 as an errno name, a successful one closes fd 3 (close-on-exec) with no data.
-// Its stdout/stderr are the write ends of real pipes when given (see output-pipes.ts), else
-// Node's socketpairs.
+// Its stdout/stderr are what outputs.ts decided: the write ends of real pipes, our own fds (a
+// terminal), or Node's socketpairs.
 import type { Readable, Writable } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
-import type { OutputPipes } from './output-pipes.js';
+import type { StdioEntry } from './outputs.js';
 
 export interface TargetExit {
   code: number | null;
@@ -22,6 +22,8 @@ export interface Target {
   wake(): void;
   /** let the gate exec the command (no-op when spawned directly) */
   release(): void;
+  /** never release it: the gate exits 125 without running the command (no-op when spawned directly) */
+  abort(): void;
   /** resolves when the root process has exited */
   readonly exited: Promise<TargetExit>;
   /** errno name when the command could not be executed, else null; call after `exited` */
@@ -38,16 +40,12 @@ const COMMON = {
 
 // execa hands any fd number to the child as Node does, but its types only list 3..9
 type FdNumber = 3;
+type Entry = FdNumber | 'inherit' | 'pipe';
+const entry = (e: StdioEntry): Entry => e as Entry;
 
-/** stdout/stderr entries of the child's stdio: the pipes' write ends, or socketpairs. */
-function outputStdio(pipes: OutputPipes | null): [FdNumber | 'pipe', FdNumber | 'pipe'] {
-  return pipes !== null ? [pipes.stdoutFd as FdNumber, pipes.stderrFd as FdNumber] : ['pipe', 'pipe'];
-}
-
-/** Spawn `command` through the gate at `gatePath`, held until release(). */
-export function spawnThroughGate(gatePath: string, command: readonly string[], pipes: OutputPipes | null = null): Target {
-  const child = execa(gatePath, [...command], { ...COMMON, stdio: ['inherit', ...outputStdio(pipes), 'pipe'] });
-  pipes?.closeWriteEnds();
+/** Spawn `command` through the gate at `gatePath`, held until release(). `output`: its stdout and stderr. */
+export function spawnThroughGate(gatePath: string, command: readonly string[], output: readonly [StdioEntry, StdioEntry] = ['pipe', 'pipe']): Target {
+  const child = execa(gatePath, [...command], { ...COMMON, stdio: ['inherit', entry(output[0]), entry(output[1]), 'pipe'] });
   const control = child.stdio[3] as (Readable & Writable) | undefined;
   let report = '';
   const reported = new Promise<void>((resolve) => {
@@ -59,7 +57,7 @@ export function spawnThroughGate(gatePath: string, command: readonly string[], p
   });
   const exited = exitOf(child);
   return {
-    ...common(child, pipes, exited),
+    ...common(child, exited),
     wake() {
       if (!control || control.destroyed) return;
       control.write('w');
@@ -67,6 +65,9 @@ export function spawnThroughGate(gatePath: string, command: readonly string[], p
     release() {
       if (!control || control.destroyed) return;
       control.write('g');
+    },
+    abort() {
+      control?.destroy();
     },
     async execError() {
       const spawnError = await exited.then(() => spawnErrorCode(child));
@@ -80,14 +81,14 @@ export function spawnThroughGate(gatePath: string, command: readonly string[], p
 }
 
 /** Spawn `command` directly (no gate available: the collector is off anyway). */
-export function spawnDirect(command: readonly string[], pipes: OutputPipes | null = null): Target {
-  const child = execa(command[0]!, command.slice(1), { ...COMMON, stdio: ['inherit', ...outputStdio(pipes)] });
-  pipes?.closeWriteEnds();
+export function spawnDirect(command: readonly string[], output: readonly [StdioEntry, StdioEntry] = ['pipe', 'pipe']): Target {
+  const child = execa(command[0]!, command.slice(1), { ...COMMON, stdio: ['inherit', entry(output[0]), entry(output[1])] });
   const exited = exitOf(child);
   return {
-    ...common(child, pipes, exited),
+    ...common(child, exited),
     wake() {},
     release() {},
+    abort() {},
     async execError() {
       await exited;
       return spawnErrorCode(child);
@@ -103,9 +104,9 @@ interface Spawned extends PromiseLike<{ failed: boolean; exitCode?: number | und
   readonly stderr: Readable | null;
 }
 
-/** What both ways of spawning share: the root's pid, its output, its exit. */
-function common(child: Spawned, pipes: OutputPipes | null, exited: Promise<TargetExit>): Pick<Target, 'pid' | 'stdout' | 'stderr' | 'exited'> {
-  return { pid: child.pid ?? null, stdout: pipes?.stdout ?? child.stdout, stderr: pipes?.stderr ?? child.stderr, exited };
+/** What both ways of spawning share: the root's pid, its output (socketpairs only), its exit. */
+function common(child: Spawned, exited: Promise<TargetExit>): Pick<Target, 'pid' | 'stdout' | 'stderr' | 'exited'> {
+  return { pid: child.pid ?? null, stdout: child.stdout, stderr: child.stderr, exited };
 }
 
 const settled = new WeakMap<Spawned, { spawnError: string | null }>();

@@ -236,7 +236,22 @@ export const DnsEntry = z.object({
 });
 export type DnsEntry = z.infer<typeof DnsEntry>;
 
-const Artifact = z.object({ sha256: Sha256, bytes: NonNegInt });
+/**
+ * One of the command's output streams. Relayed through a pipe (a pipe or file at gh-run's end):
+ * its SHA-256 and byte count. Handed to the command as is because it was a terminal: `terminal:
+ * true`, nothing hashed (null). Relayed together with the other stream because both were the
+ * same open file (`2>&1`): `merged: true` on both, the merged stream's hash and bytes in stdout,
+ * null in stderr. Either flag is present only when true.
+ */
+export const Artifact = z
+  .object({
+    sha256: Sha256.nullable(),
+    bytes: NonNegInt.nullable(),
+    terminal: z.literal(true).optional(),
+    merged: z.literal(true).optional(),
+  })
+  .refine((a) => (a.sha256 === null) === (a.bytes === null), 'sha256 and bytes are both given or both null');
+export type Artifact = z.infer<typeof Artifact>;
 
 export const CollectorStatus = z.enum(['ok', 'degraded', 'unavailable']);
 export type CollectorStatus = z.infer<typeof CollectorStatus>;

@@ -1,9 +1,7 @@
 // What the run itself observed, besides the helper's frames: the second input of the
 // aggregator. Plain JSON, so a recorded run (frames + facts) rebuilds the same receipt.
 import { z } from 'zod';
-import { CollectorStatus, GuestMount } from './receipt.js';
-
-const Artifact = z.object({ sha256: z.string(), bytes: z.number().int().nonnegative() });
+import { Artifact, CollectorStatus, GuestMount } from './receipt.js';
 
 export const RunFacts = z.object({
   /** the controller that ran it (environment.glasshouse_version): a replay shows who recorded */

@@ -18,8 +18,10 @@ t.test('no helper: the command runs, output passes through, exit code kept, rece
   t.match(r.stderr, 'oops\n');
   t.match(
     r.stderr,
-    "glasshouse: collector unavailable: helper not found at /nonexistent/glasshouse-helper: run make; the command runs untraced (fix: run 'make')\n",
+    "glasshouse: collector unavailable: helper not found at /nonexistent/glasshouse-helper; the command runs untraced (fix: 'make' in the source tree, then 'sudo make install')\n",
   );
+  t.match(r.stderr, /^glasshouse: receipt: .*\/receipt\.json\n$/m, 'the last line names the receipt');
+  t.ok(r.stderr.endsWith(`glasshouse: receipt: ${out}\n`));
   const receipt = readReceipt(out);
   t.equal(receipt.collector.status, 'unavailable');
   t.equal(receipt.exit_code, 3);
@@ -46,22 +48,22 @@ t.test('arguments reach the command verbatim', async (t) => {
   t.equal(r.stdout, '[007][--x][][a b][ü]');
 });
 
-t.test('missing command: exit 1, error text, receipt still written', async (t) => {
+t.test('missing command: exit 127 as in a shell, error text, receipt still written', async (t) => {
   const dir = t.testdir({});
   const out = join(dir, 'r.json');
   const r = await runCli('gh-run', ['-o', out, '--', 'no-such-command-glasshouse']);
-  t.equal(r.code, 1);
+  t.equal(r.code, 127);
   t.match(r.stderr, 'glasshouse: no-such-command-glasshouse: no such file or directory');
   const receipt = readReceipt(out);
-  t.equal(receipt.exit_code, 1);
+  t.equal(receipt.exit_code, 127);
+  t.equal(receipt.outcome.exit_code, 127);
   t.equal(receipt.outcome.errors[0], 'no-such-command-glasshouse: no such file or directory');
 });
 
 t.test('unknown flag: exit 2 with usage; missing command: exit 2', async (t) => {
   const r = await runCli('gh-run', ['--frob', '--', 'true']);
   t.equal(r.code, 2);
-  t.match(r.stderr, /Usage: gh-run/);
-  t.match(r.stderr, /Unknown argument: frob/);
+  t.equal(r.stderr, "gh-run: Unknown argument: frob\nTry 'gh-run --help' for more information.\n");
   const none = await runCli('gh-run', []);
   t.equal(none.code, 2);
   t.match(none.stderr, /missing command/);
@@ -183,22 +185,42 @@ t.test('the command turns its output directory into a file: exit 125, said why, 
   t.match(r.stderr, failLine(out, 'ENOTDIR: not a directory', 4));
   t.same(readdirSync(dir), ['out'], 'no temp file beside it');
   t.equal(readFileSync(join(dir, 'out'), 'utf8'), 'not a directory\n');
-  const quiet = await runCli('gh-run', ['-q', '-o', join(dir, 'out', 'r.json'), '--', 'true']);
-  t.equal(quiet.code, 125);
-  t.match(quiet.stderr, failLine(join(dir, 'out', 'r.json'), 'ENOTDIR', 0), '--quiet still says why the status is 125');
-  t.equal(quiet.stderr.split('\n').length, 2, 'and only that');
+  const quiet = await runCli('gh-run', ['-q', '-o', join(dir, 'out', 'r.json'), '--', 'touch', join(dir, 'ran')]);
+  t.equal(quiet.code, 2, 'known before the run: refused');
+  t.equal(
+    quiet.stderr,
+    `glasshouse: error: cannot write the receipt to ${join(dir, 'out', 'r.json')}: ENOTDIR: not a directory; the command was not run\n`,
+    '--quiet still says why, and only that',
+  );
+  t.notOk(existsSync(join(dir, 'ran')), 'the command did not run');
 });
 
-t.test('a missing directory: exit 125, even when the command failed', async (t) => {
-  const r = await runCli('gh-run', ['-o', '/nonexistent-dir/receipt.json', '--', 'sh', '-c', 'kill -TERM $$']);
-  t.equal(r.code, 125);
-  t.match(r.stderr, failLine('/nonexistent-dir/receipt.json', 'ENOENT', 143));
+// Known before the command runs, as `strace -o` knows: refused with 2, the command never started
+// (it would have made a file), nothing written.
+t.test('a receipt that cannot be written is refused before the command runs: exit 2', async (t) => {
+  const dir = t.testdir({ sub: { 'receipt.json': { 'kept.txt': 'a directory is in the way' } } });
+  const marker = join(dir, 'ran');
+  const cases: [string, RegExp][] = [
+    ['/nonexistent-dir/receipt.json', /: ENOENT: no such file or directory; the command was not run$/],
+    [join(dir, 'sub', 'receipt.json'), /: it is a directory; the command was not run$/],
+    [join(dir, 'sub'), /: it is a directory; the command was not run$/],
+    ['/proc/receipt.json', /: E[A-Z]+: [^;]+; the command was not run$/],
+    ['/dev/fd/9', /: fd 9 was not given to gh-run \(give it, e\.g\. 9>&1\); the command was not run$/],
+  ];
+  for (const [out, why] of cases) {
+    const r = await runCli('gh-run', ['-q', '-o', out, '--', 'touch', marker]);
+    t.equal(r.code, 2, out);
+    t.match(r.stderr.trimEnd(), new RegExp(`^glasshouse: error: cannot write the receipt to ${out.replace(/[/.]/g, '\\$&')}${why.source}`), out);
+    t.notOk(existsSync(marker), `${out}: the command did not run`);
+  }
+  t.same(readdirSync(join(dir, 'sub', 'receipt.json')), ['kept.txt'], 'nothing written');
 });
 
 t.test('a receipt written whole whose rename fails: exit 125, the temp file removed', async (t) => {
-  const dir = t.testdir({ 'receipt.json': { 'kept.txt': 'a directory is in the way' } });
+  // the command puts a directory where the receipt goes, after the check
+  const dir = t.testdir({});
   const out = join(dir, 'receipt.json');
-  const r = await runCli('gh-run', ['-o', out, '--', 'true']);
+  const r = await runCli('gh-run', ['-o', out, '--', 'sh', '-c', `mkdir "$0" && echo 'a directory is in the way' > "$0/kept.txt"`, out]);
   t.equal(r.code, 125);
   t.match(r.stderr, failLine(out, 'EISDIR', 0));
   t.same(readdirSync(dir), ['receipt.json']);
@@ -259,7 +281,7 @@ t.test('through the gate: a failed exec is reported by the gate', async (t) => {
   const dir = t.testdir({});
   const out = join(dir, 'r.json');
   const r = await runCli('gh-run', ['--helper', fakeHelper, '-o', out, '--', 'no-such-command-glasshouse', 'x']);
-  t.equal(r.code, 1);
+  t.equal(r.code, 127);
   t.match(r.stderr, 'glasshouse: no-such-command-glasshouse: no such file or directory');
   const receipt = readReceipt(out);
   t.equal(receipt.outcome.errors[0], 'no-such-command-glasshouse: no such file or directory');
@@ -272,7 +294,7 @@ t.test('a helper that cannot load BPF: the permission hint', async (t) => {
   t.equal(r.code, 0);
   t.match(
     r.stderr,
-    "glasshouse: collector unavailable: cannot load BPF programs: Operation not permitted (EPERM); the command runs untraced (fix: run 'sudo make setcap' or run as root)\n",
+    `glasshouse: collector unavailable: cannot load BPF programs: Operation not permitted (EPERM); the command runs untraced (fix: sudo setcap cap_bpf,cap_perfmon+ep ${fakeHelper}, or run as root)\n`,
   );
 });
 
@@ -292,6 +314,10 @@ t.test('--no-argv reaches the helper and the receipt', async (t) => {
   const receipt = readReceipt(out);
   t.equal(receipt.collector.argv_captured, false);
   t.equal(receipt.process_tree?.argv, null);
+  const secret = join(dir, 's.json');
+  await runCli('gh-run', ['--no-argv', '-q', '-o', secret, '--', 'sh', '-c', 'echo "Authorization: Bearer SECRET123" >/dev/null']);
+  t.same(readReceipt(secret).command, ['sh'], 'the top-level command keeps only its name');
+  t.notMatch(readFileSync(secret, 'utf8'), /SECRET123/, 'the secret is nowhere in the receipt');
 });
 
 t.test('glasshouse run --guest', async (t) => {

@@ -61,15 +61,21 @@ t.test('settleTees gives up after the grace period', async (t) => {
 
 t.test('the unavailable line and its hints', async (t) => {
   t.equal(
-    unavailableLine('bpf: EPERM', classifyReason('bpf: EPERM')),
-    "glasshouse: collector unavailable: bpf: EPERM; the command runs untraced (fix: run 'sudo make setcap' or run as root)",
+    unavailableLine('bpf: EPERM', classifyReason('bpf: EPERM'), '/opt/gh/lib/glasshouse/helper/glasshouse-helper'),
+    'glasshouse: collector unavailable: bpf: EPERM; the command runs untraced (fix: sudo setcap cap_bpf,cap_perfmon+ep /opt/gh/lib/glasshouse/helper/glasshouse-helper, or run as root)',
+    'the exact command, with the absolute path of the helper in use',
   );
   t.equal(
-    unavailableLine('no BTF', classifyReason('no BTF')),
+    unavailableLine('bpf: EPERM', 'permission', "/home/a b/it's/glasshouse-helper"),
+    "glasshouse: collector unavailable: bpf: EPERM; the command runs untraced (fix: sudo setcap cap_bpf,cap_perfmon+ep '/home/a b/it'\\''s/glasshouse-helper', or run as root)",
+    'a path that needs quoting is quoted for the shell',
+  );
+  t.equal(
+    unavailableLine('no BTF', classifyReason('no BTF'), '/h'),
     'glasshouse: collector unavailable: no BTF; the command runs untraced (fix: this kernel lacks BTF (/sys/kernel/btf/vmlinux))',
   );
-  t.equal(unavailableLine('x', 'missing'), "glasshouse: collector unavailable: x; the command runs untraced (fix: run 'make')");
-  t.equal(unavailableLine('odd', 'other'), 'glasshouse: collector unavailable: odd; the command runs untraced');
+  t.equal(unavailableLine('x', 'missing', '/h'), "glasshouse: collector unavailable: x; the command runs untraced (fix: 'make' in the source tree, then 'sudo make install')");
+  t.equal(unavailableLine('odd', 'other', '/h'), 'glasshouse: collector unavailable: odd; the command runs untraced');
 });
 
 t.test('resolveCommand: PATH search like execvp, symlinks resolved', async (t) => {

@@ -27,11 +27,11 @@ t.test('missing things come with the command that fixes them', async (t) => {
   chmodSync(helper, 0o755);
   const priv = checkPrivilege(helper, 1000);
   t.equal(priv.ok, false);
-  t.match(priv.fix, /sudo make setcap/);
+  t.match(priv.fix, /^sudo setcap cap_bpf,cap_perfmon\+ep \/\S+\/glasshouse-helper /);
   t.equal(checkPrivilege(helper, 0).ok, true, 'root needs nothing more');
   const text = formatChecks([priv]);
   t.match(text, /FAIL  helper privilege/);
-  t.match(text, /fix: sudo make setcap/);
+  t.match(text, /fix: sudo setcap cap_bpf,cap_perfmon\+ep \//);
 });
 
 t.test('the load check really starts the helper', async (t) => {
