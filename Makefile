@@ -40,7 +40,8 @@ NPM_STAMP := node_modules/.glasshouse-npm-ci
 # the system python: a version-manager shim (pyenv) would add its own processes to the demo tree
 PYTHON    ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
-.PHONY: all bpf helper controller deps apt-deps npm-deps test test-unit test-unprivileged demo bench clean setcap setuid
+.PHONY: all bpf helper controller deps apt-deps npm-deps test test-unit test-unprivileged demo bench clean setcap setuid \
+        install uninstall
 
 all: helper controller
 
@@ -145,6 +146,69 @@ setcap: $(HELPER)
 setuid: $(HELPER)
 	chown root:root $(HELPER)
 	chmod 4755 $(HELPER)
+
+# --- installing: `make` as yourself, then `sudo make install` -------------------------------
+# Everything goes under $(LIBDIR), laid out as the build tree is, because the controller finds
+# its package root by walking up from its own file to package.json, and the helper, gate and
+# init in helper/ below that root: an installed gh-run runs the helper next to itself, never one
+# on the caller's PATH. $(BINDIR) gets relative links to the two CLIs (node resolves the link of
+# its main module, so the root is found from the real file).
+# install builds nothing and installs nothing from the network: as root it would leave root's
+# files in your build tree. It checks that `make` is done and current, and stops otherwise.
+PREFIX  ?= /usr/local
+LIBPARENT = $(DESTDIR)$(PREFIX)/lib
+LIBDIR   = $(LIBPARENT)/glasshouse
+BINDIR   = $(DESTDIR)$(PREFIX)/bin
+SETCAP  ?= setcap
+HELPER_CAPS := cap_bpf,cap_perfmon+ep
+BUILT   := $(HELPER) $(GATE) $(INIT) dist/controller/cli/gh-run.js dist/controller/cli/glasshouse.js $(NPM_STAMP)
+
+install:
+	$(Q)for f in $(BUILT); do [ -e "$$f" ] || { \
+	  echo "make install: $$f is missing: run make first (as yourself), then make install" >&2; exit 1; }; done
+	$(Q)$(MAKE) --no-print-directory -q $(HELPER) $(GATE) $(INIT) $(NPM_STAMP) || { \
+	  echo "make install: the build is older than its sources: run make first (as yourself)" >&2; exit 1; }
+	$(Q)stale=$$(find controller -name '*.ts' -newer dist/controller/cli/gh-run.js | head -n 1); \
+	  [ -z "$$stale" ] || { echo "make install: $$stale is newer than dist/: run make first (as yourself)" >&2; exit 1; }
+	$(call msg,INSTALL,$(LIBDIR))
+	$(Q)set -e; umask 022; src=$$(pwd); \
+	  modules=$$(npm ls --omit=dev --all --parseable --offline --no-update-notifier) || { \
+	    echo "make install: npm ls could not list the runtime node_modules (see above): run make first" >&2; exit 1; }; \
+	  install -d -m 0755 "$(LIBPARENT)" "$(BINDIR)"; \
+	  stage=$$(mktemp -d "$(LIBPARENT)/.glasshouse-install.XXXXXX"); \
+	  trap 'rm -rf "$$stage"' EXIT; \
+	  copy() { install -d -m 0755 "$$stage/$$1"; \
+	    tar -C "$$src/$$1" --anchored --exclude=./node_modules -cf - . | tar -C "$$stage/$$1" --no-same-owner --no-same-permissions -xf -; }; \
+	  copy dist/controller; \
+	  for m in $$modules; do case "$$m" in "$$src"/node_modules/*) copy "$${m#"$$src"/}";; esac; done; \
+	  install -m 0644 package.json receipt.schema.json "$$stage/"; \
+	  install -d -m 0755 "$$stage/helper"; \
+	  install -m 0755 $(HELPER) $(GATE) $(INIT) "$$stage/helper/"; \
+	  find "$$stage" -type d -exec chmod 0755 {} +; \
+	  find "$$stage" -type f -perm /111 -exec chmod 0755 {} +; \
+	  find "$$stage" -type f ! -perm /111 -exec chmod 0644 {} +; \
+	  chmod 0755 "$$stage/dist/controller/cli/gh-run.js" "$$stage/dist/controller/cli/glasshouse.js"; \
+	  helper="$$(cd "$(LIBPARENT)" && pwd)/glasshouse/$(HELPER)"; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    chown -R 0:0 "$$stage"; \
+	    $(SETCAP) $(HELPER_CAPS) "$$stage/$(HELPER)" || { \
+	      echo "make install: setcap $(HELPER_CAPS) on the installed helper failed (a file system without extended attributes?): nothing installed" >&2; exit 1; }; \
+	  fi; \
+	  rm -rf "$(LIBDIR)"; mv "$$stage" "$(LIBDIR)"; trap - EXIT; \
+	  ln -sfn ../lib/glasshouse/dist/controller/cli/gh-run.js "$(BINDIR)/gh-run"; \
+	  ln -sfn ../lib/glasshouse/dist/controller/cli/glasshouse.js "$(BINDIR)/glasshouse"; \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "installed without capabilities (not root); to give them: sudo setcap $(HELPER_CAPS) $$helper"; \
+	  fi
+
+# the two links go only when they point into $(LIBDIR): someone else's gh-run stays
+uninstall:
+	$(call msg,UNINSTALL,$(LIBDIR))
+	$(Q)lib=$$(realpath -m "$(LIBDIR)"); \
+	  for name in gh-run glasshouse; do link="$(BINDIR)/$$name"; \
+	    if [ -L "$$link" ]; then case "$$(realpath -m "$$link")" in "$$lib"/*) rm -f "$$link";; esac; fi; \
+	  done; \
+	  rm -rf "$(LIBDIR)"
 
 clean:
 	$(call msg,CLEAN,)
