@@ -1,7 +1,7 @@
 // `glasshouse replay FILE`: read a recording, rebuild its receipt, write it. Exit 0 with the
 // receipt (a partial one only with --partial), 1 with one line on stderr and no receipt.
 import { open } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { DestinationError, openDestination } from '../receipt/destination.js';
 import { InvalidReceiptError, ReceiptWriteError } from '../receipt/errors.js';
 import { writeReceipt } from '../receipt/write-receipt.js';
 import { HEADER_BYTES, RECORDING_MAGIC } from '../schema/recording.js';
@@ -26,16 +26,17 @@ export async function replay(options: ReplayOptions, write: (text: string) => vo
       say(`${file}: ${problem.message}; no receipt written${PARTIAL_HINT}`);
       return 1;
     }
-    const output = resolve(options.output);
+    // the same rules as gh-run's -o: a regular file atomically, /dev/stdout or /dev/fd/N in place
+    const output = openDestination(options.output);
     await writeReceipt(output, receipt);
-    if (problem !== null) say(`${file}: ${problem.message}; partial receipt written to ${output}`);
+    if (problem !== null) say(`${file}: ${problem.message}; partial receipt written to ${output.kind === 'file' ? output.path : output.name}`);
     return 0;
   } catch (error) {
     if (error instanceof RecordingError) {
       say(`${file}: ${error.message}; no receipt written`);
       return 1;
     }
-    if (error instanceof InvalidReceiptError || error instanceof ReceiptWriteError) {
+    if (error instanceof InvalidReceiptError || error instanceof ReceiptWriteError || error instanceof DestinationError) {
       say(error.message);
       return 1;
     }
