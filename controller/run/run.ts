@@ -22,7 +22,7 @@ import { Reporter, unavailableLine } from './messages.js';
 import type { RunOptions } from './options.js';
 import { takeDigests } from './digests.js';
 import { createOutputPipes, OutputPipesError, type OutputPipes } from './output-pipes.js';
-import { OutputTee, settleTees } from './output-tee.js';
+import { relayOutput, settleRelays } from './output-relay.js';
 import { SignalForwarder } from './signals.js';
 import { spawnDirect, spawnThroughGate, type Target, type TargetExit } from './target.js';
 import { waitErrors, waitForDescendants, type DescendantWait, type WaitEnd } from './wait-all.js';
@@ -131,10 +131,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   const target: Target = isExecutableFile(gatePath) ? spawnThroughGate(gatePath, options.command, pipes) : spawnDirect(options.command, pipes);
   forwarder.setTarget(target.pid);
   aggregator.setRoot({ root_pid: target.pid, controller_pid: process.pid, environment });
-  const tees = [
-    target.stdout ? new OutputTee(target.stdout, process.stdout) : null,
-    target.stderr ? new OutputTee(target.stderr, process.stderr) : null,
-  ];
+  const tees = [relayOutput(target.stdout, 1), relayOutput(target.stderr, 2)];
   if (helper !== null && target.pid !== null) {
     try {
       await helper.follow(target.pid, () => target.wake());
@@ -171,7 +168,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     waited = await waiting.done;
     waiting = null;
   }
-  await settleTees(tees.filter((t) => t !== null), OUTPUT_GRACE_MS);
+  await settleRelays(tees.filter((t) => t !== null), OUTPUT_GRACE_MS);
   const execError = await target.execError();
 
   // 4. everything the helper saw

@@ -16,8 +16,9 @@ export interface TargetExit {
 export interface Target {
   /** the root process (the gate, which becomes the command); null when nothing could be spawned */
   readonly pid: number | null;
-  readonly stdout: Readable | null;
-  readonly stderr: Readable | null;
+  /** the command's output for the relays: a pipe's read end (ours to close), else Node's socketpair stream */
+  readonly stdout: number | Readable | null;
+  readonly stderr: number | Readable | null;
   /** wake the gate without releasing it: it makes a syscall and waits again (no-op when spawned directly) */
   wake(): void;
   /** let the gate exec the command (no-op when spawned directly) */
@@ -105,7 +106,9 @@ interface Spawned extends PromiseLike<{ failed: boolean; exitCode?: number | und
 
 /** What both ways of spawning share: the root's pid, its output, its exit. */
 function common(child: Spawned, pipes: OutputPipes | null, exited: Promise<TargetExit>): Pick<Target, 'pid' | 'stdout' | 'stderr' | 'exited'> {
-  return { pid: child.pid ?? null, stdout: pipes?.stdout ?? child.stdout, stderr: pipes?.stderr ?? child.stderr, exited };
+  const stdout = pipes !== null ? pipes.stdoutRead : child.stdout;
+  const stderr = pipes !== null ? pipes.stderrRead : child.stderr;
+  return { pid: child.pid ?? null, stdout, stderr, exited };
 }
 
 const settled = new WeakMap<Spawned, { spawnError: string | null }>();
