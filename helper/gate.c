@@ -71,6 +71,19 @@ static const char *resolve(const char *file, char *buf, size_t len, int *err)
 	return NULL;
 }
 
+/* The command's stdout and stderr, when they are pipes, are the controller's relay pipes (a
+ * terminal is handed over as it is, never a pipe of the user's): 1 MiB instead of 64 KiB lets the
+ * relay read 16 times as much per read() (2 GiB relayed: 2.7 s -> 2.35 s here). The command
+ * can see it (F_GETPIPE_SZ; a writer blocks later). The unprivileged limit is
+ * fs.pipe-max-size (1 MiB by default); a failure leaves the pipe as it was. */
+static void enlarge_pipe(int fd)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) == 0 && S_ISFIFO(sb.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
+
 int main(int argc, char **argv)
 {
 	char go = 0, buf[PATH_MAX];
@@ -83,6 +96,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: glasshouse-gate <command> [args...]  (fd 3 from the controller)\n");
 		return 2;
 	}
+	/* before the helper follows us: not the command's doing, not in its receipt */
+	enlarge_pipe(STDOUT_FILENO);
+	enlarge_pipe(STDERR_FILENO);
 	/* 'w' only wakes us: the syscall it ends is where the helper's kernel side adopts us (a
 	 * follow is decided at the first syscall made under the pid it names). 'g' is the start. */
 	do

@@ -1,20 +1,29 @@
 // Real pipes for the command's stdout/stderr. Node's 'pipe' stdio entries are socketpairs,
 // and open("/dev/stdout") on a socket fails with ENXIO, which breaks the common shell idiom
 // `echo x > /dev/stderr`. A FIFO is a real pipe: made in a private directory, opened (read end
-// first, non-blocking, so opening the write end does not wait), then unlinked at once.
+// first, non-blocking, so opening the write end does not wait; the relay's worker reads it
+// non-blocking too, and waits between reads, so that it can be told to stop), then unlinked at
+// once.
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 
-/** The two pipes: write ends for the command's stdio, read ends as streams for the tees. */
+/** One pipe: the write end for the command's stdio, the (non-blocking) read end for the relay. */
+export interface OutputPipe {
+  readonly writeFd: number;
+  readonly readFd: number;
+}
+
+/** The command's output pipes: one for stdout and stderr both, or one each. */
 export interface OutputPipes {
+  readonly pipes: readonly OutputPipe[];
+  /** write ends for the command's stdout and stderr (the same one when there is one pipe) */
   readonly stdoutFd: number;
   readonly stderrFd: number;
-  readonly stdout: Readable;
-  readonly stderr: Readable;
+  /** read ends for the relays (the caller owns them); stderr's is null when one pipe carries both */
+  readonly stdoutRead: number;
+  readonly stderrRead: number | null;
   /** Close our copies of the write ends (after spawn), so EOF comes when the command's close. */
   closeWriteEnds(): void;
 }
@@ -23,35 +32,39 @@ export class OutputPipesError extends Error {
   override name = 'OutputPipesError';
 }
 
-/** Create both pipes; throws OutputPipesError (nothing left open or on disk) when it cannot. */
-export function createOutputPipes(): OutputPipes {
+/** Create `count` pipes; throws OutputPipesError (nothing left open or on disk) when it cannot. */
+export function createOutputPipes(count: 1 | 2 = 2): OutputPipes {
   const dir = mkdtempSync(join(tmpdir(), 'glasshouse-pipes-')); // mode 0700
   const opened: number[] = [];
+  const open = (path: string, flags: number): number => {
+    const fd = openSync(path, flags);
+    opened.push(fd);
+    return fd;
+  };
   try {
-    const paths = [join(dir, 'stdout'), join(dir, 'stderr')] as const;
+    const paths = ['stdout', 'stderr'].slice(0, count).map((name) => join(dir, name));
     const made = spawnSync('mkfifo', ['-m', '600', ...paths], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     if (made.error) throw new OutputPipesError(`mkfifo: ${made.error.message}`, { cause: made.error });
     if (made.status !== 0) throw new OutputPipesError(`mkfifo failed: ${made.stderr.trim() || `status ${made.status}`}`);
-    const ends = paths.map((path) => {
-      const read = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-      opened.push(read);
-      const write = openSync(path, constants.O_WRONLY);
-      opened.push(write);
-      return { read, write };
+    const pipes = paths.map((path): OutputPipe => {
+      const readFd = open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      const writeFd = open(path, constants.O_WRONLY);
+      return { writeFd, readFd };
     });
     rmSync(dir, { recursive: true, force: true });
-    const [out, err] = ends as [{ read: number; write: number }, { read: number; write: number }];
+    const out = pipes[0]!;
+    const err = pipes[1] ?? null;
     let writeEndsOpen = true;
     return {
-      stdoutFd: out.write,
-      stderrFd: err.write,
-      stdout: new Socket({ fd: out.read, readable: true, writable: false }),
-      stderr: new Socket({ fd: err.read, readable: true, writable: false }),
+      pipes,
+      stdoutFd: out.writeFd,
+      stderrFd: (err ?? out).writeFd,
+      stdoutRead: out.readFd,
+      stderrRead: err?.readFd ?? null,
       closeWriteEnds() {
         if (!writeEndsOpen) return;
         writeEndsOpen = false;
-        closeSync(out.write);
-        closeSync(err.write);
+        for (const p of pipes) closeSync(p.writeFd);
       },
     };
   } catch (error) {
@@ -62,15 +75,38 @@ export function createOutputPipes(): OutputPipes {
   }
 }
 
-/** Whether fds a and b are one open pipe, terminal or file (same inode; for a file, same offset and flags). */
+/**
+ * Whether fds `a` and `b` write to the same place, so that one pipe can carry both and keep their
+ * order (the user's `2>&1`). Same device and inode is enough for a pipe, socket or terminal: two
+ * opens of one are one stream. A regular file (or anything else with an offset) also needs the
+ * same open file description, or `>f 2>f` (two offsets, each overwriting the other) would pass
+ * for `>f 2>&1`; Node cannot ask the kernel that (kcmp), so this compares what
+ * /proc/self/fdinfo shows of the description: the offset and the flags must be equal. Two
+ * separate opens at the same offset with the same flags still pass: `>>f 2>>f` (both append, so
+ * one pipe keeps their order anyway) and `>f 2>f` before either was written to (then one pipe
+ * appends where the two would have overwritten each other).
+ */
 export function sameOpenFile(a: number, b: number): boolean {
   try {
-    const [sa, sb] = [fstatSync(a), fstatSync(b)];
+    const sa = fstatSync(a);
+    const sb = fstatSync(b);
     if (sa.dev !== sb.dev || sa.ino !== sb.ino) return false;
-    if (!sa.isFile()) return true;
-    const info = (fd: number): string => readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => /^(pos|flags):/.test(l)).join();
-    return info(a) === info(b);
+    if (sa.isFIFO() || sa.isSocket() || sa.isCharacterDevice()) return true;
+    const fa = fdinfo(a);
+    const fb = fdinfo(b);
+    return fa !== null && fa.pos === fb?.pos && fa.flags === fb.flags;
   } catch {
     return false;
   }
 }
+
+/** The offset and flags of an fd's open file description (O_CLOEXEC, a per-fd flag, left out). */
+function fdinfo(fd: number): { pos: string; flags: number } | null {
+  const text = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
+  const pos = /^pos:\s*(\d+)/m.exec(text)?.[1];
+  const flags = /^flags:\s*([0-7]+)/m.exec(text)?.[1];
+  if (pos === undefined || flags === undefined) return null;
+  return { pos, flags: parseInt(flags, 8) & ~O_CLOEXEC };
+}
+
+const O_CLOEXEC = 0o2000000; // Linux; not in fs.constants

@@ -11,7 +11,7 @@ import { isatty } from 'node:tty';
 import type { Readable } from 'node:stream';
 import type { Artifact } from '../schema/receipt.js';
 import { createOutputPipes, OutputPipesError, sameOpenFile, type OutputPipes } from './output-pipes.js';
-import { OutputTee, settleTees } from './output-tee.js';
+import { OutputRelay, relayOutput, settleRelays, type Relay, type Relayed } from './output-relay.js';
 
 export interface OutputPlan {
   stdout: 'terminal' | 'pipe';
@@ -35,7 +35,7 @@ export type StdioEntry = number | 'inherit' | 'pipe';
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export class CommandOutputs {
-  private tees: [OutputTee | null, OutputTee | null] = [null, null];
+  private relays: [Relay | null, Relay | null] = [null, null];
 
   private constructor(
     readonly plan: OutputPlan,
@@ -44,9 +44,10 @@ export class CommandOutputs {
 
   /** Make the pipes the plan needs; `fallback` is told why when real pipes cannot be made (socketpairs then). */
   static open(plan: OutputPlan, fallback: (why: string) => void): CommandOutputs {
-    if (plan.stdout === 'terminal' && plan.stderr === 'terminal') return new CommandOutputs(plan, null);
+    const count = (plan.stdout === 'pipe' ? 1 : 0) + (plan.stderr === 'pipe' ? 1 : 0);
+    if (count === 0) return new CommandOutputs(plan, null);
     try {
-      return new CommandOutputs(plan, createOutputPipes());
+      return new CommandOutputs(plan, createOutputPipes(count as 1 | 2));
     } catch (error) {
       if (!(error instanceof OutputPipesError)) throw error;
       fallback(error.message);
@@ -54,41 +55,54 @@ export class CommandOutputs {
     }
   }
 
-  /** The child's stdout and stderr entries. */
+  /** The child's stdout and stderr entries (without real pipes: Node's socketpairs, one each). */
   get stdio(): [StdioEntry, StdioEntry] {
     const { plan, pipes } = this;
-    const out: StdioEntry = plan.stdout === 'terminal' ? 'inherit' : (pipes?.stdoutFd ?? 'pipe');
-    const err: StdioEntry = plan.stderr === 'terminal' ? 'inherit' : plan.stderr === 'merged' ? out : (pipes?.stderrFd ?? 'pipe');
+    if (pipes === null) return [plan.stdout === 'terminal' ? 'inherit' : 'pipe', plan.stderr === 'terminal' ? 'inherit' : 'pipe'];
+    const out: StdioEntry = plan.stdout === 'terminal' ? 'inherit' : pipes.stdoutFd;
+    const err: StdioEntry = plan.stderr === 'terminal' ? 'inherit' : plan.stderr === 'merged' ? out : plan.stdout === 'terminal' ? pipes.stdoutFd : pipes.stderrFd;
     return [out, err];
   }
 
   /** After the spawn: close our write ends and relay what comes (`child`: the socketpairs, when used). */
   started(child: { stdout: Readable | null; stderr: Readable | null }): void {
-    this.pipes?.closeWriteEnds();
     const { plan, pipes } = this;
-    const out = plan.stdout === 'pipe' ? (pipes?.stdout ?? child.stdout) : null;
-    const err = plan.stderr === 'pipe' ? (pipes?.stderr ?? child.stderr) : null;
-    this.tees = [out ? new OutputTee(out, process.stdout) : null, err ? new OutputTee(err, process.stderr) : null];
-    if (plan.stderr === 'merged') pipes?.stderr.destroy();
+    pipes?.closeWriteEnds();
+    if (pipes === null) {
+      // socketpairs: merged or not, each stream has its own (the order of a 2>&1 is not kept)
+      this.relays = [plan.stdout === 'pipe' ? relayOutput(child.stdout, 1) : null, plan.stderr !== 'terminal' ? relayOutput(child.stderr, 2) : null];
+      return;
+    }
+    const first = relayOutput(pipes.stdoutRead, plan.stdout === 'pipe' ? 1 : 2);
+    this.relays = plan.stdout === 'pipe' ? [first, plan.stderr === 'pipe' ? relayOutput(pipes.stderrRead, 2) : null] : [null, first];
   }
 
   /** Wait for the relays' EOF, at most graceMs (daemons may hold the pipes), then stop relaying. */
   async settle(graceMs: number): Promise<void> {
-    await settleTees(
-      this.tees.filter((t) => t !== null),
+    await settleRelays(
+      this.relays.filter((r) => r !== null),
       graceMs,
     );
   }
 
+  /** Why a relay failed (its hash is then null), for outcome.errors. */
+  failures(): string[] {
+    const names = ['stdout', 'stderr'];
+    return this.relays.flatMap((r, i) => (r instanceof OutputRelay && r.failure !== null ? [`${names[i]}: ${r.failure}`] : []));
+  }
+
   /** What the receipt says of each stream. */
   artifacts(): { stdout: Artifact; stderr: Artifact } {
-    const relayed = (tee: OutputTee | null): Artifact => tee?.result() ?? { sha256: EMPTY_SHA256, bytes: 0 };
-    const { plan } = this;
-    const stdout: Artifact = plan.stdout === 'terminal' ? TERMINAL : relayed(this.tees[0]);
+    const { plan, pipes } = this;
+    const relayed = (relay: Relay | null): Artifact => toArtifact(relay === null ? EMPTY : relay.result());
+    const stdout: Artifact = plan.stdout === 'terminal' ? TERMINAL : relayed(this.relays[0]);
     if (plan.stderr === 'terminal') return { stdout, stderr: TERMINAL };
-    if (plan.stderr === 'merged') return { stdout: { ...stdout, merged: true }, stderr: { sha256: null, bytes: null, merged: true } };
-    return { stdout, stderr: relayed(this.tees[1]) };
+    if (plan.stderr === 'merged' && pipes !== null) return { stdout: { ...stdout, merged: true }, stderr: { sha256: null, bytes: null, merged: true } };
+    return { stdout, stderr: relayed(this.relays[1]) };
   }
 }
+
+const EMPTY: Relayed = { sha256: EMPTY_SHA256, bytes: 0 };
+const toArtifact = (r: Relayed): Artifact => (r === null ? { sha256: null, bytes: null } : { sha256: r.sha256, bytes: r.bytes });
 
 const TERMINAL: Artifact = { sha256: null, bytes: null, terminal: true };

@@ -208,6 +208,10 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     waiting = null;
   }
   await outputs.settle(OUTPUT_GRACE_MS);
+  for (const line of outputs.failures()) {
+    errors.push(line);
+    reporter.say(line);
+  }
   const execError = await target.execError();
 
   // 4. everything the helper saw

@@ -8,7 +8,7 @@
 // Other people rebuild dist/ while the bench runs, so by default (as root) the bench copies the
 // built package (dist/, helper binaries, package.json; node_modules linked) into its temp dir and
 // benchmarks that copy; --in-place runs the tree's own build instead.
-// NAME: startup, exec, syscall, dd1g, open, build, network, tcp, changes, saturation, memory.
+// NAME: startup, exec, syscall, dd1g, stdout2g, open, build, network, tcp, changes, saturation, memory.
 // A full run (no --quick, no --only) writes BENCHMARKS.md; other runs only print, unless --write.
 
 import { spawn, execFileSync } from 'node:child_process';
@@ -31,7 +31,7 @@ let PKG = ROOT;
 let GHRUN = path.join(ROOT, 'dist/controller/cli/gh-run.js');
 let HELPER = path.join(ROOT, 'helper/glasshouse-helper');
 let MAIN_JS = path.join(ROOT, 'dist/controller/cli/main.js');
-const ALL = ['startup', 'exec', 'syscall', 'dd1g', 'open', 'build', 'network', 'tcp', 'changes', 'saturation', 'memory'];
+const ALL = ['startup', 'exec', 'syscall', 'dd1g', 'stdout2g', 'open', 'build', 'network', 'tcp', 'changes', 'saturation', 'memory'];
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -71,10 +71,10 @@ const Q = opts.quick;
 // sizes and repetitions; --quick shrinks both for a smoke check
 const SIZE = Q
   ? { exec: 300, dd: 300_000, ddStrace: 30_000, opens: 6_000, treeFiles: 2_000, build: 30, conns: 500, changes: 5_000,
-      tcpMiB: 32, tcpConns: 200, ddFileMiB: 64,
+      tcpMiB: 32, tcpConns: 200, ddFileMiB: 64, stdoutGiB: 1,
       satSeconds: 0.5, satStart: 62_500, satBound: 1_000_000, memPaths: 100_000, memBig: 0 }
   : { exec: 3_000, dd: 3_000_000, ddStrace: 30_000, opens: 60_000, treeFiles: 20_000, build: 300, conns: 5_000, changes: 50_000,
-      tcpMiB: 256, tcpConns: 2_000, ddFileMiB: 1_024,
+      tcpMiB: 256, tcpConns: 2_000, ddFileMiB: 1_024, stdoutGiB: 2,
       satSeconds: 2, satStart: 62_500, satBound: 4_000_000, memPaths: 1_000_000, memBig: 4_000_000 };
 // the memory target: controller memory per distinct path in the receipt
 const MEM_TARGET = 300;
@@ -222,6 +222,17 @@ function makeWorkloads(tmp) {
       },
       argv: () => ['dd', `if=${path.join(tmp, 'dd-src')}`, `of=${path.join(tmp, 'dd-dst')}`, 'bs=4k'],
     },
+    // the command's output relayed and hashed: 2 GiB to stdout (/dev/null, as every mode here),
+    // also measured through a plain pipe relay (`| cat`), what gh-run's relay is compared with
+    stdout2g: {
+      title: `stdout (head -c ${SIZE.stdoutGiB}G /dev/zero > /dev/null)`,
+      runs: RUNS.slow,
+      target: 1.5,
+      argv: () => ['head', '-c', `${SIZE.stdoutGiB}G`, '/dev/zero'],
+      relay: () => ['sh', '-c', `head -c ${SIZE.stdoutGiB}G /dev/zero | cat > /dev/null`],
+      // strace would only time head's 2 GiB of 8 KiB reads and writes
+      noStrace: 'not run: strace would time head\'s small reads and writes, not the relay',
+    },
     open: {
       title: `open storm (${SIZE.opens / 1000}k opens of one file + ${SIZE.treeFiles / 1000}k-file tree)`,
       runs: RUNS.fast,
@@ -307,9 +318,11 @@ async function measureWorkload(name, w, tmp, straceOk) {
       return runTimed([process.execPath, GHRUN, '-q', '-o', rjson, '--', ...argv], { cwd: tmp, monitor: true });
     },
     strace: () => runTimed(['strace', '-f', '-o', '/dev/null', ...sArgv], { cwd: tmp }),
+    relay: () => runTimed(w.relay(), { cwd: tmp }),
   };
-  const res = { name, title: w.title, target: w.target, bare: [], gh: [], strace: [], errors: [],
-    straceNote: straceOk ? (w.strace?.note ?? null) : 'strace not installed' };
+  const runStrace = straceOk && !w.noStrace;
+  const res = { name, title: w.title, target: w.target, bare: [], gh: [], strace: [], relay: [], errors: [],
+    straceNote: w.noStrace ?? (straceOk ? (w.strace?.note ?? null) : 'strace not installed') };
 
   const once = async (mode, keep) => {
     w.before?.();
@@ -330,12 +343,14 @@ async function measureWorkload(name, w, tmp, straceOk) {
       });
     } else if (mode === 'strace') {
       res.strace.push(r.ms * sScale);
+    } else if (mode === 'relay') {
+      res.relay.push(r.ms);
     } else {
       res.bare.push(r.ms);
     }
   };
 
-  const modeList = straceOk ? ['bare', 'gh', 'strace'] : ['bare', 'gh'];
+  const modeList = [...(runStrace ? ['bare', 'gh', 'strace'] : ['bare', 'gh']), ...(w.relay ? ['relay'] : [])];
   // warm-up (page cache, compiler, node modules), not counted
   await once('bare', false);
   await once('gh', false);
@@ -345,8 +360,10 @@ async function measureWorkload(name, w, tmp, straceOk) {
   const bare = median(res.bare);
   const gh = median(res.gh.map((g) => g.ms));
   const st = median(res.strace);
+  const relay = median(res.relay);
   log(`${name}: bare ${fmtMs(bare)}, gh-run ${fmtMs(gh)} (${fmtRatio(gh / bare)}×)` +
-    (straceOk ? `, strace ${fmtMs(st)} (${fmtRatio(st / bare)}×)` : '') +
+    (runStrace ? `, strace ${fmtMs(st)} (${fmtRatio(st / bare)}×)` : '') +
+    (w.relay ? `, pipe relay ${fmtMs(relay)} (gh-run / relay ${fmtRatio(gh / relay)}×)` : '') +
     `; events_lost per gh-run run: ${res.gh.map((g) => g.lost).join(', ')}` +
     (res.gh.every((g) => g.lost === 0) ? '' : ' (NOT 0)'));
   return res;
@@ -605,6 +622,12 @@ function buildReport(results, saturation, machine, memory) {
     lines.push(runsNote);
     const notes = results.filter((r) => r.straceNote && r.strace.length).map((r) => `\\* ${r.title}: ${r.straceNote}.`);
     for (const n of notes) lines.push('', n);
+    for (const r of results.filter((x) => x.relay?.length)) {
+      const s = summarize(r);
+      const relay = median(r.relay);
+      lines.push('', `${r.title}: plain pipe relay (\`| cat > /dev/null\`) ${fmtMs(relay)}; ` +
+        `gh-run / relay ${fmtRatio(s.gh / relay)}×, relay / bare ${fmtRatio(relay / s.bare)}×.`);
+    }
     lines.push('');
     lines.push('Where the time goes (gh-run runs, medians): events sent by the helper (`collector.events`) and repeats ' +
       'counted in the kernel instead (`collector.events_folded`, in the receipt\'s counts); the traced command\'s own duration ' +
@@ -715,6 +738,9 @@ function commandsSection(tmpLabel) {
     `# file copy: a ${SIZE.ddFileMiB} MiB file of random bytes written (and synced) once, untimed, after a df check for room;`,
     `# before every run (untimed) the previous copy is deleted and the file system synced; both files deleted at the end`,
     `dd if=${T}/dd-src of=${T}/dd-dst bs=4k`,
+    `# stdout: ${SIZE.stdoutGiB} GiB to gh-run's stdout (/dev/null), relayed and hashed; also through a plain pipe relay`,
+    `head -c ${SIZE.stdoutGiB}G /dev/zero                       # stdout is /dev/null in every mode`,
+    `sh -c 'head -c ${SIZE.stdoutGiB}G /dev/zero | cat > /dev/null'  # the pipe relay gh-run is compared with`,
     `# open storm: ${SIZE.opens} open+close of one file, then open+close of every file of a ${SIZE.treeFiles}-file tree (nftw)`,
     `${T}/bin/openstorm ${T}/one ${SIZE.opens} ${T}/tree          # test/bench/openstorm.c, cc -O2`,
     `# build: ${SIZE.build} generated C files + main.c, \`make -s clean\` (untimed) before every run`,

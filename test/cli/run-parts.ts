@@ -7,9 +7,9 @@ import { PassThrough, Writable } from 'node:stream';
 import { classifyReason } from '../../controller/collector/errors.js';
 import { resolveCommand } from '../../controller/run/host-facts.js';
 import { unavailableLine } from '../../controller/run/messages.js';
-import { OutputTee, settleTees } from '../../controller/run/output-tee.js';
+import { settleRelays, StreamRelay } from '../../controller/run/output-relay.js';
 
-t.test('output tee: passes everything through with backpressure, hashes it', async (t) => {
+t.test('stream relay (the socketpair fallback): passes everything through with backpressure, hashes it', async (t) => {
   const source = new PassThrough();
   const received: Buffer[] = [];
   let pauses = 0;
@@ -25,36 +25,36 @@ t.test('output tee: passes everything through with backpressure, hashes it', asy
       setTimeout(done, 1);
     },
   });
-  const tee = new OutputTee(source, slow);
+  const relay = new StreamRelay(source, slow);
   const chunks = Array.from({ length: 50 }, (_, i) => Buffer.from(`chunk ${i} `.repeat(10)));
   for (const c of chunks) source.write(c);
   source.end();
-  await tee.done;
+  await relay.done;
   await new Promise((r) => slow.end(r));
   const all = Buffer.concat(chunks);
   t.ok(pauses > 0, 'the source was paused while the destination was full');
   t.equal(Buffer.concat(received).toString(), all.toString());
-  t.same(tee.result(), { sha256: createHash('sha256').update(all).digest('hex'), bytes: all.length });
+  t.same(relay.result(), { sha256: createHash('sha256').update(all).digest('hex'), bytes: all.length });
 });
 
-t.test('output tee: a broken destination stops reading the source', async (t) => {
+t.test('stream relay: a broken destination stops reading the source', async (t) => {
   const source = new PassThrough();
   const broken = new Writable({
     write(_c, _e, done) {
       done(Object.assign(new Error('EPIPE'), { code: 'EPIPE' }));
     },
   });
-  const tee = new OutputTee(source, broken);
+  const relay = new StreamRelay(source, broken);
   source.write('x');
-  await tee.done;
+  await relay.done;
   t.ok(source.destroyed);
 });
 
-t.test('settleTees gives up after the grace period', async (t) => {
+t.test('settleRelays gives up after the grace period', async (t) => {
   const source = new PassThrough(); // never ends, like a pipe held by a daemon
-  const tee = new OutputTee(source, new PassThrough());
+  const relay = new StreamRelay(source, new PassThrough());
   const started = Date.now();
-  await settleTees([tee], 100);
+  await settleRelays([relay], 100);
   t.ok(Date.now() - started < 1000);
   t.ok(source.destroyed, 'abandoned');
 });

@@ -2,10 +2,10 @@
 // with the real helper when BPF loads here, and always without a helper.
 import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOutputPipes } from '../../controller/run/output-pipes.js';
+import { createOutputPipes, sameOpenFile } from '../../controller/run/output-pipes.js';
 import type { Receipt } from '../../controller/schema/receipt.js';
 import { runCli } from '../fixtures/run-cli.js';
 import { requireBpf, ROOT } from '../helpers/gh-run.js';
@@ -19,17 +19,32 @@ t.test('createOutputPipes: FIFOs gone from disk at once, data flows, EOF once th
   const before = leftovers();
   const pipes = createOutputPipes();
   t.same(leftovers(), before, 'the private directory is removed right away');
-  const got = { out: '', err: '' };
-  const ended = Promise.all([
-    new Promise((r) => pipes.stdout.on('data', (c: Buffer) => (got.out += c)).on('end', r)),
-    new Promise((r) => pipes.stderr.on('data', (c: Buffer) => (got.err += c)).on('end', r)),
-  ]);
+  t.equal(pipes.pipes.length, 2);
+  t.notOk(sameOpenFile(pipes.stdoutFd, pipes.stderrFd), 'two pipes');
   writeSync(pipes.stdoutFd, 'to out\n');
   writeSync(pipes.stderrFd, 'to err\n');
   pipes.closeWriteEnds();
   pipes.closeWriteEnds(); // idempotent
-  await ended;
-  t.same(got, { out: 'to out\n', err: 'to err\n' });
+  // the read ends block (for the relay's worker): with the writers gone they give the data, then EOF
+  for (const [fd, text] of [[pipes.stdoutRead, 'to out\n'], [pipes.stderrRead!, 'to err\n']] as const) {
+    const buf = Buffer.alloc(64);
+    t.equal(buf.toString('utf8', 0, readSync(fd, buf)), text);
+    t.equal(readSync(fd, buf), 0, 'EOF');
+    closeSync(fd);
+  }
+});
+
+t.test('createOutputPipes(1): one pipe for stdout and stderr, in order', async (t) => {
+  const pipes = createOutputPipes(1);
+  t.equal(pipes.pipes.length, 1);
+  t.equal(pipes.stdoutFd, pipes.stderrFd, 'one write end for both');
+  t.equal(pipes.stderrRead, null);
+  writeSync(pipes.stdoutFd, 'a');
+  writeSync(pipes.stderrFd, 'b');
+  pipes.closeWriteEnds();
+  const buf = Buffer.alloc(8);
+  t.equal(buf.toString('utf8', 0, readSync(pipes.stdoutRead, buf)), 'ab');
+  closeSync(pipes.stdoutRead);
 });
 
 const SCRIPT = 'echo x > /dev/stdout; echo y > /dev/stderr; ls -l /proc/self/fd/1 /proc/self/fd/2 >/dev/null';
