@@ -62,8 +62,9 @@ export class HelperProcess {
   private lastStderr: string | null = null;
   private stderrRest = '';
   /**
-   * The helper's stderr lines before its hello, held: when it cannot start, its last line is the
-   * error frame's message, which the controller says itself with the fix; said once, not twice.
+   * The helper's stderr lines before its hello, and while a follow waits for its answer, held:
+   * when it cannot start or follow, its last line is the error frame's message, which the
+   * controller says itself (with the fix); said once, not twice.
    */
   private held: string[] | null = [];
   /** messages of fatal error frames: the controller reports them, the same stderr line is not repeated */
@@ -133,14 +134,18 @@ export class HelperProcess {
     if (this.exit !== null) return Promise.reject(new HelperFollowError(this.deathReason('the helper exited')));
     this.diagnostics.track(`follow ${pid}`);
     this.followed = pid;
+    // its lines are held until the answer: a refusal is an error frame the controller says itself
+    this.held ??= [];
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.followWaiter = null;
+        this.releaseStderr();
         reject(new HelperFollowError(`no answer to follow within ${timeoutMs / 1000} s`));
       }, timeoutMs);
       const settle = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
         clearTimeout(timer);
         this.followWaiter = null;
+        this.releaseStderr();
         fn(...a);
       };
       this.followWaiter = { pid, onArmed, resolve: settle(resolve), reject: settle(reject) };

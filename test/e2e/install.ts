@@ -132,21 +132,23 @@ t.test("the build tree's helper is untouched", async (t) => {
   t.same([after.uid, after.mode, after.ino, after.mtimeMs], [buildStatBefore.uid, buildStatBefore.mode, buildStatBefore.ino, buildStatBefore.mtimeMs]);
 });
 
-t.test('as root: the installed helper is root-owned with exactly the capabilities', { skip: !isRoot && 'not root' }, async (t) => {
+// the root half runs as root (make test), the other as a normal user (make test-unprivileged):
+// each pass registers only the tests of what it is, none skipped
+if (isRoot) t.test('as root: the installed helper is root-owned with exactly the capabilities', async (t) => {
   t.equal(caps(installedHelper), 'cap_bpf,cap_perfmon=ep');
   const st = statSync(installedHelper);
   t.same([st.uid, st.gid, st.mode & 0o7777], [0, 0, 0o755], 'root:root 0755');
   t.notMatch(installed.out + installed.err, /sudo setcap/, 'no setcap hint when it was done');
 });
 
-t.test('not root: no capabilities, and the line that gives them', { skip: isRoot && 'root' }, async (t) => {
+if (!isRoot) t.test('not root: no capabilities, and the line that gives them', async (t) => {
   t.equal(caps(installedHelper), '', 'installed without capabilities');
   const hint = installed.out.split('\n').filter((l) => l.includes('setcap'));
   t.equal(hint.length, 1, `one line: ${installed.out}`);
   t.ok(hint[0]?.endsWith(`sudo setcap ${CAPS} ${realpathSync(installedHelper)}`), `names the absolute installed helper: ${hint[0]}`);
 });
 
-t.test('as root: a failing setcap fails the install and leaves the old one', { skip: !isRoot && 'not root' }, async (t) => {
+if (isRoot) t.test('as root: a failing setcap fails the install and leaves the old one', async (t) => {
   const r = make(dest, ['install', 'SETCAP=false']);
   t.not(r.code, 0, 'make install failed');
   t.match(r.err, /setcap cap_bpf,cap_perfmon\+ep on the installed helper failed/, 'says so');
@@ -204,7 +206,7 @@ function runInstalled(command: string[]): Promise<Run> {
   });
 }
 
-t.test('as root: nobody runs the installed gh-run from elsewhere, with a full receipt', { skip: !isRoot && 'not root' }, async (t) => {
+if (isRoot) t.test('as root: nobody runs the installed gh-run from elsewhere, with a full receipt', async (t) => {
   if (!(await requireBpf(t))) return;
   const r = await runInstalled(['sh', '-c', 'echo hi']);
   t.equal(r.code, 0, r.stderr);
@@ -216,7 +218,7 @@ t.test('as root: nobody runs the installed gh-run from elsewhere, with a full re
   t.notOk(r.markerMade, 'no glasshouse-helper from PATH or cwd was run');
 });
 
-t.test('not root: the installed gh-run runs the command, unobserved', { skip: isRoot && 'root' }, async (t) => {
+if (!isRoot) t.test('not root: the installed gh-run runs the command, unobserved', async (t) => {
   const r = await runInstalled(['sh', '-c', 'echo hi; exit 3']);
   t.equal(r.code, 3, `exit code mirrored: ${r.stderr}`);
   t.equal(r.stdout, 'hi\n', 'output passed through');

@@ -33,10 +33,10 @@ t.test('death by signal: 128+N', async (t) => {
   t.match(r.receipt.process_tree, { signal: 'SIGKILL', exit_code: null, state: 'exited' });
 });
 
-t.test('missing binary: exit 1, error, receipt', async (t) => {
+t.test('missing binary: exit 127, error, receipt', async (t) => {
   if (!(await requireBpf(t))) return;
   const r = await ghRun(['definitely-not-a-command-xyz']);
-  t.equal(r.code, 1);
+  t.equal(r.code, 127);
   t.ok(r.receipt, 'receipt written');
   t.ok(r.receipt.outcome.errors.includes('definitely-not-a-command-xyz: no such file or directory'), JSON.stringify(r.receipt.outcome.errors));
 });

@@ -186,20 +186,9 @@ t.test('sameOpenFile: `>f 2>&1` (one description) vs `>f 2>f` (two)', async (t) 
   for (const fd of [one, other, append, fresh1, fresh2]) closeSync(fd);
 });
 
-t.test('sameOpenFile: a terminal', async (t) => {
-  let tty: number;
-  try {
-    tty = openSync('/dev/tty', 'w');
-  } catch (e) {
-    t.skip(`no terminal to open here (${(e as Error).message})`);
-    return;
-  }
-  const again = openSync('/dev/tty', 'w');
-  const p = pipe();
-  t.ok(sameOpenFile(tty, again), 'two opens of one terminal');
-  t.notOk(sameOpenFile(tty, p.w), 'a terminal and a pipe');
-  for (const fd of [tty, again, p.w, p.r]) closeSync(fd);
-});
+// a terminal (two opens of one, and a terminal beside a pipe) is asked on a real pty in
+// test/e2e/shell.ts: --capture-output at a terminal relays one pipe, stdout piped and stderr at
+// the terminal relays one
 
 t.test('abandon() before the workers ran: what was already in the pipe is still relayed', async (t) => {
   const file = join(t.testdir({}), 'out');
