@@ -6,7 +6,8 @@
 // (--record) that cannot be written; a receipt that cannot be written does: gh-run refuses to
 // run (REFUSED_STATUS) when that is known before, and exits RECEIPT_FAILED_STATUS when it
 // happens after (the command's output is unaffected).
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Aggregator } from '../aggregate/aggregate.js';
 import { Diagnostics } from '../collector/diagnostics.js';
 import { HelperFollowError, HelperUnavailableError, type UnavailableKind } from '../collector/errors.js';
@@ -212,7 +213,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     errors.push(line);
     reporter.say(line);
   }
-  const execError = await target.execError();
+  const execError = notFound(await target.execError(), options.command[0]!, env);
 
   // 4. everything the helper saw
   let result: CollectorResult | null = null;
@@ -280,6 +281,25 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   const status = await writeReceipt(writer, aggregator, facts, result?.frameErrors ?? [], destination, reporter);
   if (status !== RECEIPT_FAILED_STATUS) reporter.say(`receipt: ${destination.name}`);
   return status;
+}
+
+/**
+ * Without the gate, Node's execvp says EACCES for a name that is in no PATH directory when one
+ * of them cannot be searched (glibc's rule; `env` then exits 126). The gate, like bash, says
+ * ENOENT unless such a file exists and is not executable: the same answer either way.
+ */
+function notFound(execError: string | null, name: string, env: NodeJS.ProcessEnv): string | null {
+  if (execError !== 'EACCES' || name.includes('/')) return execError;
+  const dirs = (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
+  return dirs.some((dir) => isRegularFile(join(dir === '' ? '.' : dir, name))) ? execError : 'ENOENT';
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** --strict and no tracing: say why, and that the command did not run. */
