@@ -18,6 +18,8 @@ t.test('the common command lines are plain, with the options yargs gives', async
     ['glasshouse', ['run', '--wait-timeout', '30', '--wait-all', '--', 'true']],
     ['gh-run', ['--no-digests', '--', 'true']],
     ['glasshouse', ['run', '-q', '--digests', '--no-argv', '--', 'true']],
+    ['gh-run', ['--strict', '--capture-output', '--', 'true']],
+    ['glasshouse', ['run', '--capture-output', '-o', '/dev/fd/3', '--', 'true']],
   ];
   for (const [program, args] of cases) {
     const plain = plainRunOptions(program, args, ENV);
@@ -57,6 +59,9 @@ t.test('anything else goes to yargs', async (t) => {
     ['--wait-all=true', '--', 'true'],
     ['--digests', '--no-digests', '--', 'true'],
     ['--no-digests=1', '--', 'true'],
+    ['-o', '-', '--', 'true'], // refused by yargs' side, with the way to use another fd
+    ['--strict', '--strict', '--', 'true'],
+    ['--strict=false', '--', 'true'],
   ]) {
     t.equal(plainRunOptions('gh-run', args, ENV), null, args.join(' '));
   }
