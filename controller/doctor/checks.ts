@@ -69,7 +69,9 @@ export function checkFile(name: string, path: string): Check {
 
 /** File capabilities as getcap prints them, null when unknown (no getcap). */
 export function fileCaps(path: string): string | null {
-  const r = spawnSync('getcap', [path], { encoding: 'utf8' });
+  // a normal user's PATH has no sbin, where Debian puts getcap
+  const getcap = ['/usr/sbin/getcap', '/sbin/getcap'].find((p) => existsSync(p)) ?? 'getcap';
+  const r = spawnSync(getcap, [path], { encoding: 'utf8' });
   if (r.error || r.status !== 0) return null;
   const m = /\s(cap_[^\s]+)\s*$/.exec(r.stdout.trim());
   return m ? m[1]! : '';
