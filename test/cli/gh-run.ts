@@ -298,6 +298,23 @@ t.test('a helper that cannot load BPF: the permission hint', async (t) => {
   );
 });
 
+t.test('--strict and a follow the helper refuses: the gate never starts the command, no receipt, exit 2', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'r.json');
+  const marker = join(dir, 'ran');
+  const r = await runCli('gh-run', ['--strict', '--helper', fakeHelper, '-o', out, '--', 'touch', marker], { env: { FAKE_HELPER_MODE: 'refuse' } });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /^glasshouse: error: --strict: the command cannot be traced \(the helper could not follow the command: follow \d+: not a child of the helper's parent\); it was not run$/m);
+  t.notMatch(r.stderr, /^glasshouse-helper:/m, "the helper's own line is not said again");
+  t.notOk(existsSync(marker), 'the command did not run');
+  t.notOk(existsSync(out), 'no receipt');
+  // without --strict the same run goes on untraced
+  const loose = await runCli('gh-run', ['-q', '--helper', fakeHelper, '-o', out, '--', 'touch', marker], { env: { FAKE_HELPER_MODE: 'refuse' } });
+  t.equal(loose.code, 0);
+  t.ok(existsSync(marker));
+  t.equal(readReceipt(out).collector.status, 'unavailable');
+});
+
 t.test('lost events: degraded, said on stderr', async (t) => {
   const dir = t.testdir({});
   const out = join(dir, 'r.json');
