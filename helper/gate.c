@@ -9,7 +9,7 @@
  * in PATH (without exec attempts for names that are not there, so the receipt shows the one
  * exec that matters) and execs it once, with fd 3 closed on exec: the controller then reads
  * EOF. A file the kernel will not run (ENOEXEC: a script without `#!`) runs with /bin/sh, as
- * execvp does. If the exec fails it writes the errno name and a newline to fd 3 and exits as
+ * execvp does; "sh" and a newline on fd 3 say so first. If the exec fails it writes the errno name and a newline to fd 3 and exits as
  * a shell would: 127 when the command is not found, 126 when it cannot be executed. On EOF or
  * anything else before 'g' it exits 125. The command is killed (SIGKILL, PR_SET_PDEATHSIG) if
  * gh-run dies before it: the kernel clears that for a setuid/setgid/file-capability exec.
@@ -122,6 +122,10 @@ int main(int argc, char **argv)
 			 * preceded by the shell; argv[] has room: argv[0] was our own name. */
 			argv[0] = "/bin/sh";
 			argv[1] = (char *)prog;
+			/* the controller notes it: the receipt says the command ran as a shell script */
+			if (write(CTL_FD, "sh\n", 3) < 0) {
+				/* the controller is gone; the command runs all the same */
+			}
 			execv("/bin/sh", argv);
 			err = errno;
 		}

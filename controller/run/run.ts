@@ -214,6 +214,11 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     reporter.say(line);
   }
   const execError = notFound(await target.execError(), options.command[0]!, env);
+  if (target.viaShell) {
+    const line = `${options.command[0]}: no #! line and not a binary (ENOEXEC): run with /bin/sh, as execvp does`;
+    errors.push(line);
+    reporter.say(line);
+  }
 
   // 4. everything the helper saw
   let result: CollectorResult | null = null;

@@ -28,6 +28,8 @@ export interface Target {
   readonly exited: Promise<TargetExit>;
   /** errno name when the command could not be executed, else null; call after `exited` */
   execError(): Promise<string | null>;
+  /** after execError(): the command was a file without #! that the gate ran with /bin/sh */
+  viaShell: boolean;
 }
 
 const COMMON = {
@@ -74,9 +76,13 @@ export function spawnThroughGate(gatePath: string, command: readonly string[], o
       if (spawnError !== null) return spawnError;
       // fd 3 closes at the latest when the gate exits; bound the wait all the same
       await Promise.race([reported, new Promise((r) => setTimeout(r, 1000).unref())]);
-      const name = report.trim().split('\n')[0] ?? '';
+      // "sh": the ENOEXEC fallback ran (then an errno name if even that failed)
+      const lines = report.split('\n').filter((l) => l !== '');
+      this.viaShell = lines[0] === 'sh';
+      const name = (this.viaShell ? lines.slice(1) : lines)[0] ?? '';
       return /^E[A-Z0-9]+$/.test(name) ? name : name !== '' ? 'EIO' : null;
     },
+    viaShell: false,
   };
 }
 
@@ -93,6 +99,7 @@ export function spawnDirect(command: readonly string[], output: readonly [StdioE
       await exited;
       return spawnErrorCode(child);
     },
+    viaShell: false,
   };
 }
 

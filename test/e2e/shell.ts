@@ -188,7 +188,7 @@ t.test('exit codes as a shell gives them: 127 not found, 126 not executable, a s
   const sh = await ghRun([script, 'a', 'b']);
   t.equal(sh.code, 7, "the script's own status");
   t.equal(sh.stdout.toString(), `no shebang: ${script} a b\n`, 'run by /bin/sh with its arguments, as execvp does');
-  t.same(sh.receipt.outcome.errors, []);
+  t.same(sh.receipt.outcome.errors, [`${script}: no #! line and not a binary (ENOEXEC): run with /bin/sh, as execvp does`], 'and the receipt says so');
   t.equal(sh.receipt.process_tree.execs.length, 2, 'the receipt shows both execs');
   t.match(sh.receipt.process_tree.execs[0], { path: script, result: 'ENOEXEC' }, JSON.stringify(sh.receipt.process_tree.execs));
   t.match(sh.receipt.process_tree.execs[1], { path: '/bin/sh', argv: ['/bin/sh', script, 'a', 'b'] });
