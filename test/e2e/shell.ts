@@ -42,7 +42,8 @@ t.test('at a terminal the command gets the terminal: isatty, window size, colour
   const dir = scratch(t);
   const out = join(dir, 'r.json');
   const script = `stty size; ${PYTHON} -c 'import sys; print(sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())'; ls --color=auto -d /`;
-  const r = onPty(37, 111, [], [process.execPath, GH_RUN, '-q', '-o', out, '--', 'sh', '-c', script]);
+  // a terminal type, as a terminal emulator sets it (the unprivileged pass runs with env -i)
+  const r = onPty(37, 111, [], ['env', 'TERM=xterm', process.execPath, GH_RUN, '-q', '-o', out, '--', 'sh', '-c', script]);
   t.equal(r.status, 0);
   t.match(r.output, /^37 111\r\n/, 'the window size of the terminal');
   t.match(r.output, /True True True\r\n/, 'stdin, stdout and stderr are the terminal');
