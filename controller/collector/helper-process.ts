@@ -88,8 +88,9 @@ export class HelperProcess {
     this.diagnostics = options.diagnostics ?? new Diagnostics({});
     this.stdoutDone = new Promise<void>((done) => (this.stdoutDoneNow = done));
     // its death is looked at after its last words: a helper started early may have written its
-    // error frame and exited before we listened
-    const afterOutput = (): Promise<unknown> => Promise.race([this.stdoutDone, new Promise((r) => setTimeout(r, 1000).unref())]);
+    // error frame and exited before we listened, and a frame may wait for zod to be validated
+    const lastWords = this.stdoutDone.then(() => this.stream.settled());
+    const afterOutput = (): Promise<unknown> => Promise.race([lastWords, new Promise((r) => setTimeout(r, 1000).unref())]);
     this.exited = this.child.then(
       (r) => afterOutput().then(() => this.onExit({ code: r.exitCode ?? null, signal: r.signal ?? null, spawnError: spawnErrorOf(r) })),
       (e: unknown) => afterOutput().then(() => this.onExit({ code: null, signal: null, spawnError: e instanceof Error ? e.message : String(e) })),
@@ -204,7 +205,9 @@ export class HelperProcess {
       stderr: (chunk) => this.onStderr(chunk.toString('utf8')),
       stderrEnd: () => {
         this.onStderr('\n');
-        this.releaseStderr();
+        // a start or follow still waiting settles after the helper's last frames (its error
+        // frame may wait for zod): it releases them then, knowing what not to repeat
+        if (this.helloWaiter === null && this.followWaiter === null) this.releaseStderr();
       },
     });
   }
