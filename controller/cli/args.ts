@@ -61,7 +61,7 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
       requiresArg: true,
       describe: 'where to write the receipt (a terminal, pipe or /dev/fd/N is written in place: -o /dev/fd/3 3>&1)',
     })
-    .option('argv', { type: 'boolean', default: true, describe: 'capture the argv of every exec (--no-argv or GLASSHOUSE_CAPTURE_ARGV=0: off)' })
+    .option('argv', { type: 'boolean', default: true, describe: "capture the argv of every exec (--no-argv or GLASSHOUSE_CAPTURE_ARGV=0: off, and the receipt's command keeps only its name)" })
     .option('digests', {
       type: 'boolean',
       default: true,
