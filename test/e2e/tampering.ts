@@ -111,14 +111,23 @@ t.test('a signal to the helper from outside the tree: ignored, and listed', asyn
   const { readdirSync, readFileSync } = await import('node:fs');
   const dir = t.testdir({ marker: 'x' });
   const marker = join(dir, 'marker');
-  // the helper: the child of gh-run named glasshouse-helper (comm is cut to 15 characters)
+  // the helper: the child of gh-run named glasshouse-helper (comm is cut to 15 characters), once
+  // it takes its signals from a signalfd (SIGUSR2 blocked): what is under test is that a running
+  // helper ignores a signal. Before that, in the moment between its exec and its first lines, a
+  // signal kills it as any process, and the run says "unavailable".
+  const usr2 = 1n << 11n; // SIGUSR2 (12) in the SigBlk mask
+  const blocksUsr2 = (pid: string): boolean => {
+    const mask = /^SigBlk:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & usr2) !== 0n;
+  };
   const helperOf = (ghRunPid: number): number | null => {
     for (const name of readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
       try {
         const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        if (comm.startsWith('glasshouse-help') && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ghRunPid) return Number(name);
+        const child = comm.startsWith('glasshouse-help') && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ghRunPid;
+        if (child && blocksUsr2(name)) return Number(name);
       } catch {
         // gone meanwhile
       }
