@@ -25,12 +25,16 @@ export function isExecutableFile(path: string): boolean {
   }
 }
 
-/** The command's program as execvp would find it, symlinks resolved; null when not found. */
-export function resolveCommand(name: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | null {
-  const candidates = name.includes('/')
+/** Where execvp looks for `name`, in order: the name itself when it has a slash, else each PATH entry. */
+export function pathCandidates(name: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+  return name.includes('/')
     ? [isAbsolute(name) ? name : resolve(cwd, name)]
     : (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter).map((dir) => join(dir === '' ? cwd : resolve(cwd, dir), name));
-  for (const candidate of candidates) {
+}
+
+/** The command's program as execvp would find it, symlinks resolved; null when not found. */
+export function resolveCommand(name: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | null {
+  for (const candidate of pathCandidates(name, env, cwd)) {
     if (!isExecutableFile(candidate)) continue;
     try {
       return realpathSync(candidate);

@@ -4,6 +4,7 @@
 // error is reported once and everything after it is dropped.
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { encodeFrame } from '../collector/frame-encoder.js';
 import { PROTOCOL_VERSION } from '../collector/protocol.js';
 import { END_MARKER, MAX_CONTROL_FRAME_BYTES, RECORDING_FORMAT, RECORDING_MAGIC, type RunFrame, type StartFacts } from '../schema/recording.js';
@@ -33,7 +34,15 @@ export class Recorder {
     this.write(encodeFrame({ t: 'recording', helper_protocol: PROTOCOL_VERSION, start }));
   }
 
-  /** The first error, as it went to stderr and outcome.errors; null while all is well. */
+  /** The run was refused (--strict): no recording of a run that did not happen is left behind. */
+  async discard(): Promise<void> {
+    this.finishing = true;
+    this.stream.destroy();
+    await this.closed;
+    await rm(this.path, { force: true });
+  }
+
+    /** The first error, as it went to stderr and outcome.errors; null while all is well. */
   get error(): string | null {
     return this.failure;
   }

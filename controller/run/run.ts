@@ -6,8 +6,7 @@
 // (--record) that cannot be written; a receipt that cannot be written does: gh-run refuses to
 // run (REFUSED_STATUS) when that is known before, and exits RECEIPT_FAILED_STATUS when it
 // happens after (the command's output is unaffected).
-import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Aggregator } from '../aggregate/aggregate.js';
 import { Diagnostics } from '../collector/diagnostics.js';
 import { HelperFollowError, HelperUnavailableError, type UnavailableKind } from '../collector/errors.js';
@@ -136,7 +135,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     }, early);
   } catch (error) {
     if (!(error instanceof HelperUnavailableError)) throw error;
-    if (options.strict) return refuseUntraced(error.reason, destination, reporter);
+    if (options.strict) return refuseUntraced(error.reason, destination, recorder, reporter);
     unavailable(error.reason, error.kind, helperPath);
   }
   // only a helper that got going counts (what a recording's helper.used says): not its hello of another protocol
@@ -175,7 +174,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
         await target.exited;
         forwarder.dispose();
         await helper.stop();
-        return refuseUntraced(error.message, destination, reporter);
+        return refuseUntraced(error.message, destination, recorder, reporter);
       }
       unavailable(error.message, 'other', helperPath);
     }
@@ -213,7 +212,7 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
     errors.push(line);
     reporter.say(line);
   }
-  const execError = notFound(await target.execError(), options.command[0]!, env);
+  const execError = await target.execError();
   if (target.viaShell) {
     const line = `${options.command[0]}: no #! line and not a binary (ENOEXEC): run with /bin/sh, as execvp does`;
     errors.push(line);
@@ -288,28 +287,10 @@ export async function run(options: RunOptions, early: SpawnedHelper | null = nul
   return status;
 }
 
-/**
- * Without the gate, Node's execvp says EACCES for a name that is in no PATH directory when one
- * of them cannot be searched (glibc's rule; `env` then exits 126). The gate, like bash, says
- * ENOENT unless such a file exists and is not executable: the same answer either way.
- */
-function notFound(execError: string | null, name: string, env: NodeJS.ProcessEnv): string | null {
-  if (execError !== 'EACCES' || name.includes('/')) return execError;
-  const dirs = (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
-  return dirs.some((dir) => isRegularFile(join(dir === '' ? '.' : dir, name))) ? execError : 'ENOENT';
-}
-
-function isRegularFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** --strict and no tracing: say why, and that the command did not run. */
-function refuseUntraced(reason: string, destination: Destination, reporter: Reporter): number {
+/** --strict and no tracing: say why, and that the command did not run; no recording is left of it. */
+async function refuseUntraced(reason: string, destination: Destination, recorder: { discard(): Promise<void> } | null, reporter: Reporter): Promise<number> {
   closeDestination(destination);
+  await recorder?.discard();
   reporter.error(`--strict: the command cannot be traced (${reason}); it was not run`);
   return REFUSED_STATUS;
 }

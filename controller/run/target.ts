@@ -5,7 +5,9 @@
 // terminal), or Node's socketpairs.
 import type { Readable, Writable } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { execa } from 'execa';
+import { pathCandidates } from './host-facts.js';
 import type { StdioEntry } from './outputs.js';
 
 export interface TargetExit {
@@ -97,10 +99,28 @@ export function spawnDirect(command: readonly string[], output: readonly [StdioE
     abort() {},
     async execError() {
       await exited;
-      return spawnErrorCode(child);
+      return notFoundAsTheGateSays(spawnErrorCode(child), command[0]!);
     },
     viaShell: false,
   };
+}
+
+/**
+ * Node's execvp (glibc's rule) says EACCES for a name found in no PATH directory when one of
+ * them cannot be searched; `env` then exits 126. The gate, like bash, says ENOENT unless a file
+ * of that name is there and cannot be executed: spawned directly, the same answer.
+ */
+function notFoundAsTheGateSays(error: string | null, name: string): string | null {
+  if (error !== 'EACCES' || name.includes('/')) return error;
+  return pathCandidates(name).some(isFile) ? error : 'ENOENT';
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** What this module needs of an execa subprocess (whatever its stdio typing). */

@@ -302,12 +302,14 @@ t.test('--strict and a follow the helper refuses: the gate never starts the comm
   const dir = t.testdir({});
   const out = join(dir, 'r.json');
   const marker = join(dir, 'ran');
-  const r = await runCli('gh-run', ['--strict', '--helper', fakeHelper, '-o', out, '--', 'touch', marker], { env: { FAKE_HELPER_MODE: 'refuse' } });
+  const rec = join(dir, 'run.ghrec');
+  const r = await runCli('gh-run', ['--strict', '--helper', fakeHelper, '-o', out, '--record', rec, '--', 'touch', marker], { env: { FAKE_HELPER_MODE: 'refuse' } });
   t.equal(r.code, 2);
   t.match(r.stderr, /^glasshouse: error: --strict: the command cannot be traced \(the helper could not follow the command: follow \d+: not a child of the helper's parent\); it was not run$/m);
   t.notMatch(r.stderr, /^glasshouse-helper:/m, "the helper's own line is not said again");
   t.notOk(existsSync(marker), 'the command did not run');
   t.notOk(existsSync(out), 'no receipt');
+  t.notOk(existsSync(rec), 'no recording of a run that did not happen');
   // without --strict the same run goes on untraced
   const loose = await runCli('gh-run', ['-q', '--helper', fakeHelper, '-o', out, '--', 'touch', marker], { env: { FAKE_HELPER_MODE: 'refuse' } });
   t.equal(loose.code, 0);

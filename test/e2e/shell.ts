@@ -22,28 +22,28 @@ interface Pty {
 }
 
 /** Run argv on a new pty of rows x cols, doing `steps` (see pty-drive.py). */
-function onPty(rows: number, cols: number, steps: unknown[], argv: string[]): Pty {
+function onPty(steps: unknown[], argv: string[], [rows, cols] = [24, 80]): Pty {
   const r = spawnSync(PYTHON, [PTY, String(rows), String(cols), JSON.stringify(steps), '--', ...argv], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`pty-drive failed (${r.status ?? r.signal}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Pty;
 }
 
-function scratch(t: Test): string {
+/** A scratch directory (removed after the test), and the receipt's path in it. */
+function scratch(t: Test): { dir: string; out: string } {
   const dir = mkdtempSync(join(tmpdir(), 'gh-shell-'));
   chmodSync(dir, 0o755);
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return { dir, out: join(dir, 'r.json') };
 }
 
 const readJson = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
 
 t.test('at a terminal the command gets the terminal: isatty, window size, colours; the receipt says terminal', async (t) => {
   if (!(await requireBpf(t))) return;
-  const dir = scratch(t);
-  const out = join(dir, 'r.json');
+  const { dir, out } = scratch(t);
   const script = `stty size; ${PYTHON} -c 'import sys; print(sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())'; ls --color=auto -d /`;
   // a terminal type, as a terminal emulator sets it (the unprivileged pass runs with env -i)
-  const r = onPty(37, 111, [], ['env', 'TERM=xterm', process.execPath, GH_RUN, '-q', '-o', out, '--', 'sh', '-c', script]);
+  const r = onPty([], ['env', 'TERM=xterm', process.execPath, GH_RUN, '-q', '-o', out, '--', 'sh', '-c', script], [37, 111]);
   t.equal(r.status, 0);
   t.match(r.output, /^37 111\r\n/, 'the window size of the terminal');
   t.match(r.output, /True True True\r\n/, 'stdin, stdout and stderr are the terminal');
@@ -58,7 +58,7 @@ t.test('at a terminal the command gets the terminal: isatty, window size, colour
 
   // --capture-output: pipes, hashed, as before
   const captured = join(dir, 'c.json');
-  const c = onPty(24, 80, [], [process.execPath, GH_RUN, '-q', '--capture-output', '-o', captured, '--', PYTHON, '-c', 'import sys; print(sys.stdout.isatty())']);
+  const c = onPty([], [process.execPath, GH_RUN, '-q', '--capture-output', '-o', captured, '--', PYTHON, '-c', 'import sys; print(sys.stdout.isatty())']);
   t.equal(c.status, 0);
   t.match(c.output, /^False\r\n/);
   const art = readJson(captured).artifacts;
@@ -68,10 +68,9 @@ t.test('at a terminal the command gets the terminal: isatty, window size, colour
 
 t.test('stdout into a pipe, stderr at the terminal: each as it is', async (t) => {
   if (!(await requireBpf(t))) return;
-  const dir = scratch(t);
-  const out = join(dir, 'r.json');
+  const { dir, out } = scratch(t);
   const script = `${process.execPath} ${GH_RUN} -q -o ${out} -- ${PYTHON} -c 'import sys; print(sys.stdout.isatty(), sys.stderr.isatty())' | cat`;
-  const r = onPty(24, 80, [], ['sh', '-c', script]);
+  const r = onPty([], ['sh', '-c', script]);
   t.equal(r.status, 0);
   t.match(r.output, /^False True\r\n/);
   const art = readJson(out).artifacts;
@@ -81,11 +80,8 @@ t.test('stdout into a pipe, stderr at the terminal: each as it is', async (t) =>
 
 t.test('job control: ^Z stops the command with gh-run, fg resumes both, the receipt is whole', async (t) => {
   if (!(await requireBpf(t))) return;
-  const dir = scratch(t);
-  const out = join(dir, 'r.json');
+  const { dir, out } = scratch(t);
   const r = onPty(
-    24,
-    80,
     [
       ['expect', '$ '],
       ['send', `${process.execPath} ${GH_RUN} -q -o ${out} -- cat\n`],
@@ -119,11 +115,8 @@ t.test('job control: ^Z stops the command with gh-run, fg resumes both, the rece
 
 t.test('one ^C at the terminal reaches the command once, and gh-run says it came from the terminal', async (t) => {
   if (!(await requireBpf(t))) return;
-  const dir = scratch(t);
-  const out = join(dir, 'r.json');
+  const { dir, out } = scratch(t);
   const r = onPty(
-    24,
-    80,
     [
       ['expect', 'ready'],
       ['send', '\u0003'],
@@ -139,8 +132,7 @@ t.test('one ^C at the terminal reaches the command once, and gh-run says it came
 
 /** gh-run on count-signals.py in the background (no terminal); `signal` sent to gh-run's pid alone once the command is ready. */
 async function signalGhRun(t: Test, signal: NodeJS.Signals): Promise<{ stdout: string; receipt: any; code: number | null }> {
-  const dir = scratch(t);
-  const out = join(dir, 'r.json');
+  const { dir, out } = scratch(t);
   const child = spawn(process.execPath, [GH_RUN, '-q', '-o', out, '--', PYTHON, COUNT, '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => {
@@ -164,7 +156,7 @@ t.test('a signal sent to gh-run alone is forwarded once, and noted', async (t) =
 
 t.test('exit codes as a shell gives them: 127 not found, 126 not executable, a script without #! runs with /bin/sh', async (t) => {
   if (!(await requireBpf(t))) return;
-  const dir = scratch(t);
+  const { dir } = scratch(t);
   const plain = join(dir, 'plain.txt');
   writeFileSync(plain, 'not a program\n', { mode: 0o644 });
   const script = join(dir, 'noshebang');
@@ -197,8 +189,7 @@ t.test('exit codes as a shell gives them: 127 not found, 126 not executable, a s
 
 t.test('2>&1 into one pipe keeps the order of stdout and stderr, one hash for the merged stream', async (t) => {
   if (!(await requireBpf(t))) return;
-  const dir = scratch(t);
-  const out = join(dir, 'r.json');
+  const { dir, out } = scratch(t);
   const lines = Array.from({ length: 200 }, (_, i) => `echo out${i}; echo err${i} >&2`).join('; ');
   const r = spawnSync('sh', ['-c', `"$@" 2>&1`, 'sh', process.execPath, GH_RUN, '-q', '-o', out, '--', 'sh', '-c', lines], { encoding: 'utf8' });
   const expected = Array.from({ length: 200 }, (_, i) => `out${i}\nerr${i}\n`).join('');
@@ -235,7 +226,7 @@ t.test('-o /dev/stdout writes the receipt after the output, in place: the symlin
 
 t.test('a receipt that cannot be written is found out before the command runs: refused, exit 2', async (t) => {
   if (!(await requireBpf(t))) return;
-  const dir = scratch(t);
+  const { dir } = scratch(t);
   const marker = join(dir, 'the-command-ran');
   let r;
   if (process.getuid?.() === 0) {
@@ -256,13 +247,17 @@ t.test('a receipt that cannot be written is found out before the command runs: r
 
 t.test('--strict: no tracing, no run', async (t) => {
   if (!(await requireBpf(t))) return;
-  const dir = scratch(t);
+  const { dir } = scratch(t);
   const marker = join(dir, 'the-command-ran');
-  const r = spawnSync(process.execPath, [GH_RUN, '--strict', '--helper', join(dir, 'no-helper'), '-o', join(dir, 'r.json'), '--', 'touch', marker], { encoding: 'utf8' });
+  const rec = join(dir, 'run.ghrec');
+  const r = spawnSync(process.execPath, [GH_RUN, '--strict', '--helper', join(dir, 'no-helper'), '-o', join(dir, 'r.json'), '--record', rec, '--', 'touch', marker], {
+    encoding: 'utf8',
+  });
   t.equal(r.status, 2);
   t.match(r.stderr, /^glasshouse: error: --strict: the command cannot be traced \(helper not found at .*\); it was not run$/m);
   t.notOk(existsSync(marker), 'the command did not run');
   t.notOk(existsSync(join(dir, 'r.json')), 'no receipt');
+  t.notOk(existsSync(rec), 'no recording of a run that did not happen');
   const ok = spawnSync(process.execPath, [GH_RUN, '--strict', '-q', '-o', join(dir, 'r.json'), '--', 'touch', marker], { encoding: 'utf8' });
   t.equal(ok.status, 0, 'traced: runs');
   t.ok(existsSync(marker));
@@ -270,7 +265,7 @@ t.test('--strict: no tracing, no run', async (t) => {
 
 t.test('two runs writing one receipt path: the later writer says it replaced the other run\'s', async (t) => {
   if (!(await requireBpf(t))) return;
-  const dir = scratch(t);
+  const { dir } = scratch(t);
   const out = join(dir, 'receipt.json');
   const slow = spawn(process.execPath, [GH_RUN, '-o', out, '--', 'sleep', '1.5'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

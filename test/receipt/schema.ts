@@ -54,6 +54,11 @@ t.test('the schema rejects what the contract forbids', async (t) => {
   t.notOk(bad((x) => (x.process_tree.execs[0].argv_truncated = false)), 'argv_truncated only when true');
   t.notOk(bad((x) => (x.processes[0].state = 'zombie')));
   t.notOk(bad((x) => (x.artifacts.stdout.sha256 = 'xyz')));
+  t.ok(bad((x) => (x.artifacts.stdout = { sha256: null, bytes: null, terminal: true })), 'a terminal: nothing hashed');
+  t.ok(bad((x) => (x.artifacts.stderr = { sha256: null, bytes: null, merged: true })), 'merged into stdout');
+  t.notOk(bad((x) => (x.artifacts.stdout.sha256 = null)), 'sha256 and bytes are null together, or neither');
+  t.notOk(bad((x) => (x.artifacts.stdout.terminal = false)), 'terminal only when true');
+  t.notOk(bad((x) => (x.artifacts.stdout.merged = false)), 'merged only when true');
   t.ok(bad((x) => delete x.processes[0].privileged), 'privileged defaults to false');
   t.notOk(bad((x) => (x.filesystem.changes[0].mode = '755')), 'a mode is 4 octal digits');
   t.notOk(bad((x) => (x.filesystem.changes[0].dev = '1-3')));

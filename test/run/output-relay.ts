@@ -27,16 +27,22 @@ async function until(check: () => boolean, ms = 5000): Promise<boolean> {
   return check();
 }
 
-t.test('64 MiB of random bytes through a pipe to a file: exact bytes, exact sha256', async (t) => {
-  const file = join(t.testdir({}), 'out');
-  const dest = openSync(file, 'w');
+/** `size` random bytes written into a pipe and relayed to `dest` (closed after), to the end. */
+async function relayRandom(size: number, dest: number): Promise<{ relay: OutputRelay; data: Buffer }> {
   const { w, r } = pipe();
   const relay = new OutputRelay(r, dest);
-  const data = randomBytes(64 << 20);
+  const data = randomBytes(size);
   writeAll(w, data);
   closeSync(w);
   await relay.done;
   closeSync(dest);
+  return { relay, data };
+}
+
+t.test('64 MiB of random bytes through a pipe to a file: exact bytes, exact sha256', async (t) => {
+  const file = join(t.testdir({}), 'out');
+  const dest = openSync(file, 'w');
+  const { relay, data } = await relayRandom(64 << 20, dest);
   t.same(relay.result(), { sha256: sha(data), bytes: data.length });
   t.ok(readFileSync(file).equals(data), 'the file holds exactly the bytes, in order');
 });
@@ -137,13 +143,7 @@ t.test('a non-blocking destination with a slow reader loses nothing', async (t) 
   const reader = spawn('sh', ['-c', `sleep 0.3; cat > '${file}'`], { stdio: [out.r, 'ignore', 'inherit'] });
   closeSync(out.r);
   const exited = new Promise((res) => reader.once('exit', res));
-  const { w, r } = pipe();
-  const relay = new OutputRelay(r, dest);
-  const data = randomBytes(8 << 20);
-  writeAll(w, data);
-  closeSync(w);
-  await relay.done;
-  closeSync(dest);
+  const { relay, data } = await relayRandom(8 << 20, dest);
   await exited;
   t.same(relay.result(), { sha256: sha(data), bytes: data.length });
   t.ok(readFileSync(file).equals(data), 'every byte reached the slow reader, in order');
