@@ -47,8 +47,12 @@ all: helper controller
 
 bpf: $(BUILD)/glasshouse.bpf.o
 helper: $(HELPER) $(GATE) $(INIT)
-controller: $(NPM_STAMP)
-	$(call msg,TSC,dist/)
+controller: dist/gh-run.js
+
+# tsc checks the types (it emits nothing), esbuild bundles (controller/build.mjs)
+CONTROLLER_SRCS := $(shell find controller -name '*.ts') controller/build.mjs package.json tsconfig.json
+dist/gh-run.js dist/glasshouse.js &: $(CONTROLLER_SRCS) $(NPM_STAMP)
+	$(call msg,BUNDLE,dist/)
 	$(Q)npm run --silent build
 
 $(BUILD):
@@ -129,7 +133,7 @@ test-unit: npm-deps
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)status=0; node dist/controller/cli/gh-run.js -o receipt.json -- $(PYTHON) demo/sneaky.py || status=$$?; \
+	$(Q)status=0; node dist/gh-run.js -o receipt.json -- $(PYTHON) demo/sneaky.py || status=$$?; \
 	  echo; echo "gh-run exited with $$status (the demo's own exit code)"; echo; \
 	  node demo/summary.mjs receipt.json
 
@@ -151,8 +155,9 @@ setuid: $(HELPER)
 # Everything goes under $(LIBDIR), laid out as the build tree is, because the controller finds
 # its package root by walking up from its own file to package.json, and the helper, gate and
 # init in helper/ below that root: an installed gh-run runs the helper next to itself, never one
-# on the caller's PATH. $(BINDIR) gets relative links to the two CLIs (node resolves the link of
-# its main module, so the root is found from the real file).
+# on the caller's PATH. The controller is the bundle in dist/: no node_modules is needed.
+# $(BINDIR) gets relative links to the two CLIs (node resolves the link of its main module, so
+# the root is found from the real file).
 # install builds nothing and installs nothing from the network: as root it would leave root's
 # files in your build tree. It checks that `make` is done and current, and stops otherwise.
 PREFIX  ?= /usr/local
@@ -161,33 +166,27 @@ LIBDIR   = $(LIBPARENT)/glasshouse
 BINDIR   = $(DESTDIR)$(PREFIX)/bin
 SETCAP  ?= setcap
 HELPER_CAPS := cap_bpf,cap_perfmon+ep
-BUILT   := $(HELPER) $(GATE) $(INIT) dist/controller/cli/gh-run.js dist/controller/cli/glasshouse.js $(NPM_STAMP)
+BUILT   := $(HELPER) $(GATE) $(INIT) dist/gh-run.js dist/glasshouse.js
 
 install:
 	$(Q)for f in $(BUILT); do [ -e "$$f" ] || { \
 	  echo "make install: $$f is missing: run make first (as yourself), then make install" >&2; exit 1; }; done
-	$(Q)$(MAKE) --no-print-directory -q $(HELPER) $(GATE) $(INIT) $(NPM_STAMP) || { \
+	$(Q)$(MAKE) --no-print-directory -q $(BUILT) || { \
 	  echo "make install: the build is older than its sources: run make first (as yourself)" >&2; exit 1; }
-	$(Q)stale=$$(find controller -name '*.ts' -newer dist/controller/cli/gh-run.js | head -n 1); \
-	  [ -z "$$stale" ] || { echo "make install: $$stale is newer than dist/: run make first (as yourself)" >&2; exit 1; }
 	$(call msg,INSTALL,$(LIBDIR))
-	$(Q)set -e; umask 022; src=$$(pwd); \
-	  modules=$$(npm ls --omit=dev --all --parseable --offline --no-update-notifier) || { \
-	    echo "make install: npm ls could not list the runtime node_modules (see above): run make first" >&2; exit 1; }; \
+	$(Q)set -e; umask 022; \
 	  install -d -m 0755 "$(LIBPARENT)" "$(BINDIR)"; \
 	  stage=$$(mktemp -d "$(LIBPARENT)/.glasshouse-install.XXXXXX"); \
 	  trap 'rm -rf "$$stage"' EXIT; \
-	  copy() { install -d -m 0755 "$$stage/$$1"; \
-	    tar -C "$$src/$$1" --anchored --exclude=./node_modules -cf - . | tar -C "$$stage/$$1" --no-same-owner --no-same-permissions -xf -; }; \
-	  copy dist/controller; \
-	  for m in $$modules; do case "$$m" in "$$src"/node_modules/*) copy "$${m#"$$src"/}";; esac; done; \
+	  install -d -m 0755 "$$stage/dist"; \
+	  tar -C dist -cf - . | tar -C "$$stage/dist" --no-same-owner --no-same-permissions -xf -; \
 	  install -m 0644 package.json receipt.schema.json "$$stage/"; \
 	  install -d -m 0755 "$$stage/helper"; \
 	  install -m 0755 $(HELPER) $(GATE) $(INIT) "$$stage/helper/"; \
 	  find "$$stage" -type d -exec chmod 0755 {} +; \
 	  find "$$stage" -type f -perm /111 -exec chmod 0755 {} +; \
 	  find "$$stage" -type f ! -perm /111 -exec chmod 0644 {} +; \
-	  chmod 0755 "$$stage/dist/controller/cli/gh-run.js" "$$stage/dist/controller/cli/glasshouse.js"; \
+	  chmod 0755 "$$stage/dist/gh-run.js" "$$stage/dist/glasshouse.js"; \
 	  helper="$$(cd "$(LIBPARENT)" && pwd)/glasshouse/$(HELPER)"; \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    chown -R 0:0 "$$stage"; \
@@ -195,8 +194,8 @@ install:
 	      echo "make install: setcap $(HELPER_CAPS) on the installed helper failed (a file system without extended attributes?): nothing installed" >&2; exit 1; }; \
 	  fi; \
 	  rm -rf "$(LIBDIR)"; mv "$$stage" "$(LIBDIR)"; trap - EXIT; \
-	  ln -sfn ../lib/glasshouse/dist/controller/cli/gh-run.js "$(BINDIR)/gh-run"; \
-	  ln -sfn ../lib/glasshouse/dist/controller/cli/glasshouse.js "$(BINDIR)/glasshouse"; \
+	  ln -sfn ../lib/glasshouse/dist/gh-run.js "$(BINDIR)/gh-run"; \
+	  ln -sfn ../lib/glasshouse/dist/glasshouse.js "$(BINDIR)/glasshouse"; \
 	  if [ "$$(id -u)" != 0 ]; then \
 	    echo "installed without capabilities (not root); to give them: sudo setcap $(HELPER_CAPS) $$helper"; \
 	  fi

@@ -1,5 +1,5 @@
 // The package root (where package.json, helper/ and receipt.schema.json live), found from this
-// module's own URL so it works from controller/ (ts-node) and from dist/controller/ (built).
+// module's own URL so it works from controller/ (ts-node, tests) and from the bundle in dist/.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +16,9 @@ export function packageRoot(): string {
     if (up === dir) break;
     dir = up;
   }
-  // not found (unusual install): controller/schema -> root, dist/controller/schema -> root
+  // not found (unusual install): this file is controller/package-root.ts, or in dist/ or dist/chunks/
   const here = dirname(fileURLToPath(import.meta.url));
-  const guess = join(here, '..', '..');
-  return (cached = guess.endsWith('/dist') ? dirname(guess) : guess);
+  return (cached = here.endsWith('/chunks') ? dirname(dirname(here)) : dirname(here));
 }
 
 function isOurs(manifest: string): boolean {

@@ -2,7 +2,7 @@
 // Chunks are kept as a list and a frame is copied only when it straddles chunk boundaries,
 // so a long stream is decoded in linear time whatever the chunking; a frame inside one chunk
 // (the common case: a pipe read holds hundreds) is decoded from a view of it.
-import { Unpackr } from 'msgpackr';
+import { Unpackr } from 'msgpackr/unpack';
 import { FrameError } from '../schema/frame-error.js';
 
 export const MAX_FRAME_BYTES = 1024 * 1024;

@@ -1,6 +1,6 @@
 // The inverse of the frame decoder, for the controller's own frames in a recording: a 4-byte
 // big-endian length, then one msgpack map (the helper's framing, so one reader reads both).
-import { Packr } from 'msgpackr';
+import { Packr } from 'msgpackr/pack';
 
 const packr = new Packr({ useRecords: false });
 

@@ -2,7 +2,7 @@
 // long lists in one parse, then each element of those lists on its own, as the writer reaches
 // it, against the element schemas of the Receipt schema itself. A failure names the field
 // (`filesystem.failed.123.errno`), as one parse of the whole receipt would.
-import { z } from 'zod';
+import * as z from 'zod';
 import { Receipt, SCHEMA_VERSION, type LazyReceipt } from '../schema/receipt.js';
 import { InvalidReceiptError } from './errors.js';
 

@@ -1,5 +1,5 @@
 // receipt.schema.json, generated from the zod schema so the two can never disagree.
-import { z } from 'zod';
+import * as z from 'zod';
 import { Receipt } from './receipt.js';
 
 export const JSON_SCHEMA_FILE = 'receipt.schema.json';

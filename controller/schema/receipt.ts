@@ -1,6 +1,6 @@
 // The receipt contract (schema 0.4, see shared/RECEIPT.md): the single source of the
 // Receipt type, of its validation before writing, and of receipt.schema.json.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CHANGE_OPS } from './frames.js';
 
 export const SCHEMA_VERSION = '0.4';

@@ -1,6 +1,6 @@
 // The recording file (controller/replay/FORMAT.md): fixed header and footer, and the zod
 // schemas of the controller's own two frames. Shared by the writer (run) and the reader (replay).
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunFacts } from './run-facts.js';
 
 /** "GHREC\0", then the format version as a big-endian u16: 8 bytes in all. */

@@ -1,6 +1,6 @@
 // What the run itself observed, besides the helper's frames: the second input of the
 // aggregator. Plain JSON, so a recorded run (frames + facts) rebuilds the same receipt.
-import { z } from 'zod';
+import * as z from 'zod';
 import { Artifact, CollectorStatus, GuestMount } from './receipt.js';
 
 export const RunFacts = z.object({

@@ -6,7 +6,7 @@
 //   node test/bench/bench.mjs [--quick] [--only NAME[,NAME]] [--write | --no-write] [--in-place]
 //
 // Other people rebuild dist/ while the bench runs, so by default (as root) the bench copies the
-// built package (dist/, helper binaries, package.json; node_modules linked) into its temp dir and
+// built package (dist/, helper binaries, package.json, controller sources for memory.mjs; node_modules linked) into its temp dir and
 // benchmarks that copy; --in-place runs the tree's own build instead.
 // NAME: startup, exec, syscall, dd1g, stdout2g, open, build, network, tcp, changes, saturation, memory.
 // A full run (no --quick, no --only) writes BENCHMARKS.md; other runs only print, unless --write.
@@ -741,7 +741,7 @@ function commandsSection(tmpLabel) {
     '',
     '```sh',
     'CMD                                        # bare',
-    `node dist/controller/cli/gh-run.js -q -o ${T}/r.json -- CMD   # gh-run`,
+    `node dist/gh-run.js -q -o ${T}/r.json -- CMD   # gh-run`,
     'strace -f -o /dev/null CMD                 # strace',
     '```',
     '',
@@ -770,14 +770,14 @@ function commandsSection(tmpLabel) {
     `# changes: ${SIZE.changes} files created in 100 directories, each renamed (every other one across directories), every tenth chmod, then rm -rf`,
     `/bin/sh -c '${T}/bin/changestorm changes ${SIZE.changes} >/dev/null && rm -rf changes'   # test/bench/changestorm.c`,
     `# startup`,
-    `true ; node -e 0 ; node dist/controller/cli/gh-run.js -q -o ${T}/r.json -- true`,
-    `node --input-type=module -e 'await import("file://$PWD/dist/controller/cli/main.js")'`,
+    `true ; node -e 0 ; node dist/gh-run.js -q -o ${T}/r.json -- true`,
+    `node dist/gh-run.js --version`,
     `helper/glasshouse-helper </dev/null >/dev/null`,
     `# saturation (test/bench/saturate.c): WORKERS processes, RATE opens/s in total, ${SIZE.satSeconds} s`,
-    `node dist/controller/cli/gh-run.js -q -o ${T}/r.json -- ${T}/bin/saturate ${T}/one RATE ${SIZE.satSeconds} WORKERS ${T}/sat.out`,
+    `node dist/gh-run.js -q -o ${T}/r.json -- ${T}/bin/saturate ${T}/one RATE ${SIZE.satSeconds} WORKERS ${T}/sat.out`,
     `# memory: synthetic (KIND failed or read; N ${SIZE.memPaths}${SIZE.memBig ? ` and, for failed, ${SIZE.memBig}` : ''}), then end to end`,
     `node --expose-gc test/bench/memory.mjs --pkg ${T}/pkg --paths N --kind KIND`,
-    `node dist/controller/cli/gh-run.js -q -o ${T}/r.json -- ${T}/bin/failstorm N /nonexistent-gh-bench   # test/bench/failstorm.c`,
+    `node dist/gh-run.js -q -o ${T}/r.json -- ${T}/bin/failstorm N /nonexistent-gh-bench   # test/bench/failstorm.c`,
     '```',
     '',
     'gh-run, the helper and `main.js` are run from a copy of the build taken when the bench starts ' +
@@ -828,6 +828,8 @@ function copyBuild(dest) {
   fs.rmSync(dest, { recursive: true, force: true });
   fs.mkdirSync(path.join(dest, 'helper'), { recursive: true });
   fs.cpSync(path.join(ROOT, 'dist'), path.join(dest, 'dist'), { recursive: true });
+  // memory.mjs bundles the controller's modules from their sources
+  fs.cpSync(path.join(ROOT, 'controller'), path.join(dest, 'controller'), { recursive: true });
   for (const f of fs.readdirSync(path.join(ROOT, 'helper'))) {
     const src = path.join(ROOT, 'helper', f);
     const st = fs.statSync(src);

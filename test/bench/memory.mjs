@@ -6,7 +6,8 @@
 //
 //   node --expose-gc test/bench/memory.mjs [--pkg DIR] [--paths N] [--kind failed|read|write|readwrite|mixed] [--out FILE]
 //
-// --pkg: the package whose dist/ is measured (default: this tree). One JSON line on stdout.
+// --pkg: the package whose controller sources are measured (default: this tree), bundled here
+// with esbuild as the CLI's bundle is. One JSON line on stdout.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,13 +34,22 @@ if (!['failed', 'read', 'write', 'readwrite', 'mixed'].includes(KIND) || !(N > 0
   process.exit(2);
 }
 
-const load = (rel) => import(pathToFileURL(path.join(PKG, 'dist', 'controller', rel)).href);
-const { Aggregator } = await load('aggregate/aggregate.js');
-const { FramePipeline } = await load('collector/frame-pipeline.js');
-const { parseFrame } = await load('schema/frames.js');
-const writeModule = await load('receipt/write-receipt.js');
-const serializeModule = await load('receipt/serialize.js');
-const { Packr } = createRequire(path.join(PKG, 'package.json'))('msgpackr');
+// the controller's own modules, bundled from its sources (the CLI's bundle exports nothing)
+const require = createRequire(path.join(PKG, 'package.json'));
+const bundled = path.join(os.tmpdir(), `gh-memory-${process.pid}.mjs`);
+await require('esbuild').build({
+  stdin: {
+    contents: ['aggregate/aggregate', 'collector/frame-pipeline', 'receipt/write-receipt']
+      .map((m) => `export * from ${JSON.stringify(path.join(PKG, 'controller', `${m}.ts`))};`).join('\n'),
+    resolveDir: PKG,
+    loader: 'ts',
+  },
+  bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile: bundled, logLevel: 'error',
+  banner: { js: "import { createRequire as r } from 'node:module'; const require = r(import.meta.url);" },
+});
+const { Aggregator, FramePipeline, writeReceipt } = await import(pathToFileURL(bundled).href);
+fs.rmSync(bundled, { force: true });
+const { Packr } = require('msgpackr');
 const packr = new Packr({ useRecords: false });
 
 const ROOT = 4242;
@@ -93,7 +103,7 @@ const t0 = performance.now();
 
 const aggregator = new Aggregator();
 aggregator.setRoot({ root_pid: ROOT, controller_pid: facts.controller_pid, environment: facts.environment });
-const pipeline = new FramePipeline((f) => aggregator.add(f), parseFrame);
+const pipeline = new FramePipeline((f) => aggregator.add(f));
 pipeline.push(frameBytes({ t: 'hello', proto: 4, version: '0.3.0', arch: 'x86_64', mono_ns: T0, real_ns: 1.7e18, argv: true, ringbuf: 1 << 24, privilege: 'root' }));
 pipeline.push(frameBytes({ t: 'following', pid: ROOT }));
 pipeline.push(frameBytes({
@@ -124,14 +134,8 @@ try {
   hwmReset = false;
 }
 const t1 = performance.now();
-let writer;
-if (typeof writeModule.writeReceipt === 'function' && typeof aggregator.finishLazy === 'function') {
-  writer = 'streaming';
-  await writeModule.writeReceipt(OUT, aggregator.finishLazy(facts, []));
-} else {
-  writer = 'string';
-  await writeModule.writeFileAtomic(OUT, serializeModule.serializeReceipt(aggregator.finish(facts, [])));
-}
+const writer = 'streaming';
+await writeReceipt(OUT, aggregator.finishLazy(facts, []));
 const writeMs = performance.now() - t1;
 const peak = status('VmHWM');
 const bytes = fs.statSync(OUT).size;

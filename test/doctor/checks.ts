@@ -45,7 +45,7 @@ t.test('the load check really starts the helper', async (t) => {
 
 t.test('glasshouse doctor, end to end', async (t) => {
   const { spawnSync } = await import('node:child_process');
-  const cli = join(ROOT, 'dist', 'controller', 'cli', 'glasshouse.js');
+  const cli = join(ROOT, 'dist', 'glasshouse.js');
   const bad = spawnSync(process.execPath, [cli, 'doctor', '--helper', '/nonexistent/glasshouse-helper'], { encoding: 'utf8' });
   t.equal(bad.status, 1, 'exit 1 when something is missing');
   t.match(bad.stdout, /FAIL\s+helper: \/nonexistent\/glasshouse-helper not found/);

@@ -2,13 +2,13 @@
 // output, and the parsed receipt. Also decides, once, whether BPF can load on this machine.
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
+import { decodeFrameStream } from '../../controller/collector/frame-pipeline.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const GH_RUN = join(ROOT, 'dist', 'controller', 'cli', 'gh-run.js');
-export const GLASSHOUSE = join(ROOT, 'dist', 'controller', 'cli', 'glasshouse.js');
+export const GH_RUN = join(ROOT, 'dist', 'gh-run.js');
+export const GLASSHOUSE = join(ROOT, 'dist', 'glasshouse.js');
 export const PROGRAMS = join(ROOT, 'test', 'fixtures', 'programs');
 /** Debian's python, not a shim: shims (pyenv) add their own processes to every tree. */
 export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
