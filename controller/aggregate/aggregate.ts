@@ -4,12 +4,12 @@
 // recorded stream rebuilds the same receipt byte for byte.
 import { createHash } from 'node:crypto';
 import type { Frame } from '../schema/frames.js';
-import type { LazyReceipt, Receipt } from '../schema/receipt.js';
+import { SCHEMA_VERSION, type LazyReceipt, type Receipt } from '../schema/receipt.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { CollectorTally } from './collector.js';
 import { DnsTable } from './dns.js';
 import { environmentSection } from './environment.js';
-import { errnoText, signalNumber } from './errno.js';
+import { errnoText, shellStatus } from './errno.js';
 import { FilesystemTable } from './filesystem.js';
 import { LiveProcesses } from './live-processes.js';
 import { MountNamespaceTable } from './mount-namespaces.js';
@@ -18,9 +18,6 @@ import { nsToMs } from './numbers.js';
 import { ProcessTableBuilder, processList, processTree, type RootFacts } from './process-tree.js';
 import { TamperTable, tamperLines } from './tampering.js';
 
-// schema/receipt.ts's SCHEMA_VERSION, whose literal type this is (tsc refuses any other value):
-// not imported from there, which would load zod before the first frame is folded
-const SCHEMA_VERSION: Receipt['schema_version'] = '0.4';
 
 /** sha256 hex of `${started_at}\0${rootPid}\0${argv joined with \0}`. */
 export function executionId(facts: RunFacts): string {
@@ -166,7 +163,7 @@ export class Aggregator {
 
     const exitCode = root !== null ? root.exitCode : facts.exit.code;
     const signal = root !== null ? root.signal : facts.exit.signal;
-    const shellStatus = signal !== null ? 128 + (signalNumber(signal) ?? 0) : (exitCode ?? 1);
+    const status = shellStatus(exitCode, signal);
 
     const errors: string[] = [];
     if (facts.exec_error !== null) errors.push(`${facts.command[0]}: ${errnoText(facts.exec_error)}`);
@@ -185,7 +182,7 @@ export class Aggregator {
       environment: environmentSection(facts, root?.exe ?? null),
       collector,
       artifacts: { stdout: { ...facts.stdout }, stderr: { ...facts.stderr } },
-      exit_code: shellStatus,
+      exit_code: status,
       duration_ms: duration,
       processes: processList(table, t0),
       filesystem: this.filesystem.section(facts.digests),

@@ -25,3 +25,8 @@ export function signalNumber(name: string): number | null {
   const n = (constants.signals as Record<string, number | undefined>)[name];
   return n ?? null;
 }
+
+/** The status a shell reports for an exit: the code, or 128+N for death by signal N. */
+export function shellStatus(code: number | null, signal: string | null): number {
+  return signal !== null ? 128 + (signalNumber(signal) ?? 0) : (code ?? 1);
+}

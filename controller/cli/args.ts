@@ -4,7 +4,6 @@ import yargs, { type Argv } from 'yargs';
 import { GLASSHOUSE_VERSION } from '../version.js';
 import type { RunOptions } from '../run/options.js';
 import type { ReplayOptions } from '../replay/options.js';
-import { parseWaitTimeout } from './wait-timeout.js';
 
 export type Program = 'gh-run' | 'glasshouse';
 
@@ -16,6 +15,10 @@ export type CliAction =
   | { kind: 'exit'; code: number; stdout: string; stderr: string };
 
 export const USAGE_ERROR = 2;
+
+// --wait-timeout: decimal seconds, fractions allowed, more than zero. No exponents, hex, signs
+// or spaces: what a person types, and nothing Number() alone would let through.
+const SECONDS = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 
 interface RunFlags {
   output: string;
@@ -140,8 +143,8 @@ function waitFlags(flags: RunFlags): { waitAll: boolean; waitTimeout: number | n
   const value = flags['wait-timeout'];
   if (value === undefined) return { waitAll: flags['wait-all'] ?? false, waitTimeout: null };
   if (Array.isArray(value)) return '--wait-timeout given more than once';
-  const seconds = parseWaitTimeout(value);
-  if (seconds === null) return `--wait-timeout: expected a number of seconds greater than 0 (e.g. 30 or 0.5), got '${value}'`;
+  const seconds = SECONDS.test(value) ? Number(value) : NaN;
+  if (!(Number.isFinite(seconds) && seconds > 0)) return `--wait-timeout: expected a number of seconds greater than 0 (e.g. 30 or 0.5), got '${value}'`;
   if (flags['wait-all'] === false) return '--wait-timeout goes with --wait-all (it implies it), not with --no-wait-all';
   return { waitAll: true, waitTimeout: seconds };
 }

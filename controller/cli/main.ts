@@ -1,53 +1,31 @@
-// Shared body of the two entry points: start the helper of a plain run at once (its BPF load
-// overlaps the rest of our startup), parse (yargs only when the command line is not a plain
-// run), then load the run (or replay) machinery lazily and exit with its status.
+// Shared body of the two entry points: parse the command line (yargs, args.ts), then run,
+// replay or check the machine, and exit with the status. Replay and doctor are loaded when used
+// (chunks of their own in the bundle); a run is in the entry file itself.
+import { initNeeded, runUnderInit } from '../guest/launch.js';
 import { noteInheritedFds } from '../receipt/destination.js';
-import { startEarlyHelper } from '../run/early-helper.js';
-import type { CliAction, Program } from './args.js';
-import { guardInspector } from './inspector-guard.js';
-import { plainRunOptions } from './plain-run.js';
+import { run } from '../run/run.js';
+import { parseCli, type Program } from './args.js';
 
 export async function main(program: Program, args: readonly string[]): Promise<never> {
-  guardInspector();
   noteInheritedFds(); // before gh-run opens any: -o /dev/fd/N must be one the user gave
-  // first execa and the helper, then everything else while the helper loads BPF
-  const plain = plainRunOptions(program, args);
-  const early = await startEarlyHelper(plain);
-  let action: CliAction;
-  if (plain !== null) action = { kind: 'run', options: plain };
-  else {
-    const { parseCli } = await import('./args.js');
-    action = await parseCli(program, args);
-  }
+  const action = await parseCli(program, args);
   if (action.kind === 'exit') {
-    early?.discard();
     if (action.stdout) process.stdout.write(action.stdout);
     if (action.stderr) process.stderr.write(action.stderr);
     process.exit(action.code);
   }
-  if (action.kind === 'doctor') {
-    early?.discard();
-    const { doctor } = await import('../doctor/doctor.js');
-    process.exit(doctor(action.helperPath));
-  }
-  if (action.kind === 'run') {
-    // PID 1 or --guest: this CLI runs again under glasshouse-init (controller/guest/launch.ts)
-    const { initNeeded, runUnderInit } = await import('../guest/launch.js');
-    if (initNeeded(action.options)) {
-      early?.discard();
-      const status = await runUnderInit(action.options);
-      if (status !== null) process.exit(status);
-    }
-  }
   let status: number;
   try {
-    if (action.kind === 'replay') {
-      early?.discard();
+    if (action.kind === 'doctor') {
+      const { doctor } = await import('../doctor/doctor.js');
+      status = doctor(action.helperPath);
+    } else if (action.kind === 'replay') {
       const { replay } = await import('../replay/replay.js');
       status = await replay(action.options);
     } else {
-      const { run } = await import('../run/run.js');
-      status = await run(action.options, early);
+      // PID 1 or --guest: this CLI runs again under glasshouse-init (guest/launch.ts)
+      const underInit = initNeeded(action.options) ? await runUnderInit(action.options) : null;
+      status = underInit ?? (await run(action.options));
     }
   } catch (error) {
     process.stderr.write(`glasshouse: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -2,14 +2,14 @@
 // the command, stop it; every frame goes to `onFrame` as it arrives (none is kept here). Its
 // failures never disturb the command: they make the collector "unavailable" (before hello) or
 // "degraded" (during the run).
-import type { ResultPromise } from 'execa';
-import type { Frame, HelloFrame } from '../schema/frames.js';
+import { execa, type ResultPromise } from 'execa';
+import { PROTOCOL_VERSION, type Frame, type HelloFrame } from '../schema/frames.js';
 import type { CollectorStatus } from '../schema/receipt.js';
 import { Diagnostics } from './diagnostics.js';
 import { HelperFollowError, HelperUnavailableError } from './errors.js';
-import { FramePipeline, type FrameParser } from './frame-pipeline.js';
-import { SpawnedHelper } from './helper-spawn.js';
-import { PROTOCOL_VERSION } from './protocol.js';
+import { FramePipeline } from './frame-pipeline.js';
+import { HelperStderr } from './helper-stderr.js';
+import { whyNotExecutable } from '../run/host-facts.js';
 
 export interface HelperOptions {
   /** absolute path of glasshouse-helper */
@@ -39,58 +39,104 @@ export interface CollectorResult {
   hello: HelloFrame;
 }
 
-interface Waiter<T> {
-  resolve: (value: T) => void;
-  reject: (error: Error) => void;
-}
-
 interface HelperExit {
   code: number | null;
   signal: string | null;
   spawnError: string | null;
 }
 
+/** An answer the helper owes (its hello, or to a follow): settled once, or rejected after a timeout. */
+class Pending<T> {
+  private timer: NodeJS.Timeout;
+  readonly promise: Promise<T>;
+  private settle!: { resolve: (value: T) => void; reject: (error: Error) => void };
+  done = false;
+
+  constructor(timeoutMs: number, onTimeout: () => Error) {
+    this.promise = new Promise<T>((resolve, reject) => (this.settle = { resolve, reject }));
+    this.timer = setTimeout(() => this.reject(onTimeout()), timeoutMs);
+  }
+
+  resolve(value: T): void {
+    if (this.finish()) this.settle.resolve(value);
+  }
+
+  reject(error: Error): void {
+    if (this.finish()) this.settle.reject(error);
+  }
+
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    clearTimeout(this.timer);
+    return true;
+  }
+}
+
 export class HelperProcess {
-  // zod only for frames the guard leaves over (none, from a current helper): loaded when needed
-  private readonly stream = new FramePipeline((frame) => this.onFrame(frame), { load: loadFrameParser }, () => this.afterFrames());
+  private readonly child: ResultPromise;
+  private readonly stream = new FramePipeline((frame) => this.onFrame(frame));
+  private readonly stderr: HelperStderr;
   private readonly diagnostics: Diagnostics;
+  /** settles when stdout has ended or closed: no frame can come after */
+  private readonly stdoutDone: Promise<void>;
+  private readonly exited: Promise<HelperExit>;
   private hello: HelloFrame | null = null;
-  private helloWaiter: Waiter<HelloFrame> | null = null;
-  private followWaiter: (Waiter<void> & { pid: number; onArmed: () => void }) | null = null;
+  private readonly helloAnswer: Pending<HelloFrame>;
+  private followAnswer: (Pending<void> & { pid: number; onArmed: () => void }) | null = null;
   private followed: number | null = null;
   private lastError: string | null = null;
-  private lastStderr: string | null = null;
-  private stderrRest = '';
-  /**
-   * The helper's stderr lines before its hello, and while a follow waits for its answer, held:
-   * when it cannot start or follow, its last line is the error frame's message, which the
-   * controller says itself (with the fix); said once, not twice.
-   */
-  private held: string[] | null = [];
-  /** messages of fatal error frames: the controller reports them, the same stderr line is not repeated */
-  private readonly fatal = new Set<string>();
+  /** the end frame came */
   private ended = false;
-  private streamDone = false;
+  /** we asked it to stop */
   private stopping = false;
   private exit: HelperExit | null = null;
-  private readonly exited: Promise<HelperExit>;
-  private readonly stdoutDone: Promise<void>;
-  private readonly child: ResultPromise;
-  private stdoutDoneNow!: () => void;
   private status: CollectorStatus = 'ok';
   private reason: string | null = null;
 
-  private constructor(
-    spawned: SpawnedHelper,
-    private readonly options: HelperOptions,
-  ) {
-    this.child = spawned.child;
+  private constructor(private readonly options: HelperOptions) {
     this.diagnostics = options.diagnostics ?? new Diagnostics({});
-    this.stdoutDone = new Promise<void>((done) => (this.stdoutDoneNow = done));
-    // its death is looked at after its last words: a helper started early may have written its
-    // error frame and exited before we listened, and a frame may wait for zod to be validated
-    const lastWords = this.stdoutDone.then(() => this.stream.settled());
-    const afterOutput = (): Promise<unknown> => Promise.race([lastWords, new Promise((r) => setTimeout(r, 1000).unref())]);
+    this.stderr = new HelperStderr(options.quiet, options.writeStderr);
+    this.helloAnswer = new Pending<HelloFrame>(options.helloTimeoutMs ?? 15_000, () => {
+      this.child.kill('SIGKILL');
+      return new HelperUnavailableError(`the helper sent no hello within ${(options.helloTimeoutMs ?? 15_000) / 1000} s`, 'other');
+    });
+    this.helloAnswer.promise.catch(() => {
+      this.child.stdin?.end();
+      this.stderr.release();
+    });
+    this.child = execa(options.path, options.captureArgv ? [] : ['--no-argv'], {
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      // read here as it comes: execa resumes (and drops) output nobody listens to
+      buffer: false,
+      reject: false,
+      encoding: 'buffer',
+      // its own session: a terminal ^C goes to the command, the helper stops on `stop` or stdin EOF
+      detached: true,
+      cleanup: false,
+    });
+    const { stdout, stderr, stdin } = this.child;
+    stdin?.on('error', () => undefined); // EPIPE when the helper is gone: its exit says why
+    this.stdoutDone = new Promise<void>((done) => {
+      if (!stdout) return done();
+      stdout.on('data', (chunk: Buffer) => this.onChunk(chunk));
+      stdout.on('end', () => {
+        this.stream.end();
+        done();
+      });
+      stdout.on('close', done);
+      stdout.on('error', done);
+    });
+    stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString('utf8')));
+    stderr?.on('end', () => {
+      this.stderr.end();
+      // a start or follow still waiting releases the lines with its answer, knowing what not to repeat
+      if (this.helloAnswer.done && this.followAnswer === null) this.stderr.release();
+    });
+    // its death is looked at after its last frames: its error frame says more than its status
+    const afterOutput = (): Promise<unknown> => Promise.race([this.stdoutDone, new Promise((r) => setTimeout(r, 1000).unref())]);
     this.exited = this.child.then(
       (r) => afterOutput().then(() => this.onExit({ code: r.exitCode ?? null, signal: r.signal ?? null, spawnError: spawnErrorOf(r) })),
       (e: unknown) => afterOutput().then(() => this.onExit({ code: null, signal: null, spawnError: e instanceof Error ? e.message : String(e) })),
@@ -98,29 +144,26 @@ export class HelperProcess {
   }
 
   /**
-   * Start the helper and wait for its hello; throws HelperUnavailableError. `early`: a helper
-   * already started (by the CLI, before parsing), taken over when it is the one asked for,
-   * else discarded.
+   * Start the helper and wait for its hello; throws HelperUnavailableError. The process is
+   * spawned before this returns its promise, so its BPF load overlaps whatever the caller does
+   * meanwhile.
    */
-  static async start(options: HelperOptions, early: SpawnedHelper | null = null): Promise<HelperProcess> {
-    let spawned: SpawnedHelper;
-    if (early !== null && early.matches(options.path, options.captureArgv)) spawned = early;
-    else {
-      early?.discard();
-      spawned = SpawnedHelper.spawn(options.path, options.captureArgv);
+  static start(options: HelperOptions): Promise<HelperProcess> {
+    // a missing helper is a setup problem with a known fix, not a crash
+    const problem = whyNotExecutable(options.path);
+    if (problem !== null) {
+      const reason = problem === 'not found' ? `helper not found at ${options.path}` : `helper at ${options.path} is not executable`;
+      return Promise.reject(new HelperUnavailableError(reason, 'missing'));
     }
-    const helper = new HelperProcess(spawned, options);
-    const hello = helper.waitForHello(options.helloTimeoutMs ?? 15_000);
-    helper.listen(spawned); // after the wait is set up: what an early helper said is handled at once
-    await hello;
-    return helper;
+    const helper = new HelperProcess(options);
+    return helper.helloAnswer.promise.then(() => helper);
   }
 
   get helloFrame(): HelloFrame | null {
     return this.hello;
   }
 
-  /** Why: settles when the helper's output has ended (it stopped or died): no frame can come after. */
+  /** Settles when the helper's output has ended (it stopped or died): no frame can come after. */
   get outputEnded(): Promise<void> {
     return this.stdoutDone;
   }
@@ -136,27 +179,19 @@ export class HelperProcess {
     this.diagnostics.track(`follow ${pid}`);
     this.followed = pid;
     // its lines are held until the answer: a refusal is an error frame the controller says itself
-    this.held ??= [];
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.followWaiter = null;
-        this.releaseStderr();
-        reject(new HelperFollowError(`no answer to follow within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      const settle = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
-        clearTimeout(timer);
-        this.followWaiter = null;
-        this.releaseStderr();
-        fn(...a);
-      };
-      this.followWaiter = { pid, onArmed, resolve: settle(resolve), reject: settle(reject) };
-      this.child.stdin?.write(`follow ${pid}\n`);
-    });
-  }
-
-  /** Mark the collection degraded (e.g. the follow failed) without stopping anything. */
-  degrade(reason: string): void {
-    this.setStatus('degraded', reason);
+    this.stderr.hold();
+    const answer = Object.assign(
+      new Pending<void>(timeoutMs, () => new HelperFollowError(`no answer to follow within ${timeoutMs / 1000} s`)),
+      { pid, onArmed },
+    );
+    this.followAnswer = answer;
+    const settled = (): void => {
+      this.followAnswer = null;
+      this.stderr.release();
+    };
+    answer.promise.then(settled, settled);
+    this.child.stdin?.write(`follow ${pid}\n`);
+    return answer.promise;
   }
 
   /** Ask the helper to drain and end; collect every frame until its exit (killed after a timeout). */
@@ -178,10 +213,10 @@ export class HelperProcess {
       this.child.stdout?.destroy();
       await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000))]);
     }
-    this.endStream();
-    await this.stream.settled(); // frames that waited for zod: the end frame may be among them
+    // frames and errors are a function of the bytes decoded, what a recording holds and a replay decodes again
+    this.stream.end();
     if (!timedOut && !this.ended) {
-      const detail = this.lastError ?? this.lastStderr ?? (this.exit ? `it exited with ${describeExit(this.exit)}` : null);
+      const detail = this.lastError ?? this.stderr.last ?? (this.exit ? `it exited with ${describeExit(this.exit)}` : null);
       this.setStatus('degraded', `the helper stopped without an end frame${detail !== null ? `: ${detail}` : ''}`);
     }
     this.diagnostics.finish();
@@ -193,71 +228,12 @@ export class HelperProcess {
     };
   }
 
-  /** Take over the helper's output: what it said so far, then what it says. */
-  private listen(spawned: SpawnedHelper): void {
-    spawned.attach({
-      stdout: (chunk) => this.onChunk(chunk),
-      stdoutEnd: () => {
-        this.endStream();
-        this.stdoutDoneNow();
-      },
-      stdoutClosed: () => this.stdoutDoneNow(),
-      stderr: (chunk) => this.onStderr(chunk.toString('utf8')),
-      stderrEnd: () => {
-        this.onStderr('\n');
-        // a start or follow still waiting settles after the helper's last frames (its error
-        // frame may wait for zod): it releases them then, knowing what not to repeat
-        if (this.helloWaiter === null && this.followWaiter === null) this.releaseStderr();
-      },
-    });
-  }
-
-  private waitForHello(timeoutMs: number): Promise<HelloFrame> {
-    return new Promise<HelloFrame>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.helloWaiter = null;
-        this.child.kill('SIGKILL');
-        reject(new HelperUnavailableError(`the helper sent no hello within ${timeoutMs / 1000} s`, 'other'));
-      }, timeoutMs);
-      this.helloWaiter = {
-        resolve: (hello) => {
-          clearTimeout(timer);
-          this.helloWaiter = null;
-          resolve(hello);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          this.helloWaiter = null;
-          this.child.stdin?.end();
-          this.releaseStderr();
-          reject(error);
-        },
-      };
-    });
-  }
-
-  /**
-   * No more stdout: a frame cut short is an error. Done exactly once, at EOF or when stop()
-   * gives up on the stream, so frames and errors are a function of the bytes decoded, which
-   * is what a recording holds and a replay decodes again.
-   */
-  private endStream(): void {
-    if (this.streamDone) return;
-    this.streamDone = true;
-    this.stream.end();
-  }
-
   private onChunk(chunk: Buffer): void {
-    if (this.streamDone) return;
     this.options.onBytes?.(chunk);
     this.stream.push(chunk);
-    this.afterFrames();
-  }
-
-  /** Garbage before the hello: the helper is not one we can talk to. */
-  private afterFrames(): void {
-    if (this.helloWaiter && this.stream.errors.length > 0 && this.hello === null) {
-      this.helloWaiter.reject(new HelperUnavailableError(`the helper spoke garbage: ${this.stream.errors[0]!.message}`, 'protocol'));
+    // garbage before the hello: the helper is not one we can talk to
+    if (this.hello === null && this.stream.errors.length > 0) {
+      this.helloAnswer.reject(new HelperUnavailableError(`the helper spoke garbage: ${this.stream.errors[0]!.message}`, 'protocol'));
     }
   }
 
@@ -267,31 +243,29 @@ export class HelperProcess {
       case 'hello':
         if (this.hello !== null) break;
         if (frame.proto !== PROTOCOL_VERSION) {
-          this.helloWaiter?.reject(
-            new HelperUnavailableError(`the helper speaks protocol ${frame.proto}, this controller ${PROTOCOL_VERSION}`, 'protocol'),
-          );
+          this.helloAnswer.reject(new HelperUnavailableError(`the helper speaks protocol ${frame.proto}, this controller ${PROTOCOL_VERSION}`, 'protocol'));
           break;
         }
         this.hello = frame;
-        this.releaseStderr();
+        this.stderr.release();
         this.diagnostics.track(`collector: hello (helper ${frame.version}, privilege ${frame.privilege}, argv ${frame.argv})`);
-        this.helloWaiter?.resolve(frame);
+        this.helloAnswer.resolve(frame);
         break;
       case 'armed':
         this.diagnostics.track(`armed to follow ${frame.pid}`);
-        if (this.followWaiter && this.followWaiter.pid === frame.pid) this.followWaiter.onArmed();
+        if (this.followAnswer?.pid === frame.pid) this.followAnswer.onArmed();
         break;
       case 'following':
         this.diagnostics.track(`following ${frame.pid}`);
-        if (this.followWaiter && this.followWaiter.pid === frame.pid) this.followWaiter.resolve();
+        if (this.followAnswer?.pid === frame.pid) this.followAnswer.resolve();
         break;
       case 'error':
         this.lastError = frame.msg;
-        if (frame.fatal) this.fatal.add(frame.msg);
+        if (frame.fatal) this.stderr.fatalMessage(frame.msg);
         this.diagnostics.track(`helper error${frame.fatal ? ' (fatal)' : ''}: ${frame.msg}`);
         if (this.hello === null) {
-          if (frame.fatal) this.helloWaiter?.reject(new HelperUnavailableError(frame.msg));
-        } else if (this.followWaiter) this.followWaiter.reject(new HelperFollowError(frame.msg));
+          if (frame.fatal) this.helloAnswer.reject(new HelperUnavailableError(frame.msg));
+        } else if (this.followAnswer) this.followAnswer.reject(new HelperFollowError(frame.msg));
         else if (frame.fatal) this.setStatus('degraded', `helper error: ${frame.msg}`);
         break;
       case 'exit':
@@ -310,45 +284,19 @@ export class HelperProcess {
     this.options.onFrame?.(frame);
   }
 
-  private onStderr(text: string): void {
-    const lines = (this.stderrRest + text).split('\n');
-    this.stderrRest = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      this.lastStderr = line.trim();
-      // the helper names itself on its own lines; libbpf's lines do not
-      const named = line.startsWith('glasshouse-helper: ') ? line : `glasshouse-helper: ${line}`;
-      if (this.held !== null) this.held.push(named);
-      else this.sayStderr(named);
-    }
-  }
-
-  /** Say the held stderr lines (once the hello came, or the start failed) and stop holding. */
-  private releaseStderr(): void {
-    const held = this.held;
-    if (held === null) return;
-    this.held = null;
-    for (const line of held) this.sayStderr(line);
-  }
-
-  private sayStderr(named: string): void {
-    if (this.options.quiet || this.fatal.has(named.slice('glasshouse-helper: '.length))) return;
-    (this.options.writeStderr ?? defaultWrite)(`${named}\n`);
-  }
-
   private onExit(exit: HelperExit): HelperExit {
     this.exit = exit;
     this.diagnostics.track(`helper exited (${describeExit(exit)})`);
     const why = this.deathReason(exit.spawnError !== null ? `cannot start the helper: ${exit.spawnError}` : `the helper exited with ${describeExit(exit)}`);
-    if (this.helloWaiter) this.helloWaiter.reject(new HelperUnavailableError(why));
-    if (this.followWaiter) this.followWaiter.reject(new HelperFollowError(why));
+    this.helloAnswer.reject(new HelperUnavailableError(why));
+    this.followAnswer?.reject(new HelperFollowError(why));
     if (this.hello !== null && !this.stopping && !this.ended) this.setStatus('degraded', `${why} during the run`);
     return exit;
   }
 
   /** The best explanation of the helper's death: its error frame, else its last stderr line, else the fallback. */
   private deathReason(fallback: string): string {
-    return this.lastError ?? this.lastStderr ?? fallback;
+    return this.lastError ?? this.stderr.last ?? fallback;
   }
 
   private setStatus(status: CollectorStatus, reason: string): void {
@@ -357,10 +305,6 @@ export class HelperProcess {
     this.status = status;
     this.reason = reason;
   }
-}
-
-function defaultWrite(text: string): void {
-  process.stderr.write(text);
 }
 
 function describeExit(exit: HelperExit): string {
@@ -372,9 +316,4 @@ function describeExit(exit: HelperExit): string {
 function spawnErrorOf(result: { failed: boolean; exitCode?: number | undefined; signal?: string | undefined; originalMessage?: string; code?: string }): string | null {
   if (!result.failed || result.exitCode !== undefined || result.signal !== undefined) return null;
   return result.originalMessage || result.code || 'unknown spawn error';
-}
-
-/** zod's frame validation (schema/frames.ts), loaded the first time a frame needs it. */
-function loadFrameParser(): Promise<FrameParser> {
-  return import('../schema/frames.js').then((m) => m.parseFrame);
 }

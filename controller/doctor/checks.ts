@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { setcapCommand, setuidCommand } from '../run/messages.js';
+import { whyNotExecutable } from '../run/host-facts.js';
 
 export interface Check {
   name: string;
@@ -51,18 +52,13 @@ export function checkBtf(path = '/sys/kernel/btf/vmlinux'): Check {
 }
 
 export function checkFile(name: string, path: string): Check {
-  let ok = false;
-  try {
-    accessSync(path, constants.X_OK);
-    ok = statSync(path).isFile();
-  } catch {
-    ok = false;
-  }
+  const problem = whyNotExecutable(path);
+  const ok = problem === null;
   return {
     name,
     ok,
     required: true,
-    detail: ok ? path : `${path} not found or not executable`,
+    detail: ok ? path : `${path} ${problem}`,
     fix: ok ? null : 'make',
   };
 }

@@ -1,9 +1,9 @@
 // Where glasshouse-init lives: beside the helper (like the gate), else in the package's own
 // helper/ directory (a --helper elsewhere, e.g. a setcap'd copy, need not come with an init).
-import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { resolveHelperPath } from '../collector/helper-path.js';
 import { packageRoot } from '../package-root.js';
+import { isExecutableFile } from '../run/host-facts.js';
 
 export const INIT_NAME = 'glasshouse-init';
 
@@ -16,13 +16,5 @@ export function initCandidates(helperOverride: string | null, env: NodeJS.Proces
 
 /** The init to use, or null when none of the candidates is executable. */
 export function findInit(candidates: readonly string[]): string | null {
-  for (const path of candidates) {
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // next candidate
-    }
-  }
-  return null;
+  return candidates.find(isExecutableFile) ?? null;
 }

@@ -3,10 +3,10 @@
 // digest compared; what is wrong becomes a RecordingError naming the byte offset. Throws only
 // when not even the start facts can be read; otherwise returns what there is plus the damage.
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { FrameDecoder, unpackFrameBody } from '../collector/frame-decoder.js';
-import { OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION, isReadableProtocol } from '../collector/protocol.js';
-import { decodeFrames } from '../collector/frame-stream.js';
+import { OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION, isReadableProtocol } from '../schema/frames.js';
+import { decodeFrames } from '../collector/frame-pipeline.js';
 import { FrameError } from '../schema/frame-error.js';
 import {
   END_MARKER,

@@ -3,7 +3,7 @@
 // same receipt, byte for byte. For a damaged or truncated recording, the receipt of what could
 // be read, marked degraded.
 import { Aggregator, materialized } from '../aggregate/aggregate.js';
-import { decodeFrames } from '../collector/frame-stream.js';
+import { decodeFrames } from '../collector/frame-pipeline.js';
 import type { FrameError } from '../schema/frame-error.js';
 import type { LazyReceipt, Receipt } from '../schema/receipt.js';
 import type { StartFacts } from '../schema/recording.js';

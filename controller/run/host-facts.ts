@@ -15,14 +15,23 @@ export function hostFacts(): RunFacts['environment'] {
   };
 }
 
-export function isExecutableFile(path: string): boolean {
+/** Why `path` cannot be run as a program (absent or not a regular file; not executable by us), or null when it can. */
+export function whyNotExecutable(path: string): 'not found' | 'not executable' | null {
   try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
+    if (!statSync(path).isFile()) return 'not found';
   } catch {
-    return false;
+    return 'not found';
   }
+  try {
+    accessSync(path, constants.X_OK);
+    return null;
+  } catch {
+    return 'not executable';
+  }
+}
+
+export function isExecutableFile(path: string): boolean {
+  return whyNotExecutable(path) === null;
 }
 
 /** Where execvp looks for `name`, in order: the name itself when it has a slash, else each PATH entry. */

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { encodeFrame } from '../collector/frame-encoder.js';
-import { PROTOCOL_VERSION } from '../collector/protocol.js';
+import { PROTOCOL_VERSION } from '../schema/frames.js';
 import { END_MARKER, MAX_CONTROL_FRAME_BYTES, RECORDING_FORMAT, RECORDING_MAGIC, type RunFrame, type StartFacts } from '../schema/recording.js';
 
 export class Recorder {

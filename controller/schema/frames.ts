@@ -1,9 +1,23 @@
-// zod schemas of the helper's wire frames (helper/PROTOCOL.md, version 5; the version
-// constant is collector/protocol.ts): what the controller accepts from the helper, validated at
-// the boundary. The hot path checks frames with collector/frame-guard.ts first, held to these.
-import { z } from 'zod';
+// zod schemas of the helper's wire frames (helper/PROTOCOL.md): what the controller accepts from
+// the helper, validated at the boundary, every frame as it arrives.
+import * as z from 'zod';
 import { FrameError } from './frame-error.js';
 import { CHANGE_OPS } from './change-ops.js';
+
+/** The version of the helper's wire protocol this controller speaks: the hello must say it, and recordings note it. */
+export const PROTOCOL_VERSION = 5;
+
+/**
+ * The oldest protocol whose streams this controller still reads: a recording of any protocol
+ * from this one to PROTOCOL_VERSION replays (what each added: controller/replay/FORMAT.md).
+ * A live helper must speak PROTOCOL_VERSION itself.
+ */
+export const OLDEST_PROTOCOL_VERSION = 1;
+
+/** Why: replay refuses a recording made by a newer controller (frames it cannot know). */
+export function isReadableProtocol(version: number): boolean {
+  return Number.isInteger(version) && version >= OLDEST_PROTOCOL_VERSION && version <= PROTOCOL_VERSION;
+}
 
 export { CHANGE_OPS, type ChangeOp } from './change-ops.js';
 

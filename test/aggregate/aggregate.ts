@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aggregator, aggregate, executionId } from '../../controller/aggregate/aggregate.js';
-import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
+import { decodeFrameStream } from '../../controller/collector/frame-pipeline.js';
 import { serializeReceipt } from '../../controller/receipt/serialize.js';
 import { RunFacts } from '../../controller/schema/run-facts.js';
 import { ROOT, encodeFrames, end, exec, exit, facts, fork, hello, ms, net, open, receiptOf, stats, toFrames, type Wire } from '../helpers/events.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Packr } from 'msgpackr';
 import { FrameDecoder, MAX_FRAME_BYTES, type DecodedItem } from '../../controller/collector/frame-decoder.js';
-import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
+import { decodeFrameStream } from '../../controller/collector/frame-pipeline.js';
 import { FrameError } from '../../controller/schema/frame-error.js';
 import { encodeFrame, encodeFrames, end, exec, exit, hello, open } from '../helpers/events.js';
 

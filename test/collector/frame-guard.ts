@@ -2,7 +2,7 @@ import t from 'tap';
 import { isDeepStrictEqual } from 'node:util';
 import { Packr, Unpackr } from 'msgpackr';
 import { isCanonicalFrame } from '../../controller/collector/frame-guard.js';
-import { validateFrame } from '../../controller/collector/frame-stream.js';
+import { validateFrame } from '../../controller/collector/frame-pipeline.js';
 import { Frame, parseFrame } from '../../controller/schema/frames.js';
 import { FrameError } from '../../controller/schema/frame-error.js';
 import { armed, change, dns, end, errorFrame, exec, exit, following, fork, hello, mounts, ms, net, open, open4, repeats, signalFrame, socket, stats, tamper, withheld, type Wire } from '../helpers/events.js';

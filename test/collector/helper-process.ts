@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { HelperFollowError, HelperUnavailableError } from '../../controller/collector/errors.js';
 import { gatePathFor, resolveHelperPath } from '../../controller/collector/helper-path.js';
 import { HelperProcess, type HelperOptions } from '../../controller/collector/helper-process.js';
-import { SpawnedHelper } from '../../controller/collector/helper-spawn.js';
 import { Diagnostics } from '../../controller/collector/diagnostics.js';
 import { packageRoot } from '../../controller/package-root.js';
 import type { Frame } from '../../controller/schema/frames.js';
@@ -67,32 +66,14 @@ t.test('ok: hello, follow, stop with every frame; --no-argv passed when argv is 
   t.same(lines, ['args ["--no-argv"]', `line follow ${child.pid}`, 'line stop']);
 });
 
-t.test('a helper started early is taken over when it is the one asked for, else discarded', async (t) => {
-  const log = join(t.testdir({}), 'log');
-  process.env.FAKE_HELPER_LOG = log;
-  process.env.FAKE_HELPER_MODE = 'ok';
-  const early = SpawnedHelper.spawn(fakeHelper, true);
-  await new Promise((r) => setTimeout(r, 300)); // its hello waits in the pipe meanwhile
-  const same = await HelperProcess.start({ path: fakeHelper, captureArgv: true, quiet: true }, early);
-  t.equal(same.helloFrame?.argv, true);
-  await same.stop();
-  t.same(readFileSync(log, 'utf8').trim().split('\n'), ['args []', 'line stop'], 'the early one, not a second');
-
-  const other = SpawnedHelper.spawn(fakeHelper, true);
-  const result = await HelperProcess.start({ path: fakeHelper, captureArgv: false, quiet: true }, other);
-  t.equal(result.helloFrame?.argv, false, 'a new helper with --no-argv');
-  await result.stop();
-  const starts = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('args '));
-  t.equal(starts.at(-1), 'args ["--no-argv"]');
-  const discarded = await other.child;
-  t.ok(discarded.signal === 'SIGKILL' || discarded.exitCode === 0, 'the other one was stopped');
-});
-
 t.test('missing helper: unavailable with the make hint', async (t) => {
   const e = await unavailable({ path: '/nonexistent/glasshouse-helper', captureArgv: true, quiet: true });
   t.equal(e.reason, 'helper not found at /nonexistent/glasshouse-helper');
   t.equal(e.kind, 'missing');
-  t.ok(e.cause, 'carries its cause');
+  const plain = join(t.testdir({ 'glasshouse-helper': '#!/bin/sh\n' }), 'glasshouse-helper');
+  const notExecutable = await unavailable({ path: plain, captureArgv: true, quiet: true });
+  t.equal(notExecutable.reason, `helper at ${plain} is not executable`);
+  t.equal(notExecutable.kind, 'missing');
 });
 
 t.test('fatal error frame: unavailable with its message (a permission problem)', async (t) => {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { aggregate } from '../../controller/aggregate/aggregate.js';
-import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
+import { decodeFrameStream } from '../../controller/collector/frame-pipeline.js';
 import type { Frame } from '../../controller/schema/frames.js';
 import type { Receipt } from '../../controller/schema/receipt.js';
 import type { RunFacts } from '../../controller/schema/run-facts.js';

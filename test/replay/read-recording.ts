@@ -8,7 +8,7 @@ import {
   UnsupportedProtocolError,
 } from '../../controller/replay/errors.js';
 import { readRecording } from '../../controller/replay/read-recording.js';
-import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
+import { decodeFrameStream } from '../../controller/collector/frame-pipeline.js';
 import { aggregate } from '../../controller/aggregate/aggregate.js';
 import {
   encodeFrame,

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeFrameStream } from '../../controller/collector/frame-stream.js';
+import { decodeFrameStream } from '../../controller/collector/frame-pipeline.js';
 import { aggregate } from '../../controller/aggregate/aggregate.js';
 import { serializeReceipt } from '../../controller/receipt/serialize.js';
 import { replay } from '../../controller/replay/replay.js';
