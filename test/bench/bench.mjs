@@ -74,8 +74,8 @@ const SIZE = Q
   ? { exec: 300, dd: 300_000, ddStrace: 30_000, opens: 6_000, treeFiles: 2_000, build: 30, conns: 500, changes: 5_000,
       tcpMiB: 32, tcpConns: 200, ddFileMiB: 64, stdoutGiB: 1,
       satSeconds: 0.5, satStart: 62_500, satBound: 1_000_000, memPaths: 100_000, memBig: 0 }
-  : { exec: 3_000, dd: 3_000_000, ddStrace: 30_000, opens: 400_000, treeFiles: 20_000, build: 300, conns: 30_000, changes: 50_000,
-      tcpMiB: 1_024, tcpConns: 2_000, ddFileMiB: 1_024, stdoutGiB: 2,
+  : { exec: 3_000, dd: 6_000_000, ddStrace: 30_000, opens: 2_000_000, treeFiles: 20_000, build: 300, conns: 90_000, changes: 50_000,
+      tcpMiB: 2_048, tcpConns: 2_000, ddFileMiB: 2_048, stdoutGiB: 2,
       satSeconds: 2, satStart: 62_500, satBound: 4_000_000, memPaths: 1_000_000, memBig: 4_000_000 };
 // the memory target: controller memory per distinct path in the receipt
 const MEM_TARGET = 300;
@@ -242,14 +242,14 @@ function makeWorkloads(tmp) {
         compile(tmp, 'openstorm');
         fs.writeFileSync(path.join(tmp, 'one'), 'one\n');
         writeTree(path.join(tmp, 'tree'), SIZE.treeFiles);
-        writeTree(path.join(tmp, 'tree10'), SIZE.treeFiles / 10);
+        writeTree(path.join(tmp, 'tree20'), SIZE.treeFiles / 20);
       },
       argv: () => [bin('openstorm'), path.join(tmp, 'one'), String(SIZE.opens), path.join(tmp, 'tree')],
-      // strace on the full storm takes minutes: a tenth of the opens and of the tree, scaled
+      // strace on the full storm takes minutes: a twentieth of the opens and of the tree, scaled
       strace: {
-        argv: () => [bin('openstorm'), path.join(tmp, 'one'), String(SIZE.opens / 10), path.join(tmp, 'tree10')],
-        scale: 10,
-        note: 'strace run on a tenth of the opens and of the tree and scaled ×10 (the full storm takes minutes)',
+        argv: () => [bin('openstorm'), path.join(tmp, 'one'), String(SIZE.opens / 20), path.join(tmp, 'tree20')],
+        scale: 20,
+        note: 'strace run on a twentieth of the opens and of the tree and scaled ×20 (the full storm takes minutes)',
       },
     },
     build: {
