@@ -1,4 +1,4 @@
-// The receipt contract (schema 0.4, see shared/RECEIPT.md): the single source of the
+// The receipt contract (schema 0.4, documented in docs/receipt.md): the single source of the
 // Receipt type, of its validation before writing, and of receipt.schema.json.
 import * as z from 'zod';
 import { CHANGE_OPS } from './frames.js';
