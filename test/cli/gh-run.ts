@@ -228,9 +228,13 @@ t.test('a receipt written whole whose rename fails: exit 125, the temp file remo
   t.same(readdirSync(out), ['kept.txt']);
 });
 
+/** unshare's options for a private mount namespace this user may mount in. */
+const UNSHARE = [...(process.getuid?.() === 0 ? [] : ['--map-root-user']), '--mount', '--propagation', 'private'];
+
 t.test('a full file system: exit 125, the temp file removed, the earlier receipt left as it was', { skip: fullFsSkip() }, async (t) => {
-  // a 16 KiB tmpfs, filled up, in a mount namespace of its own (root only); the shell around
-  // gh-run shows what is on it afterwards
+  // a 16 KiB tmpfs, filled up, in a mount namespace of its own (a normal user's in a user
+  // namespace of its own too, where it may mount); the shell around gh-run shows what is on it
+  // afterwards
   const dir = t.testdir({});
   const script = `mount -t tmpfs -o size=16k glasshouse-test "$1" && printf 'an earlier run\\n' > "$1/receipt.json" &&
     { dd if=/dev/zero of="$1/fill" bs=1k 2>/dev/null; true; } && shift && "$@" -o "$TMPFS/receipt.json" -- sh -c 'echo ran; exit 3'
@@ -242,14 +246,13 @@ t.test('a full file system: exit 125, the temp file removed, the earlier receipt
 });
 
 function fullFsSkip(): string | false {
-  if (process.getuid?.() !== 0) return 'needs root for a small tmpfs in a private mount namespace';
-  const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'true']);
-  return probe.status === 0 ? false : `unshare -m does not work here: ${probe.stderr}`;
+  const probe = spawnSync('unshare', [...UNSHARE, 'true']);
+  return probe.status === 0 ? false : `unshare ${UNSHARE.join(' ')} does not work here: ${probe.stderr}`;
 }
 
 /** `script` in a mount namespace of its own, with the directory and the gh-run command line as arguments. */
 async function runUnshared(script: string, dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const r = await collect(['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', dir, ...cliArgv('gh-run')], {
+  const r = await collect(['unshare', ...UNSHARE, 'sh', '-c', script, 'sh', dir, ...cliArgv('gh-run')], {
     env: { ...process.env, TMPFS: dir, GLASSHOUSE_HELPER: NO_HELPER },
     input: null,
   });
