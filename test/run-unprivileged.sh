@@ -67,8 +67,8 @@ as_user env GLASSHOUSE_TEST_ALONE=1 npx tap test/e2e/helper-slots-caller.ts
 # the alternative for systems without file capabilities: `make setuid`
 setcap -r "$work/helper/glasshouse-helper"
 chmod 4755 "$work/helper/glasshouse-helper"
-echo "running the privilege, scope, file and security tests as $user, helper setuid root"
+echo "running the privilege, scope, file, security and doctor tests as $user, helper setuid root"
 as_user npx tap test/e2e/privilege.ts test/e2e/scope.ts test/e2e/files.ts test/e2e/process-tree.ts \
-  test/e2e/follow-identity.ts test/e2e/tampering.ts
+  test/e2e/follow-identity.ts test/e2e/tampering.ts test/e2e/doctor.ts
 echo "running the helper limit test alone as $user, helper setuid root"
 as_user env GLASSHOUSE_TEST_ALONE=1 npx tap test/e2e/helper-slots-caller.ts

@@ -1,10 +1,10 @@
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Receipt } from '../../controller/schema/receipt.js';
-import { cliArgv, cliProcess, fakeHelper, runCli } from '../fixtures/run-cli.js';
+import { cliArgv, collect, FAKE_HELPER, NO_HELPER, runCli } from '../helpers/gh-run.js';
 
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 const readReceipt = (path: string): Receipt => JSON.parse(readFileSync(path, 'utf8')) as Receipt;
@@ -83,19 +83,20 @@ t.test('the command killed by a signal: exit 128+N, signal in the receipt', asyn
 t.test('SIGTERM to gh-run is forwarded to the command, which decides the exit', async (t) => {
   const dir = t.testdir({});
   const out = join(dir, 'r.json');
-  const child = cliProcess('gh-run', ['-q', '-o', out, '--', 'sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done']);
-  let stdout = '';
-  const result = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  child.stdout!.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    if (stdout.includes('ready') && !stdout.includes('sent')) {
-      stdout += 'sent';
-      child.kill('SIGTERM');
-    }
+  const r = await runCli('gh-run', ['-q', '-o', out, '--', 'sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done'], {
+    onSpawn: (child) => {
+      let stdout = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('ready') && !stdout.includes('sent')) {
+          stdout += 'sent';
+          child.kill('SIGTERM');
+        }
+      });
+    },
   });
-  const code = await result;
-  t.equal(code, 7);
-  t.match(stdout, 'got-term');
+  t.equal(r.code, 7);
+  t.match(r.stdout, 'got-term');
   const receipt = readReceipt(out);
   t.ok(receipt.outcome.errors.includes('received SIGTERM, forwarded to the command'));
   t.equal(receipt.exit_code, 7);
@@ -108,20 +109,24 @@ t.test('SIGINT while the digests are taken stops them: the receipt is written, t
   closeSync(openSync(big, 'w'));
   truncateSync(big, 8 * 2 ** 30); // sparse: long to hash, nothing on the disk
   const out = join(dir, 'r.json');
-  const env = { GLASSHOUSE_HELPER: fakeHelper, FAKE_HELPER_MODE: 'changes', FAKE_HELPER_WRITTEN: big, GLASSHOUSE_DEBUG_TRACKING: '1' };
-  const child = cliProcess('gh-run', ['-o', out, '--', 'true'], { env, cwd: dir });
-  let stderr = '';
-  const result = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    if (/tracking: digests: hashing/.test(stderr) && !stderr.includes('(sent)')) {
-      stderr += '(sent)';
-      child.kill('SIGINT');
-    }
+  const env = { GLASSHOUSE_HELPER: FAKE_HELPER, FAKE_HELPER_MODE: 'changes', FAKE_HELPER_WRITTEN: big, GLASSHOUSE_DEBUG_TRACKING: '1' };
+  const r = await runCli('gh-run', ['-o', out, '--', 'true'], {
+    env,
+    cwd: dir,
+    onSpawn: (child) => {
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/tracking: digests: hashing/.test(stderr) && !stderr.includes('(sent)')) {
+          stderr += '(sent)';
+          child.kill('SIGINT');
+        }
+      });
+    },
   });
-  t.equal(await result, 0, 'the command\'s status');
+  t.equal(r.code, 0, 'the command\'s status');
   const line = /received SIGINT: (\d) of the 2 files the command wrote that may still be there were left without a digest/;
-  t.match(stderr, line);
+  t.match(r.stderr, line);
   const receipt = readReceipt(out);
   t.ok(receipt.outcome.errors.some((e: string) => line.test(e)), 'and in the receipt');
   t.equal(receipt.filesystem.writes.find((w: { path: string }) => w.path === big).digest, null);
@@ -159,13 +164,9 @@ t.test('large output passes through whole and is hashed as a stream', async (t) 
 
 t.test('stdin is inherited by the command', async (t) => {
   const dir = t.testdir({});
-  const child = cliProcess('gh-run', ['-q', '-o', join(dir, 'r.json'), '--', 'cat'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stdin!.end('piped input\n');
-  const code = await new Promise((resolve) => child.on('close', resolve));
-  t.equal(code, 0);
-  t.equal(stdout, 'piped input\n');
+  const r = await runCli('gh-run', ['-q', '-o', join(dir, 'r.json'), '--', 'cat'], { input: 'piped input\n' });
+  t.equal(r.code, 0);
+  t.equal(r.stdout, 'piped input\n');
 });
 
 // A receipt that cannot be written is gh-run's own failure: exit 125 (as env and timeout do),
@@ -227,9 +228,13 @@ t.test('a receipt written whole whose rename fails: exit 125, the temp file remo
   t.same(readdirSync(out), ['kept.txt']);
 });
 
+/** unshare's options for a private mount namespace this user may mount in. */
+const UNSHARE = [...(process.getuid?.() === 0 ? [] : ['--map-root-user']), '--mount', '--propagation', 'private'];
+
 t.test('a full file system: exit 125, the temp file removed, the earlier receipt left as it was', { skip: fullFsSkip() }, async (t) => {
-  // a 16 KiB tmpfs, filled up, in a mount namespace of its own (root only); the shell around
-  // gh-run shows what is on it afterwards
+  // a 16 KiB tmpfs, filled up, in a mount namespace of its own (a normal user's in a user
+  // namespace of its own too, where it may mount); the shell around gh-run shows what is on it
+  // afterwards
   const dir = t.testdir({});
   const script = `mount -t tmpfs -o size=16k glasshouse-test "$1" && printf 'an earlier run\\n' > "$1/receipt.json" &&
     { dd if=/dev/zero of="$1/fill" bs=1k 2>/dev/null; true; } && shift && "$@" -o "$TMPFS/receipt.json" -- sh -c 'echo ran; exit 3'
@@ -241,26 +246,23 @@ t.test('a full file system: exit 125, the temp file removed, the earlier receipt
 });
 
 function fullFsSkip(): string | false {
-  if (process.getuid?.() !== 0) return 'needs root for a small tmpfs in a private mount namespace';
-  const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'true']);
-  return probe.status === 0 ? false : `unshare -m does not work here: ${probe.stderr}`;
+  const probe = spawnSync('unshare', [...UNSHARE, 'true']);
+  return probe.status === 0 ? false : `unshare ${UNSHARE.join(' ')} does not work here: ${probe.stderr}`;
 }
 
-function runUnshared(script: string, dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', dir, ...cliArgv('gh-run')], {
-    env: { ...process.env, TMPFS: dir, GLASSHOUSE_HELPER: '/nonexistent/glasshouse-helper' },
+/** `script` in a mount namespace of its own, with the directory and the gh-run command line as arguments. */
+async function runUnshared(script: string, dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await collect(['unshare', ...UNSHARE, 'sh', '-c', script, 'sh', dir, ...cliArgv('gh-run')], {
+    env: { ...process.env, TMPFS: dir, GLASSHOUSE_HELPER: NO_HELPER },
+    input: null,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { ...r, stdout: r.stdout.toString() };
 }
 
 t.test('through the gate with a (fake) helper: collector ok, frames in the receipt', async (t) => {
   const dir = t.testdir({});
   const out = join(dir, 'r.json');
-  const r = await runCli('gh-run', ['--helper', fakeHelper, '-o', out, '--', 'sh', '-c', 'echo gated; exit 5'], {
+  const r = await runCli('gh-run', ['--helper', FAKE_HELPER, '-o', out, '--', 'sh', '-c', 'echo gated; exit 5'], {
     env: { GLASSHOUSE_DEBUG_TRACKING: '1' },
   });
   t.equal(r.code, 5);
@@ -280,7 +282,7 @@ t.test('through the gate with a (fake) helper: collector ok, frames in the recei
 t.test('through the gate: a failed exec is reported by the gate', async (t) => {
   const dir = t.testdir({});
   const out = join(dir, 'r.json');
-  const r = await runCli('gh-run', ['--helper', fakeHelper, '-o', out, '--', 'no-such-command-glasshouse', 'x']);
+  const r = await runCli('gh-run', ['--helper', FAKE_HELPER, '-o', out, '--', 'no-such-command-glasshouse', 'x']);
   t.equal(r.code, 127);
   t.match(r.stderr, 'glasshouse: no-such-command-glasshouse: no such file or directory');
   const receipt = readReceipt(out);
@@ -290,11 +292,11 @@ t.test('through the gate: a failed exec is reported by the gate', async (t) => {
 
 t.test('a helper that cannot load BPF: the permission hint', async (t) => {
   const dir = t.testdir({});
-  const r = await runCli('gh-run', ['--helper', fakeHelper, '-o', join(dir, 'r.json'), '--', 'true'], { env: { FAKE_HELPER_MODE: 'fatal' } });
+  const r = await runCli('gh-run', ['--helper', FAKE_HELPER, '-o', join(dir, 'r.json'), '--', 'true'], { env: { FAKE_HELPER_MODE: 'fatal' } });
   t.equal(r.code, 0);
   t.match(
     r.stderr,
-    `glasshouse: collector unavailable: cannot load BPF programs: Operation not permitted (EPERM); the command runs untraced (fix: sudo setcap cap_bpf,cap_perfmon+ep ${fakeHelper}, or run as root)\n`,
+    `glasshouse: collector unavailable: cannot load BPF programs: Operation not permitted (EPERM); the command runs untraced (fix: sudo setcap cap_bpf,cap_perfmon+ep ${FAKE_HELPER}, or run as root)\n`,
   );
 });
 
@@ -303,7 +305,7 @@ t.test('--strict and a follow the helper refuses: the gate never starts the comm
   const out = join(dir, 'r.json');
   const marker = join(dir, 'ran');
   const rec = join(dir, 'run.ghrec');
-  const r = await runCli('gh-run', ['--strict', '--helper', fakeHelper, '-o', out, '--record', rec, '--', 'touch', marker], { env: { FAKE_HELPER_MODE: 'refuse' } });
+  const r = await runCli('gh-run', ['--strict', '--helper', FAKE_HELPER, '-o', out, '--record', rec, '--', 'touch', marker], { env: { FAKE_HELPER_MODE: 'refuse' } });
   t.equal(r.code, 2);
   t.match(r.stderr, /^glasshouse: error: --strict: the command cannot be traced \(the helper could not follow the command: follow \d+: not a child of the helper's parent\); it was not run$/m);
   t.notMatch(r.stderr, /^glasshouse-helper:/m, "the helper's own line is not said again");
@@ -311,7 +313,7 @@ t.test('--strict and a follow the helper refuses: the gate never starts the comm
   t.notOk(existsSync(out), 'no receipt');
   t.notOk(existsSync(rec), 'no recording of a run that did not happen');
   // without --strict the same run goes on untraced
-  const loose = await runCli('gh-run', ['-q', '--helper', fakeHelper, '-o', out, '--', 'touch', marker], { env: { FAKE_HELPER_MODE: 'refuse' } });
+  const loose = await runCli('gh-run', ['-q', '--helper', FAKE_HELPER, '-o', out, '--', 'touch', marker], { env: { FAKE_HELPER_MODE: 'refuse' } });
   t.equal(loose.code, 0);
   t.ok(existsSync(marker));
   t.equal(readReceipt(out).collector.status, 'unavailable');
@@ -320,7 +322,7 @@ t.test('--strict and a follow the helper refuses: the gate never starts the comm
 t.test('lost events: degraded, said on stderr', async (t) => {
   const dir = t.testdir({});
   const out = join(dir, 'r.json');
-  const r = await runCli('gh-run', ['--helper', fakeHelper, '-o', out, '--', 'true'], { env: { FAKE_HELPER_MODE: 'lost' } });
+  const r = await runCli('gh-run', ['--helper', FAKE_HELPER, '-o', out, '--', 'true'], { env: { FAKE_HELPER_MODE: 'lost' } });
   t.equal(r.code, 0);
   t.match(r.stderr, 'glasshouse: collector degraded: 5 events lost (ring buffer full)');
   t.equal(readReceipt(out).collector.status, 'degraded');
@@ -329,7 +331,7 @@ t.test('lost events: degraded, said on stderr', async (t) => {
 t.test('--no-argv reaches the helper and the receipt', async (t) => {
   const dir = t.testdir({});
   const out = join(dir, 'r.json');
-  await runCli('gh-run', ['--no-argv', '--helper', fakeHelper, '-o', out, '--', 'true']);
+  await runCli('gh-run', ['--no-argv', '--helper', FAKE_HELPER, '-o', out, '--', 'true']);
   const receipt = readReceipt(out);
   t.equal(receipt.collector.argv_captured, false);
   t.equal(receipt.process_tree?.argv, null);

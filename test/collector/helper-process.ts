@@ -8,7 +8,7 @@ import { HelperProcess, type HelperOptions } from '../../controller/collector/he
 import { Diagnostics } from '../../controller/collector/diagnostics.js';
 import { packageRoot } from '../../controller/package-root.js';
 import type { Frame } from '../../controller/schema/frames.js';
-import { fakeHelper } from '../fixtures/run-cli.js';
+import { FAKE_HELPER as fakeHelper } from '../helpers/gh-run.js';
 
 const withMode = (mode: string, extra: Partial<HelperOptions> = {}): HelperOptions => {
   process.env.FAKE_HELPER_MODE = mode;

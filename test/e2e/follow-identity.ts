@@ -11,9 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { helperFrames, PROGRAMS, PYTHON, requireBpf, ROOT } from '../helpers/gh-run.js';
+import { helperFrames, PROGRAMS, PYTHON, requireBpf } from '../helpers/gh-run.js';
+import { HELPER } from '../helpers/helper.js';
 
-const HELPER = join(ROOT, 'helper', 'glasshouse-helper');
 const DRIVER = join(PROGRAMS, 'follow-attack.py');
 const asRoot = process.getuid!() === 0;
 const steerSocket = process.env.GLASSHOUSE_PID_STEER ?? null;

@@ -4,30 +4,17 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { helperFrames, requireBpf, ROOT } from '../helpers/gh-run.js';
-
-const HELPER = join(ROOT, 'helper', 'glasshouse-helper');
+import { requireBpf } from '../helpers/gh-run.js';
+import { HELPER, startHelper } from '../helpers/helper.js';
 
 interface Outcome { code: number | null; frames: any[]; stderr: string }
 
-function feed(input: Buffer | string, waitHello = true): Promise<Outcome> {
-  const child = spawn(HELPER, [], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  let stderr = '';
-  child.stderr.on('data', (c) => (stderr += c));
-  child.stdout.on('data', (c: Buffer) => {
-    out.push(c);
-    if (waitHello && out.length === 1) child.stdin.end(input);
-  });
-  if (!waitHello) child.stdin.end(input);
-  child.stdin.on('error', () => {}); // the helper may exit before reading everything
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
-  return new Promise((res) => child.on('close', (code) => {
-    clearTimeout(timer);
-    const frames = helperFrames(Buffer.concat(out));
-    res({ code, frames, stderr });
-  }));
+/** Start the helper, give it `input` (once it said hello, unless told not to wait), then EOF. */
+async function feed(input: Buffer | string, waitHello = true): Promise<Outcome> {
+  const helper = startHelper([HELPER], { killAfterMs: 20000 });
+  if (waitHello) await helper.first;
+  const code = await helper.stop(input);
+  return { code, frames: helper.frames(), stderr: helper.stderr() };
 }
 
 t.test('protocol errors end the helper with status 2 and an error frame', async (t) => {
@@ -84,15 +71,15 @@ if (process.getuid!() === 0) t.test('no program stays attached after the helper 
     return m ? [Number(m[1])] : [];
   }))];
   const all = (): number[] => (JSON.parse(execFileSync('bpftool', ['prog', 'show', '--json'], { encoding: 'utf8' })) as any[]).map((p) => p.id);
-  const child = spawn(HELPER, [], { stdio: ['pipe', 'pipe', 'ignore'] });
-  await new Promise((res) => child.stdout.once('data', res));
-  const ids = progsOf(child.pid!);
+  const helper = startHelper([HELPER]);
+  t.match(await helper.first, { t: 'hello' });
+  const ids = progsOf(helper.child.pid!);
   // fork, exec, exit, sys_enter, sys_exit; sock_send_length, sock_recv_length, tcp_destroy_sock,
   // inet_sock_set_state
   t.equal(ids.length, 9, 'nine programs loaded while it runs');
   t.ok(ids.every((id) => all().includes(id)), 'and the kernel lists them');
-  child.kill('SIGKILL'); // the worst case: no chance to clean up
-  await new Promise((res) => child.on('close', res));
+  helper.child.kill('SIGKILL'); // the worst case: no chance to clean up
+  await helper.closed;
   // programs are freed after an RCU grace period: allow a few seconds, not a fixed sleep
   let left = all().filter((id) => ids.includes(id));
   for (let i = 0; i < 50 && left.length > 0; i++) {

@@ -4,11 +4,9 @@
 // file running beside it: test/run-unprivileged.sh runs it alone, with GLASSHOUSE_TEST_ALONE=1.
 // (As root, test/e2e/helper-slots.ts checks the limits with other uids.)
 import t from 'tap';
-import { join } from 'node:path';
-import { ghRun, requireBpf, ROOT } from '../helpers/gh-run.js';
-import { killAll, startHelper, type Started } from '../helpers/helper-slots.js';
+import { ghRun, requireBpf } from '../helpers/gh-run.js';
+import { HELPER, killAll, startHelper, type Started } from '../helpers/helper.js';
 
-const HELPER = join(ROOT, 'helper', 'glasshouse-helper');
 const uid = process.getuid!();
 
 if (uid === 0) {

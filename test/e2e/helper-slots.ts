@@ -13,9 +13,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GH_RUN, PYTHON, requireBpf, ROOT, runCollect } from '../helpers/gh-run.js';
-import { killAll, startHelper, type Started } from '../helpers/helper-slots.js';
-
-const IN_TREE = join(ROOT, 'helper', 'glasshouse-helper');
+import { HELPER as IN_TREE, killAll, startHelper, type Started } from '../helpers/helper.js';
 const started: Started[] = [];
 let dir = '';
 let helper = '';

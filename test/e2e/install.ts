@@ -4,14 +4,14 @@
 // elsewhere, finding the helper next to itself and never a glasshouse-helper on PATH or in cwd.
 // Installs once for the whole file (a second, failing install as root checks setcap failure).
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync,
   realpathSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ROOT, requireBpf } from '../helpers/gh-run.js';
+import { collect, ROOT, requireBpf } from '../helpers/gh-run.js';
 
 const CAPS = 'cap_bpf,cap_perfmon+ep';
 const isRoot = process.getuid!() === 0;
@@ -167,7 +167,7 @@ interface Run {
  * scratch cwd, with a fake glasshouse-helper (and gate) first on PATH and in that cwd: if
  * either is ever run it leaves a marker.
  */
-function runInstalled(command: string[]): Promise<Run> {
+async function runInstalled(command: string[]): Promise<Run> {
   const work = mkdtempSync(join(tmpdir(), 'gh-install-run-'));
   chmodSync(work, 0o777);
   const fakeBin = join(work, 'fakebin');
@@ -183,25 +183,18 @@ function runInstalled(command: string[]): Promise<Run> {
   const path = `${fakeBin}:.:${dirname(process.execPath)}:/usr/bin:/bin`;
   const asUser = isRoot ? ['runuser', '-u', 'nobody', '--'] : [];
   const argv = [...asUser, 'env', '-i', `PATH=${path}`, `HOME=${work}`, 'LANG=C.UTF-8', join(bin, 'gh-run'), '-o', receipt, '--', ...command];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let parsed: any = null;
-      try {
-        parsed = JSON.parse(readFileSync(receipt, 'utf8'));
-      } catch {
-        parsed = null;
-      }
-      const markerMade = existsSync(marker);
-      rmSync(work, { recursive: true, force: true });
-      resolve({ code, stdout, stderr, receipt: parsed, markerMade });
-    });
-  });
+  try {
+    const { code, stdout, stderr } = await collect(argv, { cwd: work, input: null });
+    let parsed: any = null;
+    try {
+      parsed = JSON.parse(readFileSync(receipt, 'utf8'));
+    } catch {
+      parsed = null;
+    }
+    return { code, stdout: stdout.toString(), stderr, receipt: parsed, markerMade: existsSync(marker) };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 if (isRoot) t.test('as root: nobody runs the installed gh-run from elsewhere, with a full receipt', async (t) => {

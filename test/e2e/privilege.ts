@@ -5,13 +5,13 @@
 // withhold it (decided per syscall from its credentials), and nothing from the caller's
 // environment chooses what the privileged helper loads.
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ghRun, helperFrames, PROGRAMS, requireBpf, ROOT, type RunResult } from '../helpers/gh-run.js';
+import { ghRun, PROGRAMS, requireBpf, type RunResult } from '../helpers/gh-run.js';
+import { HELPER, startHelper } from '../helpers/helper.js';
 import { join } from 'node:path';
 
-const HELPER = join(ROOT, 'helper', 'glasshouse-helper');
 const asRoot = process.getuid!() === 0;
 
 t.test('the helper holds no capability while the command runs', async (t) => {
@@ -78,17 +78,13 @@ t.test('the helper follows only a child of its own parent, and a refusal ends it
   t.notOk(frames.some((f) => f.t === 'end'), 'no end frame: it did not go on');
 });
 
-/** Start the helper, send it lines, collect its frames and exit status. */
+/** Start the helper, send it lines once it said hello, collect its frames and exit status. */
 async function talk(helper: string, lines: string[]): Promise<{ frames: any[]; code: number | null }> {
-  const child = spawn(helper, [], { stdio: ['pipe', 'pipe', 'ignore'] });
-  const chunks: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => chunks.push(c));
-  child.stdin.on('error', () => {}); // it may have ended before the last line
-  await new Promise<void>((res) => child.stdout.once('data', () => res()));
-  for (const l of lines) child.stdin.write(l);
-  child.stdin.end();
-  const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
-  return { frames: helperFrames(Buffer.concat(chunks)), code };
+  const started = startHelper([helper]);
+  await started.first;
+  for (const l of lines) started.send(l);
+  const code = await started.stop();
+  return { frames: started.frames(), code };
 }
 
 // --- the ptrace rule -------------------------------------------------------------------------

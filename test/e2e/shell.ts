@@ -4,12 +4,12 @@
 // stdout and stderr keep their order under 2>&1, and -o never clobbers what is not a regular
 // file, is checked before the command runs, and says when another run wrote the same path.
 import t, { type Test } from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GH_RUN, PROGRAMS, PYTHON, ghRun, requireBpf } from '../helpers/gh-run.js';
+import { collect, GH_RUN, PROGRAMS, PYTHON, ghRun, requireBpf } from '../helpers/gh-run.js';
 
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 const PTY = join(PROGRAMS, 'pty-drive.py');
@@ -132,15 +132,19 @@ t.test('one ^C at the terminal reaches the command once, and gh-run says it came
 
 /** gh-run on count-signals.py in the background (no terminal); `signal` sent to gh-run's pid alone once the command is ready. */
 async function signalGhRun(t: Test, signal: NodeJS.Signals): Promise<{ stdout: string; receipt: any; code: number | null }> {
-  const { dir, out } = scratch(t);
-  const child = spawn(process.execPath, [GH_RUN, '-q', '-o', out, '--', PYTHON, COUNT, '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    if (stdout.includes('ready') && !child.killed) child.kill(signal);
+  const r = await ghRun([PYTHON, COUNT, '2'], {
+    args: ['-q'],
+    input: null,
+    onSpawn: (child) => {
+      let stdout = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('ready') && !child.killed) child.kill(signal);
+      });
+    },
   });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { stdout, receipt: readJson(out), code };
+  if (r.stderr !== '') t.comment(r.stderr);
+  return { stdout: r.stdout.toString(), receipt: r.receipt, code: r.code };
 }
 
 t.test('a signal sent to gh-run alone is forwarded once, and noted', async (t) => {
@@ -267,14 +271,12 @@ t.test('two runs writing one receipt path: the later writer says it replaced the
   if (!(await requireBpf(t))) return;
   const { dir } = scratch(t);
   const out = join(dir, 'receipt.json');
-  const slow = spawn(process.execPath, [GH_RUN, '-o', out, '--', 'sleep', '1.5'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  slow.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const slow = collect([process.execPath, GH_RUN, '-o', out, '--', 'sleep', '1.5'], { input: null });
   await new Promise((r) => setTimeout(r, 700));
   const fast = spawnSync(process.execPath, [GH_RUN, '-q', '-o', out, '--', 'true'], { encoding: 'utf8' });
   t.equal(fast.status, 0);
   t.same(readJson(out).command, ['true']);
-  await new Promise((r) => slow.on('close', r));
+  const { stderr } = await slow;
   t.match(stderr, `glasshouse: ${out} was written by someone else during this run (another gh-run?); this run's receipt replaces it\n`);
   t.match(stderr, `glasshouse: receipt: ${out}\n`);
   t.same(readJson(out).command, ['sleep', '1.5'], 'the last one to finish is there, whole');

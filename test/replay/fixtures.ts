@@ -4,12 +4,13 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { aggregate } from '../../controller/aggregate/aggregate.js';
 import { readRecording } from '../../controller/replay/read-recording.js';
 import { rebuild } from '../../controller/replay/rebuild.js';
 import { replay } from '../../controller/replay/replay.js';
 import { serializeReceipt } from '../../controller/receipt/serialize.js';
 import type { Process, Receipt } from '../../controller/schema/receipt.js';
-import { ROOT } from '../helpers/gh-run.js';
+import { helperFrames, ROOT } from '../helpers/gh-run.js';
 
 const DIR = join(ROOT, 'test', 'fixtures', 'recordings');
 const NAMES = readdirSync(DIR)
@@ -25,7 +26,7 @@ function replayed(name: string): { text: string; receipt: Receipt } {
 const expected = (name: string): string => readFileSync(join(DIR, `${name}.receipt.json`), 'utf8');
 
 t.test('the recordings are all there, and small', async (t) => {
-  t.same(NAMES, ['files', 'lost-events', 'net', 'security', 'shell', 'signal', 'tree']);
+  t.same(NAMES, ['files', 'lost-events', 'net', 'repeats', 'security', 'shell', 'signal', 'tree']);
   for (const name of NAMES) t.ok(readFileSync(join(DIR, `${name}.ghrec`)).length < 300 * 1024, `${name} under 300 KiB`);
 });
 
@@ -117,4 +118,67 @@ t.test('security (protocol 3): attempts on gh-run and the helper, and the collec
   ]);
   t.ok(r.filesystem.reads.some((e) => e.path === '/etc/hostname'), 'the read after the attempts is there');
   t.equal(r.exit_code, 0);
+});
+
+t.test('repeats (protocol 5): identical events sent once with a repeat id, counted back from the repeats frames', async (t) => {
+  const parts = readRecording(readFileSync(join(DIR, 'repeats.ghrec')));
+  const frames = helperFrames(parts.helper);
+  t.match(frames[0], { t: 'hello', proto: 5 }, 'made with a helper of protocol 5 (bytes per socket, repeat ids)');
+  // n of every rid, from the repeats frames
+  const repeated = new Map<number, number>();
+  let pairs = 0;
+  for (const f of frames.filter((f) => f.t === 'repeats')) {
+    for (let i = 0; i < f.counts.length; i += 2, pairs++) repeated.set(f.counts[i], f.counts[i + 1]);
+  }
+  t.ok(pairs > 0, 'repeats frames');
+  t.equal(repeated.size, pairs, 'each rid in one pair');
+  const more = (f: any): number => repeated.get(f.rid) ?? 0;
+  const { receipt: r } = replayed('repeats');
+  const root = r.process_tree!.pid;
+
+  // same.txt: created, opened 6 times for writing and 40 for reading, 4 times by a child: 4 frames
+  const same = (path: string): boolean => path.endsWith('/repeats/same.txt');
+  const opens = frames.filter((f) => f.t === 'open' && same(f.path));
+  t.ok(opens.every((f) => typeof f.rid === 'number'), 'each open of same.txt sent carries a rid');
+  t.equal(new Set(opens.map((f) => f.rid)).size, opens.length, 'a rid of its own each');
+  t.same(opens.map((f) => [f.pid === root ? 'root' : 'child', f.mode, f.created, more(f)]).sort(), [
+    ['child', 'read', false, 3],
+    ['root', 'read', false, 39],
+    ['root', 'write', false, 5],
+    ['root', 'write', true, 0],
+  ], '1 frame for the create, 1 + 5 for writing, 1 + 39 and 1 + 3 for reading');
+  const read = r.filesystem.reads.find((e) => same(e.path));
+  t.equal(read?.count, 44, 'reads of same.txt: 40 + 4, from 2 frames');
+  t.equal(read?.pids.length, 2, 'by the root and its child');
+  t.match(r.filesystem.writes.find((e) => same(e.path)), { count: 7, created: true }, 'writes of same.txt: 1 + 6, from 2 frames');
+
+  // 25 connects refused, 12 connects made (3 bytes sent on each), 30 datagrams of 7 bytes
+  const net = frames.filter((f) => f.t === 'net' && f.addr === '127.0.0.1' && f.op !== 'listen');
+  t.ok(net.every((f) => typeof f.rid === 'number'), 'each connect and sendto sent carries a rid');
+  t.same(net.map((f) => [f.op, f.proto, f.err ?? 'ok', f.bytes ?? null, more(f)]).sort(), [
+    ['connect', 'tcp', 'ECONNREFUSED', null, 24],
+    ['connect', 'tcp', 'ok', null, 11],
+    ['sendto', 'udp', 'ok', 7, 29],
+  ], 'one frame each, the rest counted');
+  const made = net.find((f) => f.op === 'connect' && f.err === null);
+  const sockets = frames.filter((f) => f.t === 'socket' && f.rid === made.rid);
+  t.same(sockets.map((f) => f.sent), Array(12).fill(3), "each connected socket's bytes name the rid of the first connect");
+  const entry = (op: string, result: string) => r.network.find((e) => e.op === op && e.address === '127.0.0.1' && e.result === result);
+  t.match(entry('connect', 'ECONNREFUSED'), { protocol: 'tcp', count: 25 }, 'connects refused: 1 + 24');
+  t.match(entry('connect', 'ok'), { protocol: 'tcp', count: 12, bytes_sent: 36 }, 'connects made: 1 + 11, 3 bytes each');
+  t.match(entry('sendto', 'ok'), { protocol: 'udp', count: 30, bytes_sent: 210 }, 'the 29 repeats sent 7 bytes each too');
+
+  const folded = [...repeated.values()].reduce((a, b) => a + b, 0);
+  t.match(r.collector, { status: 'ok', events_lost: 0, events_folded: folded }, `the ${folded} repeats are all counted in`);
+
+  // the same frames without the repeats frames: each event counts once
+  const facts = parts.run!.facts;
+  const unrepeated = aggregate(frames.filter((f) => f.t !== 'repeats'), facts);
+  t.equal(unrepeated.filesystem.reads.find((e) => same(e.path))?.count, 2, 'without repeats: 2 reads of same.txt');
+  t.equal(unrepeated.network.find((e) => e.op === 'sendto' && e.address === '127.0.0.1')?.bytes_sent, 7, 'and 7 bytes sent');
+  t.equal(unrepeated.collector.events_folded, 0, 'and nothing folded');
+  // and without the rids: the repeats name no event, so they are lost events, and said so
+  const unnamed = aggregate(frames.map((f) => (f.rid === undefined ? f : { ...f, rid: undefined })), facts);
+  t.equal(unnamed.filesystem.reads.find((e) => same(e.path))?.count, 2, 'without rids: 2 reads of same.txt');
+  t.match(unnamed.collector, { status: 'degraded', events_lost: folded, events_folded: 0, reason: `${folded} events lost (ring buffer full)` }, 'the repeats, lost');
 });

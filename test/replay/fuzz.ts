@@ -6,9 +6,8 @@ import t from 'tap';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { replay } from '../../controller/replay/replay.js';
-import { runCli } from '../fixtures/run-cli.js';
 import { frameBoundaries, recordingBytes } from '../helpers/events.js';
-import { ROOT } from '../helpers/gh-run.js';
+import { ROOT, runCli } from '../helpers/gh-run.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'recordings');
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, `${name}.ghrec`));

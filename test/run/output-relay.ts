@@ -6,7 +6,7 @@ import { closeSync, constants, openSync, readFileSync, statSync, writeSync } fro
 import { join } from 'node:path';
 import { createOutputPipes, sameOpenFile } from '../../controller/run/output-pipes.js';
 import { OutputRelay, settleRelays } from '../../controller/run/output-relay.js';
-import { cliArgv } from '../fixtures/run-cli.js';
+import { cliArgv } from '../helpers/gh-run.js';
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readRecording } from '../../controller/replay/read-recording.js';
 import { Recorder } from '../../controller/run/recorder.js';
 import type { StartFacts } from '../../controller/schema/recording.js';
-import { runCli } from '../fixtures/run-cli.js';
+import { runCli } from '../helpers/gh-run.js';
 import { encodeFrames, end, exec, exit, facts, following, hello, startOf } from '../helpers/events.js';
 
 const FACTS = facts();
