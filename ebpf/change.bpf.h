@@ -135,7 +135,7 @@ static __always_inline __u32 gh_change_file(__u32 off, struct task_struct *task,
 		return gh_walk_path(off, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt), task, flags,
 				    GH_F_FOREIGN_PATH);
 	}
-	file = gh_fd_file(task, fd);
+	file = gh_fd_file(fd);
 	if (!file)
 		return 0;
 	*how |= file_bit;
@@ -191,7 +191,7 @@ __noinline int gh_change_piece(struct gh_piece *p)
 	p->plen = n;
 	off = (at + n) & GH_HEAD_MASK;
 	if (s->buf[at] != '/') {
-		p->blen = gh_walk_base(off, task, p->dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(task, p->dirfd),
+		p->blen = gh_walk_base(off, task, p->dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(p->dirfd),
 				       p->dirfd == AT_FDCWD_GH, &p->flags);
 		off = (off + p->blen) & GH_HEAD_MASK;
 	} else if (n > 1 && gh_task_rooted_elsewhere(task)) {

@@ -106,7 +106,7 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 		e->path_len = n;
 		off = (off + n) & GH_HEAD_MASK;
 		if (n > 0 && s->buf[sizeof(*e)] != '/') {
-			e->base_len = gh_walk_base(off, task, dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(task, dirfd),
+			e->base_len = gh_walk_base(off, task, dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(dirfd),
 						   dirfd == AT_FDCWD_GH, &e->h.flags);
 			off = (off + e->base_len) & GH_HEAD_MASK;
 		} else if (n > 1 && gh_task_rooted_elsewhere(task)) {

@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
+#define GH_DEFINE_TASK_FNS
 #include "change.bpf.h"
 #include "exec.bpf.h"
 #include "file.bpf.h"
@@ -343,7 +344,7 @@ __noinline int gh_exit_open(struct gh_inflight *in, __u32 nr, __s64 ret)
 	if (!in)
 		return 0;
 	if (ret >= 0)
-		file = gh_fd_file(task, ret);
+		file = gh_fd_file(ret);
 	gh_open_args(in, &pathname, &dirfd, &flags);
 	gh_tamper_open(task, nr, (const char *)pathname, file, ret);
 	if (gh_traceable(task))

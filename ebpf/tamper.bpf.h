@@ -78,9 +78,9 @@ static __always_inline struct pid *gh_file_pid(struct file *file)
 	return NULL;
 }
 
-static __always_inline __u16 gh_who_pidfd(struct task_struct *task, __u64 fd)
+static __always_inline __u16 gh_who_pidfd(__u64 fd)
 {
-	struct file *file = gh_fd_file(task, fd);
+	struct file *file = gh_fd_file(fd);
 	struct pid *pid = file ? gh_file_pid(file) : NULL;
 
 	return pid ? gh_who_pid(gh_pid_vtgid(pid)) : 0;
@@ -147,13 +147,13 @@ static __always_inline void gh_tamper_call(struct task_struct *task, __u32 nr, _
 	case GH_NR_PIDFD_SEND_SIGNAL:
 		arg = (__s32)a[1];
 		if (arg)
-			who = gh_who_pidfd(task, a[0]);
+			who = gh_who_pidfd(a[0]);
 		pid = a[0]; /* the pidfd (the helper knows from nr) */
 		break;
 	case GH_NR_PIDFD_GETFD:
 		kind = GH_TAMPER_GETFD;
 		arg = (__s32)a[1];
-		who = gh_who_pidfd(task, a[0]);
+		who = gh_who_pidfd(a[0]);
 		pid = a[0];
 		break;
 	case GH_NR_PTRACE:
