@@ -241,7 +241,7 @@ static __always_inline void gh_tamper_open(struct task_struct *task, __u32 nr, c
 	if (!file)
 		return;
 	/* direct (CO-RE relocated) loads: this too runs for every successful open */
-	inode = ((struct file *)bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file)))->f_inode;
+	inode = ((struct file *)bpf_rdonly_cast(file, GH_VMLINUX_ID(vmlinux_id_file, struct file)))->f_inode;
 	if (inode->i_sb->s_magic == GH_PROC_SUPER_MAGIC) {
 		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
 		if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm') {

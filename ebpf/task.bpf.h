@@ -78,7 +78,7 @@ extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
  * passes such a pointer to a helper that wants a trusted one.
  */
 #define gh_task_ro(task) ((struct task_struct *)bpf_rdonly_cast((void *)(task), \
-							bpf_core_type_id_kernel(struct task_struct)))
+							GH_VMLINUX_ID(vmlinux_id_task_struct, struct task_struct)))
 
 /* The GH_BIT_* bits of @tgid (0 when not followed). */
 static __always_inline __u64 gh_follow_bits(__u32 tgid)
