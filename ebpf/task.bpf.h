@@ -70,12 +70,14 @@ static __always_inline __u64 gh_task_start(struct task_struct *task)
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
 
 /*
- * @task as a read-only (untrusted) pointer, for direct loads. They compile to the same
- * instructions as through a trusted pointer, but the verifier checks every pointer loaded
- * through a trusted one against its lists of fields that stay trusted, which it finds by name
- * in the kernel's BTF: a linear search of all its types, up to four per load, each time it
- * walks such a load. That was most of the time these programs took to load. Nothing here
- * passes such a pointer to a helper that wants a trusted one.
+ * @task as a read-only (untrusted) pointer, for direct loads. The verifier checks every pointer
+ * loaded through a trusted one against its lists of fields that stay trusted, which it finds by
+ * name in the kernel's BTF: a linear search of all its types, up to four per load, each time it
+ * walks such a load. That was most of the time these programs took to load. Through this
+ * pointer it does not search; the price is that a load from the task itself is a probe-mem
+ * load, guarded by the JIT with an address check (a few instructions, no call), as the loads
+ * further down (through task->real_cred, task->files, ...) already were. Nothing here passes
+ * such a pointer to a helper that wants a trusted one.
  */
 #define gh_task_ro(task) ((struct task_struct *)bpf_rdonly_cast((void *)(task), \
 							GH_VMLINUX_ID(vmlinux_id_task_struct, struct task_struct)))
