@@ -28,7 +28,7 @@ BPF_SRCS  := $(wildcard ebpf/*.bpf.c)
 BPF_OBJS  := $(patsubst ebpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS  := $(wildcard ebpf/*.h)
 HELPER_SRCS := helper/main.c helper/msgpack.c helper/frames.c helper/privilege.c helper/follow.c \
-               helper/caller.c helper/mounts.c helper/slots.c
+               helper/caller.c helper/mounts.c helper/slots.c helper/core_btf.c helper/btf_sum.c
 HELPER_HDRS := $(wildcard helper/*.h) ebpf/events.h
 
 HELPER    := helper/glasshouse-helper
@@ -85,7 +85,22 @@ $(BUILD)/syscall_names.h: | $(BUILD)
 	       { printf "\t[%d] = \"%s\",\n", $$2, $$1; max = $$2 } \
 	       END { print "};"; printf "#define GH_SYSCALL_NAMES_LEN %d\n", max + 1 }' > $@
 
-$(HELPER): $(HELPER_SRCS) $(HELPER_HDRS) $(BUILD)/gh.skel.h $(BUILD)/syscall_names.h
+# CO-RE against a minimal BTF of this machine's kernel (bpftool gen min_core_btf), recorded with
+# what identifies that kernel's BTF: the helper uses it only on a kernel with that very BTF, and
+# the kernel's own BTF anywhere else (helper/core_btf.c).
+$(BUILD)/glasshouse.min.btf: $(BUILD)/glasshouse.bpf.o
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) gen min_core_btf /sys/kernel/btf/vmlinux $@ $<
+
+$(BUILD)/btf-record: helper/btf_record.c helper/btf_sum.c helper/btf_sum.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) helper/btf_record.c helper/btf_sum.c -o $@ $(LDFLAGS) -lbpf -lelf -lz
+
+$(BUILD)/core_btf_data.h: $(BUILD)/btf-record $(BUILD)/glasshouse.min.btf
+	$(call msg,GEN,$@)
+	$(Q)$(BUILD)/btf-record /sys/kernel/btf/vmlinux $(BUILD)/glasshouse.min.btf > $@
+
+$(HELPER): $(HELPER_SRCS) $(HELPER_HDRS) $(BUILD)/gh.skel.h $(BUILD)/syscall_names.h $(BUILD)/core_btf_data.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD) $(HELPER_SRCS) -o $@ $(LDFLAGS) -lbpf -lelf -lz
 

@@ -58,9 +58,16 @@ struct gh_change_call {
 	__u16 how;           /* GH_CH_FD, GH_CH_PATH2_TEXT */
 };
 
-/* Decode syscall @nr's arguments @a; false for a syscall that is not a change. */
-static __always_inline bool gh_change_decode(__u32 nr, const __u64 *a, struct gh_change_call *c)
+/* Decode syscall @nr's arguments (@in); 0 for a syscall that is not a change. A global function:
+ * inlined, each case's constants made the verifier check the rest of gh_exit_change once per
+ * syscall; from here, what it decoded is just numbers. */
+__noinline int gh_change_decode(__u32 nr, struct gh_inflight *in, struct gh_change_call *c)
 {
+	const __u64 *a;
+
+	if (!in || !c)
+		return 0;
+	a = in->args;
 	c->dirfd = AT_FDCWD_GH;
 	c->dirfd2 = AT_FDCWD_GH;
 	switch (nr) {
@@ -118,9 +125,9 @@ static __always_inline bool gh_change_decode(__u32 nr, const __u64 *a, struct gh
 	/* bind of a unix socket to a path makes a socket file there: a mknod (mode set below) */
 	case GH_NR_BIND:      c->op = GH_CH_MKNOD; c->path = a[1] + 2 /* sun_path */; c->max = a[2] - 2; break;
 	default:
-		return false;
+		return 0;
 	}
-	return true;
+	return 1;
 }
 
 /* The file behind @fd, or the cwd for AT_FDCWD: walked into the scratch at @off as a path blob
@@ -135,7 +142,7 @@ static __always_inline __u32 gh_change_file(__u32 off, struct task_struct *task,
 		return gh_walk_path(off, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt), task, flags,
 				    GH_F_FOREIGN_PATH);
 	}
-	file = gh_fd_file(task, fd);
+	file = gh_fd_file(fd);
 	if (!file)
 		return 0;
 	*how |= file_bit;
@@ -191,7 +198,7 @@ __noinline int gh_change_piece(struct gh_piece *p)
 	p->plen = n;
 	off = (at + n) & GH_HEAD_MASK;
 	if (s->buf[at] != '/') {
-		p->blen = gh_walk_base(off, task, p->dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(task, p->dirfd),
+		p->blen = gh_walk_base(off, task, p->dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(p->dirfd),
 				       p->dirfd == AT_FDCWD_GH, &p->flags);
 		off = (off + p->blen) & GH_HEAD_MASK;
 	} else if (n > 1 && gh_task_rooted_elsewhere(task)) {
@@ -213,7 +220,7 @@ __noinline int gh_exit_change(struct gh_inflight *in, __u32 nr, __s64 ret)
 	struct gh_scratch *s;
 	__u32 off;
 
-	if (!in || !gh_change_decode(nr, in->args, &c) || !gh_traceable(task))
+	if (!in || !gh_change_decode(nr, in, &c) || !gh_traceable(task))
 		return 0;
 	if (nr == GH_NR_BIND) {
 		/* only a unix socket bound to a path (not abstract, not autobind) makes a file */

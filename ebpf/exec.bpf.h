@@ -185,12 +185,12 @@ static __always_inline void gh_exec_emit_failure(struct task_struct *task, struc
 	if (n == 1 && in->call == GH_CALL_EXECVEAT && (in->args[4] & 0x1000 /* AT_EMPTY_PATH */)) {
 		/* fexecve: the file behind the fd is what was run, not the cwd */
 		e->h.flags |= GH_F_EMPTY_PATH;
-		e->base_len = gh_walk_file(off, gh_fd_file(task, dirfd), task, &e->h.flags, GH_F_FOREIGN_BASE);
+		e->base_len = gh_walk_file(off, gh_fd_file(dirfd), task, &e->h.flags, GH_F_FOREIGN_BASE);
 		off = (off + e->base_len) & GH_HEAD_MASK;
 	} else if (n > 0 && s->buf[sizeof(*e)] != '/' && (dirfd != AT_FDCWD_GH || gh_task_mnt_ns(task))) {
 		/* relative to a dirfd, or to the cwd of a task in another mount namespace (as it
 		 * sees it: the helper uses the event's cwd, named in gh-run's, otherwise) */
-		e->base_len = gh_walk_base(off, task, dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(task, dirfd),
+		e->base_len = gh_walk_base(off, task, dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(dirfd),
 					   dirfd == AT_FDCWD_GH, &e->h.flags);
 		off = (off + e->base_len) & GH_HEAD_MASK;
 	} else if (n > 1 && s->buf[sizeof(*e)] == '/' && gh_task_rooted_elsewhere(task)) {

@@ -64,7 +64,7 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 		 * This runs for every successful open: direct (CO-RE relocated) loads through BTF
 		 * pointers, one probe read for the fd table slot. */
 		if (file) {
-			struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+			struct file *f = bpf_rdonly_cast(file, GH_VMLINUX_ID(vmlinux_id_file, struct file));
 			struct inode *inode = f->f_inode;
 
 			/* what the open did: the kernel marks a file it created (O_TMPFILE makes one
@@ -106,7 +106,7 @@ static __always_inline void gh_open_emit(struct task_struct *task, struct gh_inf
 		e->path_len = n;
 		off = (off + n) & GH_HEAD_MASK;
 		if (n > 0 && s->buf[sizeof(*e)] != '/') {
-			e->base_len = gh_walk_base(off, task, dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(task, dirfd),
+			e->base_len = gh_walk_base(off, task, dirfd == AT_FDCWD_GH ? NULL : gh_fd_file(dirfd),
 						   dirfd == AT_FDCWD_GH, &e->h.flags);
 			off = (off + e->base_len) & GH_HEAD_MASK;
 		} else if (n > 1 && gh_task_rooted_elsewhere(task)) {

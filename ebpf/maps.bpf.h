@@ -49,6 +49,14 @@ GH_SHARED const volatile __u64 caller_cap_prm GH_INIT(0);
 GH_SHARED const volatile __u64 caller_cap_eff GH_INIT(0);
 GH_SHARED const volatile __u32 caller_sees_all GH_INIT(0);
 
+/* The kernel's BTF ids of the types cast to with bpf_rdonly_cast(), set by the helper when it
+ * relocates against a minimal BTF (helper/core_btf.c): CO-RE would give that BTF's own ids,
+ * not the kernel's (and the verifier drops that branch). 0: CO-RE, against the kernel's own
+ * BTF, gives them (GH_VMLINUX_ID). */
+GH_SHARED const volatile __u32 vmlinux_id_task_struct GH_INIT(0);
+GH_SHARED const volatile __u32 vmlinux_id_file GH_INIT(0);
+#define GH_VMLINUX_ID(id, type) ((id) ? (id) : bpf_core_type_id_kernel(type))
+
 /* The two processes the followed tree must leave alone (pids and process groups in the helper's
  * pid namespace), and the helper's own stdin/stdout/stderr pipes (device and inode numbers). */
 GH_SHARED const volatile __u32 controller_vpid GH_INIT(0);

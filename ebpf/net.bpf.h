@@ -68,7 +68,7 @@ __noinline int gh_net_report(struct gh_net_req *q)
 
 	if (!q)
 		return 0;
-	sk = gh_fd_sock(task, q->call == GH_CALL_ACCEPT || q->call == GH_CALL_ACCEPT4 ? q->ret : q->fd, &ino);
+	sk = gh_fd_sock(q->call == GH_CALL_ACCEPT || q->call == GH_CALL_ACCEPT4 ? q->ret : q->fd, &ino);
 	if (q->addr) {
 		addrlen = q->addrlen;
 		if (addrlen < 2)

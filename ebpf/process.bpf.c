@@ -44,7 +44,7 @@ int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_
 	e->uid = BPF_CORE_READ(child, real_cred, uid.val);
 	e->__pad0 = 0;
 	len = 0;
-	if (gh_traceable_task(child))
+	if (gh_traceable_process(child))
 		len = gh_walk_cwd(sizeof(*e), child, &e->h.flags);
 	else
 		e->h.flags |= GH_F_WITHHELD;
@@ -54,7 +54,7 @@ int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_
 	gh_emit(e, len, GH_EV_FORK);
 	/* born into a mount namespace of its own (clone with CLONE_NEWNS): describe it */
 	if (e->h.mnt_ns && BPF_CORE_READ(child, nsproxy, mnt_ns) != BPF_CORE_READ(parent, nsproxy, mnt_ns) &&
-	    gh_traceable_task(child)) {
+	    gh_traceable_process(child)) {
 		struct gh_mount_event m = {};
 
 		gh_header(&m.h, child, GH_EV_MOUNT);

@@ -75,10 +75,10 @@ GH_SHARED struct {
 /* Entries in dns_mark: sys_exit of a read or write looks there only when it is not 0. */
 GH_SHARED volatile __s64 dns_marked GH_INIT(0);
 
-/* The socket behind @fd of @task and its inode number, or NULL. */
-static __always_inline struct sock *gh_fd_sock(struct task_struct *task, __u64 fd, __u64 *ino)
+/* The socket behind @fd of the current task and its inode number, or NULL. */
+static __always_inline struct sock *gh_fd_sock(__u64 fd, __u64 *ino)
 {
-	struct file *file = gh_fd_file(task, fd);
+	struct file *file = gh_fd_file(fd);
 	struct socket *sock;
 
 	*ino = 0;

@@ -173,7 +173,7 @@ __noinline int gh_exit_splice(__u64 fd, __s64 ret)
 
 	if (ret <= 0)
 		return 0;
-	sk = gh_fd_sock(task, fd, &ino);
+	sk = gh_fd_sock(fd, &ino);
 	if (!sk || !ino)
 		return 0;
 	/* the others (UDP, unix datagram) splice through read_iter: the tracepoint counted them */
@@ -340,7 +340,6 @@ struct gh_mmsghdr {
 
 __noinline int gh_exit_dns(struct gh_inflight *in, __u32 nr, __s64 ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct gh_dns_mark *m = bpf_map_lookup_elem(&dns_mark, &tid);
 	struct gh_dns_call c = {};
@@ -356,7 +355,7 @@ __noinline int gh_exit_dns(struct gh_inflight *in, __u32 nr, __s64 ret)
 	if (!in || ret <= 0)
 		return 0;
 	/* only the socket that was noted (a mark left by a call that ended elsewhere is stale) */
-	sk = (__u64)gh_fd_sock(task, in->args[0], &ino);
+	sk = (__u64)gh_fd_sock(in->args[0], &ino);
 	if (!sk || sk != c.m.sk)
 		return 0;
 	c.dir = nr == GH_NR_READ || nr == GH_NR_READV || nr == GH_NR_RECVFROM || nr == GH_NR_RECVMSG ||

@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
+#define GH_DEFINE_TASK_FNS
 #include "change.bpf.h"
 #include "exec.bpf.h"
 #include "file.bpf.h"
@@ -49,22 +50,38 @@ static __always_inline __u32 gh_call_of(long nr)
 	}
 }
 
-/* The level at which @task's pid lives in the namespace (ns_dev, ns_ino); -1 when it has none. */
+struct gh_ns_find {
+	struct pid *pid;
+	__u32 top;    /* the pid's own level */
+	__s32 level;  /* the level found, -1 while none */
+};
+
+static long gh_ns_level_step(__u32 l, void *vctx)
+{
+	struct gh_ns_find *f = vctx;
+	struct pid *pid = f->pid;
+	struct upid up = {};
+
+	if (l > f->top)
+		return 1;
+	bpf_core_read(&up, sizeof(up), &pid->numbers[l]);
+	if (BPF_CORE_READ(up.ns, ns.inum) == ns_ino) {
+		f->level = l;
+		return 1;
+	}
+	return 0;
+}
+
+/* The level at which @task's pid lives in the namespace (ns_dev, ns_ino); -1 when it has none.
+ * One level per bpf_loop() step: as a loop, each level it could stop at was a constant the
+ * verifier followed through the whole adoption check, 33 times over. */
 static __always_inline int gh_find_ns_level(struct task_struct *task)
 {
 	struct pid *pid = BPF_CORE_READ(task, thread_pid);
-	unsigned int top = BPF_CORE_READ(pid, level);
+	struct gh_ns_find f = { .pid = pid, .top = BPF_CORE_READ(pid, level), .level = -1 };
 
-	for (int l = 0; l <= 32; l++) { /* MAX_PID_NS_LEVEL */
-		struct upid up = {};
-
-		if (l > top)
-			break;
-		bpf_core_read(&up, sizeof(up), &pid->numbers[l]);
-		if (BPF_CORE_READ(up.ns, ns.inum) == ns_ino)
-			return l;
-	}
-	return -1;
+	bpf_loop(33 /* MAX_PID_NS_LEVEL + 1 */, gh_ns_level_step, &f, 0);
+	return f.level;
 }
 
 /* Whether @leader is exactly the process the helper checked; GH_ADOPT_* bits of what is not. */
@@ -343,7 +360,7 @@ __noinline int gh_exit_open(struct gh_inflight *in, __u32 nr, __s64 ret)
 	if (!in)
 		return 0;
 	if (ret >= 0)
-		file = gh_fd_file(task, ret);
+		file = gh_fd_file(ret);
 	gh_open_args(in, &pathname, &dirfd, &flags);
 	gh_tamper_open(task, nr, (const char *)pathname, file, ret);
 	if (gh_traceable(task))

@@ -78,9 +78,9 @@ static __always_inline struct pid *gh_file_pid(struct file *file)
 	return NULL;
 }
 
-static __always_inline __u16 gh_who_pidfd(struct task_struct *task, __u64 fd)
+static __always_inline __u16 gh_who_pidfd(__u64 fd)
 {
-	struct file *file = gh_fd_file(task, fd);
+	struct file *file = gh_fd_file(fd);
 	struct pid *pid = file ? gh_file_pid(file) : NULL;
 
 	return pid ? gh_who_pid(gh_pid_vtgid(pid)) : 0;
@@ -147,13 +147,13 @@ static __always_inline void gh_tamper_call(struct task_struct *task, __u32 nr, _
 	case GH_NR_PIDFD_SEND_SIGNAL:
 		arg = (__s32)a[1];
 		if (arg)
-			who = gh_who_pidfd(task, a[0]);
+			who = gh_who_pidfd(a[0]);
 		pid = a[0]; /* the pidfd (the helper knows from nr) */
 		break;
 	case GH_NR_PIDFD_GETFD:
 		kind = GH_TAMPER_GETFD;
 		arg = (__s32)a[1];
-		who = gh_who_pidfd(task, a[0]);
+		who = gh_who_pidfd(a[0]);
 		pid = a[0];
 		break;
 	case GH_NR_PTRACE:
@@ -178,34 +178,49 @@ static __always_inline void gh_tamper_call(struct task_struct *task, __u32 nr, _
 
 /* "/proc/<pid>/mem" or "/proc/<pid>/fd/..." of one of our processes, as the path was written
  * (absolute, in gh-run's own namespaces). Returns GH_WHO_* of the pid. */
+struct gh_proc_path {
+	char p[32];  /* the path as written */
+	__u32 end;   /* index of the first byte after the pid's digits */
+	__u32 v;     /* the pid */
+};
+
+/* One digit of the pid in "/proc/<pid>/", from p[6] on. */
+static long gh_proc_pid_step(__u32 k, void *vctx)
+{
+	struct gh_proc_path *d = vctx;
+	char c = d->p[(6 + k) & 31];
+
+	if (c < '0' || c > '9')
+		return 1;
+	d->v = d->v * 10 + (c - '0');
+	d->end = 6 + k + 1;
+	return 0;
+}
+
 static __always_inline __u16 gh_tamper_proc_path(struct task_struct *task, const char *upath)
 {
-	char p[32] = {};
+	struct gh_proc_path d = { .end = 6 };
 	__u64 head = 0;
-	__u32 v = 0;
-	int i = 6;
+	__u32 i;
 
 	/* every open pays this: 8 bytes first, the rest only for "/proc/..." */
 	if (bpf_probe_read_user(&head, sizeof(head), upath) || (head & 0xffffffffffffull) != 0x2f636f72702full)
 		return 0;
-	if (bpf_probe_read_user_str(p, sizeof(p), upath) < 8)
+	if (bpf_probe_read_user_str(d.p, sizeof(d.p), upath) < 8)
 		return 0;
 	if (!gh_same_pidns(task) || gh_task_mnt_ns(task))
 		return 0;
-	for (; i < 17; i++) {
-		char c = p[i];
-
-		if (c < '0' || c > '9')
-			break;
-		v = v * 10 + (c - '0');
-	}
-	if (i == 6 || p[i] != '/')
+	/* at most 11 digits, one per bpf_loop() step: as a loop, the verifier followed the rest
+	 * once for each place the digits could end */
+	bpf_loop(11, gh_proc_pid_step, &d, 0);
+	i = d.end;
+	if (i == 6 || d.p[i & 31] != '/')
 		return 0;
 	i++;
-	if (p[i & 31] == 'm' && p[(i + 1) & 31] == 'e' && p[(i + 2) & 31] == 'm' && p[(i + 3) & 31] == '\0')
-		return gh_who_pid(v);
-	if (p[i & 31] == 'f' && p[(i + 1) & 31] == 'd' && p[(i + 2) & 31] == '/' && p[(i + 3) & 31] != '\0')
-		return gh_who_pid(v);
+	if (d.p[i & 31] == 'm' && d.p[(i + 1) & 31] == 'e' && d.p[(i + 2) & 31] == 'm' && d.p[(i + 3) & 31] == '\0')
+		return gh_who_pid(d.v);
+	if (d.p[i & 31] == 'f' && d.p[(i + 1) & 31] == 'd' && d.p[(i + 2) & 31] == '/' && d.p[(i + 3) & 31] != '\0')
+		return gh_who_pid(d.v);
 	return 0;
 }
 
@@ -226,7 +241,7 @@ static __always_inline void gh_tamper_open(struct task_struct *task, __u32 nr, c
 	if (!file)
 		return;
 	/* direct (CO-RE relocated) loads: this too runs for every successful open */
-	inode = ((struct file *)bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file)))->f_inode;
+	inode = ((struct file *)bpf_rdonly_cast(file, GH_VMLINUX_ID(vmlinux_id_file, struct file)))->f_inode;
 	if (inode->i_sb->s_magic == GH_PROC_SUPER_MAGIC) {
 		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
 		if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm') {

@@ -62,6 +62,26 @@ static __always_inline __u64 gh_task_start(struct task_struct *task)
 	return BPF_CORE_READ(task, group_leader, start_time);
 }
 
+/*
+ * The kfunc is used by syscalls.bpf.c alone (GH_DEFINE_TASK_FNS): bpftool's linker (libbpf
+ * before 1.5) fails on objects that each declare the same kfunc. The global functions that need
+ * it are defined there; the other program files link to them.
+ */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
+
+/*
+ * @task as a read-only (untrusted) pointer, for direct loads. The verifier checks every pointer
+ * loaded through a trusted one against its lists of fields that stay trusted, which it finds by
+ * name in the kernel's BTF: a linear search of all its types, up to four per load, each time it
+ * walks such a load. That was most of the time these programs took to load. Through this
+ * pointer it does not search; the price is that a load from the task itself is a probe-mem
+ * load, guarded by the JIT with an address check (a few instructions, no call), as the loads
+ * further down (through task->real_cred, task->files, ...) already were. Nothing here passes
+ * such a pointer to a helper that wants a trusted one.
+ */
+#define gh_task_ro(task) ((struct task_struct *)bpf_rdonly_cast((void *)(task), \
+							GH_VMLINUX_ID(vmlinux_id_task_struct, struct task_struct)))
+
 /* The GH_BIT_* bits of @tgid (0 when not followed). */
 static __always_inline __u64 gh_follow_bits(__u32 tgid)
 {
@@ -233,7 +253,7 @@ struct mm_struct___long {
 } __attribute__((preserve_access_index));
 
 /* Direct loads through BTF pointers (no helper call): this runs at every syscall of a followed
- * task when the caller is not root, so it must cost little. */
+ * task when the caller is not root, so it must cost little. @task is read-only (gh_task_ro). */
 static __always_inline bool gh_task_traceable(struct task_struct *task)
 {
 	const struct cred *c;
@@ -271,16 +291,21 @@ static __always_inline bool gh_task_traceable(struct task_struct *task)
 	return true;
 }
 
-/* For the current task, the check is a global function (process.bpf.c defines it, the other
+/* The check as a global function of the task's address (syscalls.bpf.c defines it, the other
  * program files link to it): the verifier checks it once, not at every place that asks. */
-#ifdef GH_DEFINE_MAPS
-__noinline int gh_current_traceable(void)
+#ifdef GH_DEFINE_TASK_FNS
+__noinline int gh_may_trace(__u64 task)
 {
-	return gh_task_traceable(bpf_get_current_task_btf());
+	return gh_task_traceable(gh_task_ro(task));
 }
 #else
-extern int gh_current_traceable(void);
+extern int gh_may_trace(__u64 task);
 #endif
+
+static __always_inline int gh_current_traceable(void)
+{
+	return gh_may_trace(bpf_get_current_task());
+}
 
 /* Whether the caller may trace the current task (@task). */
 static __always_inline bool gh_traceable(struct task_struct *task)
@@ -288,10 +313,12 @@ static __always_inline bool gh_traceable(struct task_struct *task)
 	return caller_sees_all || gh_current_traceable();
 }
 
-/* Whether the caller may trace @task, any task (a new child, at fork). */
-static __always_inline bool gh_traceable_task(struct task_struct *task)
+/* Whether the caller may trace @task, a new process (at fork). A global function takes no BTF
+ * pointer, and the verifier lets none pass as a number: the address is read, as a number, as the
+ * one of the process's group leader, which is the process itself. */
+static __always_inline bool gh_traceable_process(struct task_struct *task)
 {
-	return caller_sees_all || gh_task_traceable(task);
+	return caller_sees_all || gh_may_trace((__u64)BPF_CORE_READ(task, group_leader));
 }
 
 /* An event like @key was already sent: count this one under its rid and return true. Else try
@@ -320,25 +347,34 @@ static __always_inline bool gh_repeated(struct gh_repeat_key *key, __u64 *rid, _
 	return false;
 }
 
-extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
-
-/* The struct file behind @fd in @task's table, or NULL. @task is the current task as a trusted
- * BTF pointer (bpf_get_current_task_btf): direct (CO-RE relocated) loads, and one probe read
- * for the fd table slot, which the verifier cannot index. */
-static __always_inline struct file *gh_fd_file(struct task_struct *task, __u64 fd)
+/* The struct file behind @fd in the current task's table, or 0: direct (CO-RE relocated) loads,
+ * and one probe read for the fd table slot, which the verifier cannot index. A global function
+ * (syscalls.bpf.c defines it), so that it is checked once; its result is an address to read
+ * through (BPF_CORE_READ, or bpf_rdonly_cast for direct loads). */
+#ifdef GH_DEFINE_TASK_FNS
+__noinline __u64 gh_fd_file_addr(__u64 fd)
 {
-	struct fdtable *fdt = task->files->fdt;
-	struct file *file = NULL;
+	struct fdtable *fdt = gh_task_ro(bpf_get_current_task_btf())->files->fdt;
+	__u64 file = 0;
 
 	if (fd >= fdt->max_fds)
-		return NULL;
+		return 0;
 	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
 	return file;
 }
+#else
+extern __u64 gh_fd_file_addr(__u64 fd);
+#endif
 
-/* Start a repeat key: the process (@task as in gh_fd_file) and what kind of event. */
+static __always_inline struct file *gh_fd_file(__u64 fd)
+{
+	return (struct file *)gh_fd_file_addr(fd);
+}
+
+/* Start a repeat key: the process (@task) and what kind of event (used by syscalls.bpf.c). */
 static __always_inline void gh_repeat_key_init(struct gh_repeat_key *key, struct task_struct *task, __u32 kind)
 {
+	task = gh_task_ro(task);
 	key->start = task->group_leader->start_time;
 	key->tgid = task->tgid;
 	key->kind = kind;

@@ -28,6 +28,7 @@
 
 #include "../ebpf/events.h"
 #include "caller.h"
+#include "core_btf.h"
 #include "follow.h"
 #include "frames.h"
 #include "mounts.h"
@@ -189,18 +190,52 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Sum a per-CPU u64 array map into @out[0..n). */
+/* Read keys [0, n) of a per-CPU u64 array map into @vals (n rows of st.ncpu values) with
+ * BPF_MAP_LOOKUP_BATCH: one system call for the whole map, where one lookup per key cost
+ * ~1,000 of them at the end of every run. Returns the keys read (they come in order), or -1
+ * when the kernel refused the command (it is Linux 5.6, older than what the programs need, but
+ * an LSM may deny it). */
+static long read_percpu_batch(int fd, uint32_t *keys, uint64_t *vals, uint32_t n)
+{
+	uint32_t done = 0, token = 0;
+
+	while (done < n) {
+		uint32_t count = n - done;
+		int err = bpf_map_lookup_batch(fd, done ? &token : NULL, &token, keys + done,
+					       vals + (size_t)done * st.ncpu, &count, NULL);
+
+		if (err && err != -ENOENT) /* ENOENT: the end of the map, with the last count read */
+			return -1;
+		done += count;
+		if (err || !count)
+			break;
+	}
+	return done;
+}
+
+/* Sum a per-CPU u64 array map into @out[0..n): keys missing from the map (or unreadable)
+ * count 0. */
 static void read_percpu(int fd, uint64_t *out, uint32_t n)
 {
-	uint64_t *vals = calloc(st.ncpu, sizeof(uint64_t));
+	uint32_t *keys = calloc(n, sizeof(*keys));
+	uint64_t *vals = calloc((size_t)n * st.ncpu, sizeof(*vals));
+	long got = keys && vals ? read_percpu_batch(fd, keys, vals, n) : 0;
 
-	for (uint32_t k = 0; vals && k < n; k++) {
-		out[k] = 0;
+	memset(out, 0, n * sizeof(*out));
+	for (long i = 0; i < got; i++) {
+		if (keys[i] >= n)
+			continue;
+		for (int c = 0; c < st.ncpu; c++)
+			out[keys[i]] += vals[(size_t)i * st.ncpu + c];
+	}
+	/* the batch refused: one lookup per key */
+	for (uint32_t k = 0; got < 0 && k < n; k++) {
 		if (bpf_map_lookup_elem(fd, &k, vals))
 			continue;
 		for (int c = 0; c < st.ncpu; c++)
 			out[k] += vals[c];
 	}
+	free(keys);
 	free(vals);
 }
 
@@ -265,9 +300,11 @@ static int read_pidns(uint64_t *dev, uint64_t *ino)
 }
 
 /* The embedded object, or (only for a caller that is really root, or a helper without any
- * privilege) one from GLASSHOUSE_BPF_DIR. */
-static struct gh_bpf *open_skel(const char *bpf_dir)
+ * privilege) one from GLASSHOUSE_BPF_DIR; its CO-RE relocations against @btf_path, or the
+ * kernel's own BTF when NULL. */
+static struct gh_bpf *open_skel(const char *bpf_dir, const char *btf_path)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path);
 	struct gh_bpf *skel = calloc(1, sizeof(*skel));
 	static char *image;
 	int err;
@@ -297,7 +334,7 @@ static struct gh_bpf *open_skel(const char *bpf_dir)
 		skel->skeleton->data = image;
 		skel->skeleton->data_sz = n;
 	}
-	err = bpf_object__open_skeleton(skel->skeleton, NULL);
+	err = bpf_object__open_skeleton(skel->skeleton, &opts);
 	if (err)
 		goto fail;
 	return skel;
@@ -442,6 +479,7 @@ int main(int argc, char **argv)
 	struct gh_line_reader lr = {};
 	struct gh_hello hello = {};
 	struct gh_caller caller;
+	struct gh_core_btf core_btf = { .fd = -1 };
 	struct utsname uts;
 	uint64_t counts[GH_MAX_SYSCALLS], last_stats;
 	uint32_t ringbuf_mb = GH_RINGBUF_MB_DEFAULT;
@@ -526,8 +564,19 @@ int main(int argc, char **argv)
 		fatal_frame("%s", why);
 		return 1;
 	}
+	/* the build's minimal BTF only for the embedded programs it was made for, on the kernel it
+	 * was made from (core_btf.c) */
+	if (bpf_dir)
+		core_btf.why = "the programs are not the embedded ones";
+	else
+		gh_core_btf_choose(&core_btf);
+	if (st.verbose)
+		fprintf(stderr, "glasshouse-helper: CO-RE relocations against %s%s\n",
+			core_btf.fd >= 0 ? "the minimal BTF made at build time from this kernel's BTF"
+					 : "/sys/kernel/btf/vmlinux: ",
+			core_btf.fd >= 0 ? "" : core_btf.why);
 	st.ncpu = libbpf_num_possible_cpus();
-	st.skel = open_skel(bpf_dir);
+	st.skel = open_skel(bpf_dir, core_btf.fd >= 0 ? core_btf.path : NULL);
 	if (!st.skel || st.ncpu <= 0) {
 		held_release(true);
 		fatal_frame("cannot open the BPF object: %s", strerror(errno));
@@ -550,6 +599,8 @@ int main(int argc, char **argv)
 	st.skel->rodata->pipe_ino0 = caller.pipe_ino[0];
 	st.skel->rodata->pipe_ino1 = caller.pipe_ino[1];
 	st.skel->rodata->pipe_ino2 = caller.pipe_ino[2];
+	st.skel->rodata->vmlinux_id_task_struct = core_btf.id_task_struct;
+	st.skel->rodata->vmlinux_id_file = core_btf.id_file;
 	bpf_map__set_max_entries(st.skel->maps.scratch, st.ncpu);
 	bpf_map__set_max_entries(st.skel->maps.events, ringbuf_mb * 1024 * 1024);
 
@@ -557,9 +608,11 @@ int main(int argc, char **argv)
 	held_release(err != -EPERM && err != -EACCES);
 	if (err) {
 		fatal_frame("cannot load the BPF programs: %s%s", strerror(-err),
-			    err == -EPERM || err == -EACCES ? " (needs CAP_BPF and CAP_PERFMON, or root)" : "");
+			    err == -EPERM || err == -EACCES ? " (needs CAP_BPF and CAP_PERFMON, or root)"
+			    : core_btf.fd >= 0 ? " (relocated against the minimal BTF recorded at build time)" : "");
 		goto cleanup;
 	}
+	gh_core_btf_close(&core_btf); /* relocated: libbpf is done with it */
 	err = gh_bpf__attach(st.skel);
 	if (err) {
 		fatal_frame("cannot attach the BPF programs: %s", strerror(-err));
@@ -646,6 +699,7 @@ int main(int argc, char **argv)
 	status = st.broken_pipe ? 1 : 0;
 
 cleanup:
+	gh_core_btf_close(&core_btf);
 	held_release(true);
 	ring_buffer__free(st.rb);
 	gh_bpf__destroy(st.skel);
