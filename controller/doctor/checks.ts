@@ -15,8 +15,8 @@ export interface Check {
   fix: string | null;
 }
 
-/** The oldest kernel our programs load on: bpf_loop (5.17) is the newest helper used. */
-export const MIN_KERNEL: readonly [number, number] = [5, 17];
+/** The oldest kernel our programs load on: the kfunc bpf_rdonly_cast (6.2) is the newest thing they use. */
+export const MIN_KERNEL: readonly [number, number] = [6, 2];
 
 export function kernelVersion(rel: string = release()): [number, number] | null {
   const m = /^(\d+)\.(\d+)/.exec(rel);
@@ -30,7 +30,7 @@ export function checkKernel(rel: string = release()): Check {
     name: 'kernel version',
     ok,
     required: true,
-    detail: `${rel} (needs ${MIN_KERNEL.join('.')} or newer: BPF ring buffer, tp_btf, bpf_loop)`,
+    detail: `${rel} (needs ${MIN_KERNEL.join('.')} or newer: BPF ring buffer, tp_btf, bpf_loop, bpf_rdonly_cast)`,
     fix: ok ? null : `boot a kernel ${MIN_KERNEL.join('.')} or newer`,
   };
 }

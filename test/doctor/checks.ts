@@ -13,8 +13,9 @@ t.test('kernel version', async (t) => {
   t.same(kernelVersion('6.1.0-18-amd64'), [6, 1]);
   t.equal(kernelVersion('weird'), null);
   t.equal(checkKernel('5.16.0').ok, false, '5.16 lacks bpf_loop');
-  t.match(checkKernel('5.16.0').fix, /5\.17/);
-  t.equal(checkKernel('5.17.3').ok, true);
+  t.equal(checkKernel('6.1.0-18-amd64').ok, false, '6.1 lacks bpf_rdonly_cast');
+  t.match(checkKernel('6.1.0').fix, /6\.2/);
+  t.equal(checkKernel('6.2.0').ok, true);
   t.equal(checkKernel('6.18.44-fc').ok, true);
 });
 
