@@ -19,6 +19,8 @@ export class Refused extends Error {
 export interface CollectionOptions {
   helperPath: string;
   gatePath: string;
+  /** whether the gate is there (run.ts looks once, for this and for holding the command) */
+  gated: boolean;
   captureArgv: boolean;
   quiet: boolean;
   strict: boolean;
@@ -36,9 +38,10 @@ export class Collection {
   /** Starts the helper at once: its BPF load runs while the caller prepares the command. */
   constructor(private readonly options: CollectionOptions) {
     const { helperPath, gatePath } = options;
-    // without the gate the command cannot be held while the helper starts following it
+    // without the gate the command cannot be held while the helper starts following it (a
+    // missing helper is said by HelperProcess.start: its fix is the same, `make`)
     const started =
-      isExecutableFile(helperPath) && !isExecutableFile(gatePath)
+      !options.gated && isExecutableFile(helperPath)
         ? Promise.reject(new HelperUnavailableError(`gate not found at ${gatePath}`, 'missing'))
         : HelperProcess.start({
             path: helperPath,

@@ -4,7 +4,6 @@
 import type { Aggregator } from '../aggregate/aggregate.js';
 import type { Diagnostics } from '../collector/diagnostics.js';
 import type { Collection } from './collection.js';
-import { isExecutableFile } from './host-facts.js';
 import type { CommandOutputs } from './outputs.js';
 import type { RunOptions } from './options.js';
 import type { SignalForwarder } from './signals.js';
@@ -14,9 +13,8 @@ import { waitForDescendants, type WaitEnd } from './wait-all.js';
 /** How long to wait for the command's stdout/stderr EOF after its root process exited. */
 export const OUTPUT_GRACE_MS = 250;
 
-/** Spawn the command held by the gate, until release(); null when there is no gate. */
-export function holdCommand(command: readonly string[], gatePath: string, outputs: CommandOutputs): Target | null {
-  if (!isExecutableFile(gatePath)) return null;
+/** Spawn the command held by the gate at `gatePath`, until release(). */
+export function holdCommand(command: readonly string[], gatePath: string, outputs: CommandOutputs): Target {
   const target = spawnThroughGate(gatePath, command, outputs.stdio);
   outputs.started(target);
   return target;

@@ -20,7 +20,7 @@ import { GLASSHOUSE_VERSION } from '../version.js';
 import { Collection, Refused } from './collection.js';
 import { holdCommand, releaseAndWait, startCommand, type CommandEnd } from './command.js';
 import { takeDigests } from './digests.js';
-import { hostFacts, resolveCommand } from './host-facts.js';
+import { hostFacts, isExecutableFile, resolveCommand } from './host-facts.js';
 import { Reporter } from './messages.js';
 import type { RunOptions } from './options.js';
 import { CommandOutputs, outputPlan } from './outputs.js';
@@ -76,9 +76,11 @@ export async function run(options: RunOptions): Promise<number> {
   const folding = new Aggregator();
   const helperPath = resolveHelperPath(options.helperPath, run.env);
   const gatePath = gatePathFor(helperPath);
+  const gated = isExecutableFile(gatePath);
   const collection = new Collection({
     helperPath,
     gatePath,
+    gated,
     captureArgv: options.captureArgv,
     quiet: options.quiet,
     strict: options.strict,
@@ -100,7 +102,7 @@ export async function run(options: RunOptions): Promise<number> {
   const outputs = CommandOutputs.open(outputPlan(options.captureOutput), (why) =>
     reporter.say(`cannot make pipes for the command's output (${why}); using socket pairs: /dev/stdout and /dev/stderr will not open in the command`),
   );
-  const held = holdCommand(options.command, gatePath, outputs);
+  const held = gated ? holdCommand(options.command, gatePath, outputs) : null;
   forwarder.setTarget(held?.pid ?? null);
   try {
     await collection.started();

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Receipt } from '../../controller/schema/receipt.js';
 import { cliArgv, collect, FAKE_HELPER, NO_HELPER, runCli } from '../helpers/gh-run.js';
 
@@ -317,6 +317,27 @@ t.test('--strict and a follow the helper refuses: the gate never starts the comm
   t.equal(loose.code, 0);
   t.ok(existsSync(marker));
   t.equal(readReceipt(out).collector.status, 'unavailable');
+});
+
+t.test('a helper without its gate: --strict refuses before the command starts, without it the command runs untraced', async (t) => {
+  const dir = t.testdir({});
+  const helperDir = join(dir, 'helper');
+  mkdirSync(helperDir);
+  for (const f of ['glasshouse-helper', 'fake-helper.cjs']) copyFileSync(join(dirname(FAKE_HELPER), f), join(helperDir, f));
+  chmodSync(join(helperDir, 'glasshouse-helper'), 0o755);
+  const helper = join(helperDir, 'glasshouse-helper');
+  const out = join(dir, 'r.json');
+  const marker = join(dir, 'ran');
+  // the command would run at once: nothing could hold it while the collector starts
+  const r = await runCli('gh-run', ['--strict', '--helper', helper, '-o', out, '--', 'touch', marker], { env: { FAKE_HELPER_MODE: 'ok' } });
+  t.equal(r.code, 2, r.stderr);
+  t.match(r.stderr, `--strict: the command cannot be traced (gate not found at ${join(helperDir, 'glasshouse-gate')}); it was not run`);
+  t.notOk(existsSync(marker), 'the command did not run');
+  t.notOk(existsSync(out), 'no receipt');
+  const loose = await runCli('gh-run', ['-q', '--helper', helper, '-o', out, '--', 'touch', marker], { env: { FAKE_HELPER_MODE: 'ok' } });
+  t.equal(loose.code, 0, loose.stderr);
+  t.ok(existsSync(marker), 'the command ran');
+  t.match(readReceipt(out).collector, { status: 'unavailable', reason: /^gate not found at / });
 });
 
 t.test('lost events: degraded, said on stderr', async (t) => {
