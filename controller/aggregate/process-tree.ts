@@ -22,6 +22,8 @@ interface ProcState {
   exitCode: number | null;
   signal: string | null;
   exited: boolean;
+  /** time of its exit as the kernel reported it (the exit frame's ts), null when not reported */
+  end: number | null;
   execOk: boolean;
   privileged: boolean;
   withheld: number | null;
@@ -99,6 +101,7 @@ export class ProcessTableBuilder {
       case 'exit': {
         const p = this.lookup(f.pid, f.start, null);
         p.exited = true;
+        p.end = f.ts;
         this.live.exited(p);
         p.exitCode = f.sig !== null ? null : f.code;
         p.signal = f.sig;
@@ -159,6 +162,7 @@ export class ProcessTableBuilder {
       exitCode: null,
       signal: null,
       exited: false,
+      end: null,
       execOk: false,
       privileged: false,
       withheld: null,
@@ -227,6 +231,9 @@ function toProcess(p: ProcState, t0: number): Process {
     cwd: p.cwd,
     uid: p.uid,
     start_offset_ms: offset,
+    // the kernel's time of the exit; null while running, or when the exit was not reported
+    // (the root's end is then known only from Node, after the fact: not a time of the process)
+    end_offset_ms: p.end === null ? null : Math.max(offset, roundMs((p.end - t0) / 1e6)),
     exit_code: p.exitCode,
     signal: p.signal,
     state: p.exited ? 'exited' : 'running',

@@ -1,9 +1,9 @@
-// The receipt contract (schema 0.4, documented in docs/receipt.md): the single source of the
+// The receipt contract (schema 0.5, documented in docs/receipt.md): the single source of the
 // Receipt type, of its validation before writing, and of receipt.schema.json.
 import * as z from 'zod';
 import { CHANGE_OPS } from './frames.js';
 
-export const SCHEMA_VERSION = '0.4';
+export const SCHEMA_VERSION = '0.5';
 
 const Int = z.number().int();
 const NonNegInt = z.number().int().nonnegative();
@@ -37,6 +37,9 @@ const processFields = {
   cwd: z.string().nullable(),
   uid: NonNegInt.nullable(),
   start_offset_ms: z.number().nonnegative(),
+  // when it exited, in ms since timing.started_at (the kernel's time of the exit, 0.5); null while
+  // it runs, or when its exit was not reported (events lost, collector unavailable)
+  end_offset_ms: z.number().nonnegative().nullable(),
   exit_code: z.number().int().min(0).max(255).nullable(),
   signal: z.string().nullable(),
   state: z.enum(['exited', 'running']),
@@ -376,7 +379,7 @@ export const Receipt = z
     syscalls: z.record(z.string(), NonNegInt),
     mount_namespaces: z.array(MountNamespace),
   })
-  .meta({ title: 'glasshouse receipt', description: 'receipt.json written by gh-run, schema 0.4' });
+  .meta({ title: 'glasshouse receipt', description: 'receipt.json written by gh-run, schema 0.5' });
 export type Receipt = z.infer<typeof Receipt>;
 
 /**
