@@ -41,7 +41,7 @@ t.test('same frames and facts give the same bytes; object keys in schema order',
     'artifacts', 'exit_code', 'duration_ms', 'processes', 'filesystem', 'network', 'dns', 'syscalls', 'mount_namespaces',
   ]);
   t.ok(a.endsWith('}\n'));
-  t.match(a, /^\{\n {2}"schema_version": "0.4",\n/);
+  t.match(a, /^\{\n {2}"schema_version": "0.5",\n/);
 });
 
 t.test('the recorded stream fixture rebuilds the recorded receipt byte for byte', async (t) => {

@@ -313,3 +313,31 @@ t.test('a script: argv as passed, the interpreter kept beside it; a cut path fla
   t.equal(cut!.path_truncated, true);
   t.equal(r.process_tree!.cwd, '\u2026/deep');
 });
+
+t.test('end_offset_ms: the exit as the kernel timed it; null while running or when the exit was not seen', async (t) => {
+  const r = receiptOf([
+    hello(),
+    exec({ path: '/bin/sh', argv: ['sh'] }),
+    fork({ pid: 601, start: ms(2) }),
+    fork({ pid: 602, start: ms(3) }),
+    exit({ pid: 601, start: ms(2), code: 1, ts: ms(7.25) }),
+    // an exit timed before its own start (clock skew between CPUs): never a negative length
+    fork({ pid: 603, start: ms(9) }),
+    exit({ pid: 603, start: ms(9), sig: 'SIGKILL', ts: ms(8.5) }),
+    exit({ code: 0, ts: ms(40) }),
+    end(),
+  ]);
+  const byPid = new Map(r.processes.map((p) => [p.pid, p]));
+  t.equal(byPid.get(ROOT)!.end_offset_ms, 40);
+  t.equal(byPid.get(601)!.end_offset_ms, 7.25);
+  t.equal(byPid.get(602)!.state, 'running');
+  t.equal(byPid.get(602)!.end_offset_ms, null);
+  t.equal(byPid.get(603)!.end_offset_ms, byPid.get(603)!.start_offset_ms);
+  // the nested tree says the same as the flat list
+  t.same(flat(r.process_tree!).map((p) => p.end_offset_ms), flat(r.process_tree!).map((p) => byPid.get(p.pid)!.end_offset_ms));
+
+  // the kernel never said the root exited (lost, or no collector): gh-run's own wait is no time of the process
+  const lost = receiptOf([hello(), exec({ path: '/bin/true', argv: ['true'] }), end()]);
+  t.equal(lost.process_tree!.state, 'exited');
+  t.equal(lost.process_tree!.end_offset_ms, null);
+});

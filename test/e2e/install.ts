@@ -120,7 +120,7 @@ t.test('the bundle needs no node_modules', async (t) => {
   const recording = join(ROOT, 'test', 'fixtures', 'recordings', 'files.ghrec');
   const replay = spawnSync(process.execPath, [cli, 'replay', recording, '-o', out], { cwd: '/', encoding: 'utf8', env });
   t.equal(replay.status, 0, `glasshouse replay: ${replay.stderr}`);
-  t.equal(JSON.parse(readFileSync(out, 'utf8')).schema_version, '0.4');
+  t.equal(JSON.parse(readFileSync(out, 'utf8')).schema_version, '0.5');
   rmSync(dirname(out), { recursive: true, force: true });
 });
 

@@ -16,7 +16,7 @@ t.test('bytes per network entry, every way a program moves them', async (t) => {
   t.equal(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout.toString().trim().split('\n').pop()!);
   const rc = r.receipt;
-  t.equal(rc.schema_version, '0.4');
+  t.equal(rc.schema_version, '0.5');
   t.equal(rc.collector.status, 'ok');
   t.equal(rc.collector.events_lost, 0, 'no event lost');
   t.equal(rc.collector.network_bytes, true, 'the collector counted bytes');

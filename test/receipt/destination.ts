@@ -7,6 +7,7 @@ import { closeSync, lstatSync, openSync, readFileSync, readlinkSync, symlinkSync
 import { join } from 'node:path';
 import { closeDestination, DestinationError, openDestination, replacedSince } from '../../controller/receipt/destination.js';
 import { writeReceipt } from '../../controller/receipt/write-receipt.js';
+import { SCHEMA_VERSION } from '../../controller/schema/receipt.js';
 import { end, exec, exit, hello, receiptOf } from '../helpers/events.js';
 
 const receipt = () => receiptOf([hello(), exec(), exit(), end()]);
@@ -39,7 +40,7 @@ t.test('a symlink to a regular file: its target is written, the link stays', asy
   await writeReceipt(d, receipt());
   t.ok(lstatSync(link).isSymbolicLink(), 'still a link');
   t.equal(readlinkSync(link), join(dir, 'real', 'r.json'));
-  t.match(JSON.parse(readFileSync(link, 'utf8')), { schema_version: '0.4' });
+  t.match(JSON.parse(readFileSync(link, 'utf8')), { schema_version: SCHEMA_VERSION });
 });
 
 t.test('refused with the reason: a directory, a dangling symlink, a missing directory, an fd not given', async (t) => {
@@ -112,7 +113,7 @@ t.test('an existing file that is not a regular file: opened now, written in plac
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  t.match(JSON.parse(readFileSync(`${fifo}.out`, 'utf8')), { schema_version: '0.4' });
+  t.match(JSON.parse(readFileSync(`${fifo}.out`, 'utf8')), { schema_version: SCHEMA_VERSION });
   t.ok(lstatSync(fifo).isFIFO(), 'still a FIFO');
   const dev = openDestination('/dev/null');
   t.match(dev, { kind: 'fd', close: true });
