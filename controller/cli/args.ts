@@ -4,6 +4,8 @@ import yargs, { type Argv } from 'yargs';
 import { GLASSHOUSE_VERSION } from '../version.js';
 import type { RunOptions } from '../run/options.js';
 import type { ReplayOptions } from '../replay/options.js';
+import type { ShowOptions } from '../show/show.js';
+import { SECTIONS, type Section } from '../show/summary.js';
 
 export type Program = 'gh-run' | 'glasshouse';
 
@@ -12,6 +14,7 @@ export type CliAction =
   | { kind: 'run'; options: RunOptions }
   | { kind: 'replay'; options: ReplayOptions }
   | { kind: 'doctor'; helperPath: string | null }
+  | { kind: 'show'; options: ShowOptions }
   | { kind: 'exit'; code: number; stdout: string; stderr: string };
 
 export const USAGE_ERROR = 2;
@@ -27,6 +30,7 @@ interface RunFlags {
   quiet: boolean;
   'capture-output': boolean;
   strict: boolean;
+  summary: boolean;
   helper?: string | undefined;
   record?: string | undefined;
   'wait-all'?: boolean | undefined;
@@ -45,6 +49,7 @@ interface ReplayFlags {
 export async function parseCli(program: Program, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliAction> {
   if (program === 'glasshouse' && args[0] === 'replay') return parseReplay(args.slice(1));
   if (program === 'glasshouse' && args[0] === 'doctor') return parseDoctor(args.slice(1), env);
+  if (program === 'glasshouse' && args[0] === 'show') return parseShow(args.slice(1));
   const dash = args.indexOf('--');
   const before = dash >= 0 ? args.slice(0, dash) : [...args];
   const after = dash >= 0 ? args.slice(dash + 1) : [];
@@ -77,6 +82,7 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
       describe: 'relay and hash stdout and stderr even when they are a terminal (the command then sees pipes)',
     })
     .option('strict', { type: 'boolean', default: false, describe: 'refuse to run the command when it cannot be traced (no receipt, no run)' })
+    .option('summary', { type: 'boolean', default: false, describe: 'when the run ends, print a summary of the receipt on stderr (as glasshouse show does)' })
     .option('helper', { type: 'string', requiresArg: true, describe: 'path of glasshouse-helper (also GLASSHOUSE_HELPER)' })
     .option('record', { type: 'string', requiresArg: true, describe: 'also write the run\'s recording to this file (glasshouse replay rebuilds the receipt)' })
     .option('wait-all', {
@@ -128,6 +134,7 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
       quiet: flags.quiet,
       captureOutput: flags['capture-output'],
       strict: flags.strict,
+      summary: flags.summary,
       helperPath: flags.helper ?? (env.GLASSHOUSE_HELPER || null),
       record: flags.record ?? null,
       waitAll: wait.waitAll,
@@ -154,9 +161,10 @@ async function parseTop(before: string[]): Promise<CliAction> {
     .scriptName('glasshouse')
     .usage('Usage: glasshouse <command> [options]')
     .command('run', 'run a command observed and write receipt.json (glasshouse run --help)')
+    .command('show', 'sum up a receipt in the terminal, or write it as a self-contained HTML report (glasshouse show --help)')
     .command('replay', 'rebuild the receipt of a recorded run (glasshouse replay --help)')
     .command('doctor', 'tell what is missing for traced runs and the command that fixes it')
-    .demandCommand(1, 'missing subcommand: run, replay or doctor')
+    .demandCommand(1, 'missing subcommand: run, show, replay or doctor')
     .strict()
     .help()
     .alias('h', 'help')
@@ -191,6 +199,63 @@ async function parseReplay(args: string[]): Promise<CliAction> {
     return usageError('glasshouse replay', files.length === 0 ? 'missing recording file' : `one recording at a time, got ${files.length}`);
   }
   return { kind: 'replay', options: { recording: files[0]!, output: parsed.argv.output, partial: parsed.argv.partial } };
+}
+
+interface ShowFlags {
+  html: boolean;
+  output?: string | undefined;
+  all: boolean;
+  section?: string[] | undefined;
+  color?: boolean | undefined;
+  _: (string | number)[];
+}
+
+async function parseShow(args: string[]): Promise<CliAction> {
+  const name = 'glasshouse show';
+  const parser = yargs(args)
+    .scriptName(name)
+    .usage(
+      `Usage: ${name} [RECEIPT] [options]\n\nSum up a receipt (default ./receipt.json) of schema 0.3 to 0.5 in the terminal, or with --html write it as one self-contained HTML file (no network, opens from file://).`,
+    )
+    .option('html', { type: 'boolean', default: false, describe: 'write the HTML report (timeline, process tree, tables) instead of printing the summary' })
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'with --html: where the report goes (default ./report.html; /dev/stdout for a pipe)' })
+    .option('all', { type: 'boolean', default: false, describe: 'every entry of every list, not the first ones and "… N more"' })
+    .option('section', {
+      alias: 's',
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      describe: `only these sections, in their usual order (repeat it or use commas): ${SECTIONS.join(', ')}`,
+    })
+    .option('color', { type: 'boolean', describe: 'colour even in a pipe (--no-color: never; default: on a terminal unless NO_COLOR is set)' })
+    .parserConfiguration({ 'parse-positional-numbers': false })
+    .strictOptions()
+    .help()
+    .alias('h', 'help')
+    .version(GLASSHOUSE_VERSION)
+    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<ShowFlags>;
+  const parsed = await parseQuietly(name, parser, args);
+  if (parsed.kind === 'exit') return parsed;
+  const flags = parsed.argv;
+  const files = flags._.map(String);
+  if (files.length > 1) return usageError(name, `one receipt at a time, got ${files.length}`);
+  if (flags.output !== undefined && !flags.html) return usageError(name, '-o goes with --html (the summary is printed on stdout)');
+  if (flags.output === '-') return usageError(name, '-o -: give /dev/stdout to write the report on stdout');
+  const sections = (flags.section ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = sections.find((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown !== undefined) return usageError(name, `--section: no section '${unknown}' (the sections: ${SECTIONS.join(', ')})`);
+  if (flags.html && sections.length > 0) return usageError(name, '--section goes with the summary, not --html (the report holds every section)');
+  return {
+    kind: 'show',
+    options: {
+      receipt: files[0] ?? './receipt.json',
+      html: flags.html,
+      output: flags.output ?? './report.html',
+      all: flags.all,
+      sections: sections.length > 0 ? (sections as Section[]) : SECTIONS,
+      color: flags.color ?? null,
+    },
+  };
 }
 
 async function parseDoctor(args: string[], env: NodeJS.ProcessEnv): Promise<CliAction> {

@@ -1,5 +1,5 @@
-// Shared body of the two entry points: parse the command line (yargs, args.ts), then run,
-// replay or check the machine, and exit with the status. Replay and doctor are loaded when used
+// Shared body of the two entry points: parse the command line (yargs, args.ts), then run, show,
+// replay or check the machine, and exit with the status. Show, replay and doctor are loaded when used
 // (chunks of their own in the bundle); a run is in the entry file itself.
 import { initNeeded, runUnderInit } from '../guest/launch.js';
 import { noteInheritedFds } from '../receipt/destination.js';
@@ -19,6 +19,9 @@ export async function main(program: Program, args: readonly string[]): Promise<n
     if (action.kind === 'doctor') {
       const { doctor } = await import('../doctor/doctor.js');
       status = doctor(action.helperPath);
+    } else if (action.kind === 'show') {
+      const { show } = await import('../show/show.js');
+      status = await show(action.options);
     } else if (action.kind === 'replay') {
       const { replay } = await import('../replay/replay.js');
       status = await replay(action.options);

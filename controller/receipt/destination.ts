@@ -35,39 +35,40 @@ const OWN_FD = /^\/(?:dev\/(stdin|stdout|stderr)|dev\/fd\/(\d+)|proc\/self\/fd\/
 const STD_FDS: Record<string, number> = { stdin: 0, stdout: 1, stderr: 2 };
 
 /** Decide and check where `output` (as the user gave it) is written; throws DestinationError. */
-export function openDestination(output: string): Destination {
+/** `what` names the file in the errors ("the receipt", "the report"). */
+export function openDestination(output: string, what = 'the receipt'): Destination {
   const name = output;
   const path = resolve(output);
   const own = OWN_FD.exec(path);
-  if (own !== null) return { kind: 'fd', fd: ownFd(own, name), name, close: false };
+  if (own !== null) return { kind: 'fd', fd: ownFd(own, name, what), name, close: false };
   let stats: Stats | null;
   try {
     stats = statSync(path);
   } catch (error) {
-    if (code(error) !== 'ENOENT') throw failure(name, error);
+    if (code(error) !== 'ENOENT') throw failure(name, error, what);
     stats = null;
   }
   if (stats === null) {
-    if (isLink(path)) throw new DestinationError(`cannot write the receipt to ${name}: it is a symlink to a path that does not exist`);
-    probe(name, dirname(path));
+    if (isLink(path)) throw new DestinationError(`cannot write ${what} to ${name}: it is a symlink to a path that does not exist`);
+    probe(name, dirname(path), what);
     return { kind: 'file', path, name, seen: null };
   }
-  if (stats.isDirectory()) throw new DestinationError(`cannot write the receipt to ${name}: it is a directory`);
+  if (stats.isDirectory()) throw new DestinationError(`cannot write ${what} to ${name}: it is a directory`);
   if (!stats.isFile()) {
     // a device, FIFO or socket: written in place (for a FIFO this waits for its reader, as a shell's > does)
     try {
       return { kind: 'fd', fd: openSync(path, constants.O_WRONLY | constants.O_NOCTTY), name, close: true };
     } catch (error) {
-      throw failure(name, error);
+      throw failure(name, error, what);
     }
   }
   let real: string;
   try {
     real = realpathSync(path);
   } catch (error) {
-    throw failure(name, error);
+    throw failure(name, error, what);
   }
-  probe(name, dirname(real));
+  probe(name, dirname(real), what);
   return { kind: 'file', path: real, name, seen: seen(stats) };
 }
 
@@ -117,14 +118,14 @@ function openFds(): ReadonlySet<number> {
  * open for writing, not be an anonymous inode (eventpoll, eventfd), and not be a pipe whose read
  * end this process holds too (libuv's internal pipes; a pipe given to us has only its write end).
  */
-function ownFd(match: RegExpExecArray, name: string): number {
+function ownFd(match: RegExpExecArray, name: string, what: string): number {
   const fd = match[1] !== undefined ? STD_FDS[match[1]]! : Number(match[2] ?? match[3]);
   noteInheritedFds();
-  const notGiven = new DestinationError(`cannot write the receipt to ${name}: fd ${fd} was not given to gh-run (give it, e.g. ${fd}>&1)`);
+  const notGiven = new DestinationError(`cannot write ${what} to ${name}: fd ${fd} was not given to gh-run (give it, e.g. ${fd}>&1)`);
   if (!Number.isSafeInteger(fd) || (fd > 2 && !inherited!.has(fd))) throw notGiven;
   const info = fdInfo(fd);
   if (info === null) throw notGiven;
-  if ((info.flags & 3) === constants.O_RDONLY) throw new DestinationError(`cannot write the receipt to ${name}: fd ${fd} is not open for writing`);
+  if ((info.flags & 3) === constants.O_RDONLY) throw new DestinationError(`cannot write ${what} to ${name}: fd ${fd} is not open for writing`);
   if (fd > 2 && (info.target.startsWith('anon_inode:') || (info.target.startsWith('pipe:') && holdsReadEnd(info.target, fd)))) throw notGiven;
   return fd;
 }
@@ -152,12 +153,12 @@ function holdsReadEnd(pipe: string, except: number): boolean {
 }
 
 /** Make and remove a file in `dir`: what the atomic write at the end will need. */
-function probe(name: string, dir: string): void {
+function probe(name: string, dir: string, what: string): void {
   const file = join(dir, `.${basename(name)}.probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
   } catch (error) {
-    throw failure(name, error);
+    throw failure(name, error, what);
   }
   try {
     unlinkSync(file);
@@ -181,11 +182,11 @@ function code(error: unknown): string | undefined {
 }
 
 /** The reason as `ENOENT: no such file or directory`, without the probe file's name. */
-function failure(name: string, error: unknown): DestinationError {
+function failure(name: string, error: unknown, what: string): DestinationError {
   const errno = code(error);
   const message = error instanceof Error ? error.message : String(error);
   // Node's text is "EROFS: read-only file system, open '<path>'": the path is the probe's
   const text = errno !== undefined && errnoText(errno) !== errno ? errnoText(errno) : (/^[A-Z0-9]+: ([^,]+)/.exec(message)?.[1] ?? null);
   const why = errno !== undefined && text !== null ? `${errno}: ${text}` : message;
-  return new DestinationError(`cannot write the receipt to ${name}: ${why}`, { cause: error });
+  return new DestinationError(`cannot write ${what} to ${name}: ${why}`, { cause: error });
 }

@@ -9,9 +9,9 @@ export class InvalidReceiptError extends Error {
 export class ReceiptWriteError extends Error {
   override name = 'ReceiptWriteError';
   readonly path: string;
-  constructor(path: string, options?: { cause?: unknown }) {
+  constructor(path: string, options?: { cause?: unknown; what?: string }) {
     const why = options?.cause instanceof Error ? options.cause.message : String(options?.cause ?? 'unknown error');
-    super(`cannot write the receipt to ${path}: ${why}`, options);
+    super(`cannot write ${options?.what ?? 'the receipt'} to ${path}: ${why}`, options);
     this.path = path;
   }
 }

@@ -16,7 +16,7 @@ import { receiptChunks } from './serialize.js';
  * is a ReceiptWriteError; an error thrown by the chunks themselves (an invalid list element) is
  * rethrown as it is. Either way the temp file is removed and `path` is left as it was.
  */
-export async function writeFileAtomic(path: string, data: string | Iterable<string>): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Iterable<string>, what?: string): Promise<void> {
   const tmp = join(dirname(path), `${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   let failedToMake: { error: unknown } | null = null;
   const chunks = typeof data === 'string' ? data : made(data, (error) => (failedToMake = { error }));
@@ -32,7 +32,7 @@ export async function writeFileAtomic(path: string, data: string | Iterable<stri
   } catch (cause) {
     await rm(tmp, { force: true }).catch(() => undefined);
     if (failedToMake !== null) throw (failedToMake as { error: unknown }).error;
-    throw new ReceiptWriteError(path, { cause });
+    throw new ReceiptWriteError(path, { cause, ...(what !== undefined ? { what } : {}) });
   }
 }
 
@@ -43,12 +43,17 @@ export async function writeFileAtomic(path: string, data: string | Iterable<stri
  */
 export async function writeReceipt(to: string | Destination, receipt: LazyReceipt): Promise<void> {
   if (typeof to === 'string') return writeFileAtomic(to, receiptChunks(receipt));
-  if (to.kind === 'file') return writeFileAtomic(to.path, receiptChunks(receipt));
+  return writeTo(to, receiptChunks(receipt));
+}
+
+/** Text to a destination: a regular file atomically, an fd in place (`what` names it in errors). */
+export async function writeTo(to: Destination, chunks: Iterable<string>, what?: string): Promise<void> {
+  if (to.kind === 'file') return writeFileAtomic(to.path, chunks, what);
   try {
-    await writeToFd(to.fd, receiptChunks(receipt));
+    await writeToFd(to.fd, chunks);
   } catch (cause) {
     if (cause instanceof ReceiptWriteError || !isIoError(cause)) throw cause;
-    throw new ReceiptWriteError(to.name, { cause });
+    throw new ReceiptWriteError(to.name, { cause, ...(what !== undefined ? { what } : {}) });
   } finally {
     if (to.close) closeSync(to.fd);
   }

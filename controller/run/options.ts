@@ -13,6 +13,8 @@ export interface RunOptions {
   captureOutput: boolean;
   /** --strict: refuse to run the command when it cannot be traced */
   strict: boolean;
+  /** --summary: print the receipt's summary on stderr once it is written */
+  summary: boolean;
   /** helper path override (--helper / GLASSHOUSE_HELPER), null for the package's own build */
   helperPath: string | null;
   /** --record FILE: where the run's recording goes (controller/replay/FORMAT.md), null for none */

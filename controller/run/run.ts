@@ -6,8 +6,9 @@
 // does: gh-run refuses to run (REFUSED_STATUS) when that is known before, and exits
 // RECEIPT_FAILED_STATUS when it happens after (the command's output is unaffected).
 import { resolve } from 'node:path';
-import { Aggregator } from '../aggregate/aggregate.js';
+import { Aggregator, materialized } from '../aggregate/aggregate.js';
 import { shellStatus } from '../aggregate/errno.js';
+import type { LazyReceipt } from '../schema/receipt.js';
 import { Diagnostics } from '../collector/diagnostics.js';
 import { gatePathFor, resolveHelperPath } from '../collector/helper-path.js';
 import { consumeGuestSetup } from '../guest/setup.js';
@@ -247,6 +248,17 @@ function runFacts(
 }
 
 /**
+ * --summary: what `glasshouse show` prints, on stderr (stdout is the command's), from the receipt
+ * just written: its lists are made again from the tables, as for the write.
+ */
+async function printSummary(lazy: LazyReceipt): Promise<void> {
+  const { renderSummary, terminalOf, SECTIONS } = await import('../show/summary.js');
+  const { shownOf } = await import('../show/read.js');
+  const text = renderSummary(shownOf(materialized(lazy)), { ...terminalOf(process.stderr, process.env), all: false, sections: SECTIONS });
+  process.stderr.write('\n' + text);
+}
+
+/**
  * Aggregate, validate, stream to the file; returns the command's exit status, or
  * RECEIPT_FAILED_STATUS after saying why (even with --quiet) when there is no receipt: a stale
  * one from an earlier run may still be at `output`, and the command's 0 would pass it off as
@@ -265,6 +277,7 @@ async function finishReceipt(run: Prepared, aggregator: Aggregator, facts: RunFa
     if (receipt.collector.status === 'degraded') reporter.say(`collector degraded: ${receipt.collector.reason}`);
     await writeReceipt(output, receipt);
     reporter.say(`receipt: ${output.name}`);
+    if (run.options.summary) await printSummary(receipt);
     return status;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);

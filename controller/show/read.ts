@@ -73,12 +73,17 @@ export function upgrade(json: unknown): Shown {
     const where = (issue?.path ?? []).map(String).join('.') || '(root)';
     throw new ShowInputError(`not a valid receipt of schema ${schema} at ${where}: ${issue?.message ?? 'invalid'}`);
   }
-  // a replay of a recording older than protocol 5: bytes and DNS were not counted (0.5 says so)
-  if (!parsed.data.collector.network_bytes) {
+  return shownOf(parsed.data, schema, unrecorded);
+}
+
+/** A receipt of the current schema (a run's own, already checked) as the views take it. */
+export function shownOf(receipt: Receipt, schema: SourceSchema = SCHEMA_VERSION, unrecorded = new Set<Unrecorded>()): Shown {
+  // a replay of a recording older than protocol 5: bytes and DNS were not counted (the receipt says so)
+  if (!receipt.collector.network_bytes) {
     unrecorded.add('network_bytes');
     unrecorded.add('dns');
   }
-  return { receipt: parsed.data, schema, unrecorded };
+  return { receipt, schema, unrecorded };
 }
 
 // What 0.3 and 0.4 receipts may lack (0.3 spanned several releases: the later ones wrote
