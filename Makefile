@@ -148,9 +148,9 @@ test-unit: npm-deps
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)status=0; node dist/gh-run.js -o receipt.json -- $(PYTHON) demo/sneaky.py || status=$$?; \
-	  echo; echo "gh-run exited with $$status (the demo's own exit code)"; echo; \
-	  node demo/summary.mjs receipt.json
+	$(Q)status=0; node dist/gh-run.js --summary -o receipt.json -- $(PYTHON) demo/sneaky.py || status=$$?; \
+	  echo; echo "gh-run exited with $$status (the demo's own exit code)"; \
+	  node dist/glasshouse.js show --html receipt.json -o report.html
 
 # --- performance: bare vs gh-run vs strace -f; prints a table and writes BENCHMARKS.md ----------
 bench: deps

@@ -160,7 +160,7 @@ function network(out: Out, r: Receipt, unrecorded: ReadonlySet<Unrecorded>): voi
     const bytes = bytesKnown ? `  ↑${showBytes(p.sent)} ↓${showBytes(p.received)}` : '';
     return `  ${safe(p.name)}${p.address ? out.dim(` (${safe(p.address)})`) : ''}  ${[...p.ports].join(' ')}  ${ops}${bytes}${failed ? '  ' + failed : ''}`;
   });
-  out.list(listening, LIMIT.list, (n) => `  listening on ${safe(n.address)}:${n.port ?? '?'} ${safe(n.protocol)}${n.result === 'ok' ? '' : ' ' + out.red(`✗ ${n.result}`)}`);
+  out.list(listening, LIMIT.list, (n) => `  listening on ${n.family === 'unix' ? safe(n.address) : n.family === 'inet6' ? `[${safe(n.address)}]:${n.port ?? '?'}` : `${safe(n.address)}:${n.port ?? '?'}`} ${safe(n.protocol)}${n.result === 'ok' ? '' : ' ' + out.red(`✗ ${n.result}`)}`);
   if (unrecorded.has('dns')) return;
   const names = new Map<string, { rcodes: Set<string>; answers: Set<string> }>();
   for (const d of r.dns) {
