@@ -158,7 +158,8 @@ function network(out: Out, r: Receipt, unrecorded: ReadonlySet<Unrecorded>): voi
     const ops = [...p.ops].map(([op, count]) => `${count} ${op}`).join(', ');
     const failed = [...p.failures].map(([err, count]) => out.red(`✗ ${err}${count > 1 ? ` ×${count}` : ''}`)).join(' ');
     const bytes = bytesKnown ? `  ↑${showBytes(p.sent)} ↓${showBytes(p.received)}` : '';
-    return `  ${safe(p.name)}${p.address ? out.dim(` (${safe(p.address)})`) : ''}  ${[...p.ports].join(' ')}  ${ops}${bytes}${failed ? '  ' + failed : ''}`;
+    // the ports last: many ephemeral ones are what the width may cut
+    return `  ${safe(p.name)}${p.address ? out.dim(` (${safe(p.address)})`) : ''}${bytes}  ${ops}${failed ? '  ' + failed : ''}  ${out.dim([...p.ports].join(' '))}`;
   });
   out.list(listening, LIMIT.list, (n) => `  listening on ${n.family === 'unix' ? safe(n.address) : n.family === 'inet6' ? `[${safe(n.address)}]:${n.port ?? '?'}` : `${safe(n.address)}:${n.port ?? '?'}`} ${safe(n.protocol)}${n.result === 'ok' ? '' : ' ' + out.red(`✗ ${n.result}`)}`);
   if (unrecorded.has('dns')) return;
