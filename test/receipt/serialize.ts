@@ -34,7 +34,7 @@ t.test('a bad element of a long list is named by its index and field, when the w
   const chunks = receiptChunks(bad)[Symbol.iterator]();
   t.throws(() => {
     for (let c = chunks.next(); !c.done; c = chunks.next());
-  }, /the receipt does not match schema 0\.4 at filesystem\.failed\.1\.errno: /);
+  }, /the receipt does not match schema 0\.5 at filesystem\.failed\.1\.errno: /);
   t.throws(() => serializeReceipt({ ...r, processes: [r.processes[0], { ...r.processes[0], pid: -1 }] } as Receipt), /at processes\.1\.pid/);
   t.throws(() => serializeReceipt({ ...r, network: [{ ...r.network[0], port: 70000 }] } as Receipt), /at network\.0\.port/);
   t.throws(() => serializeReceipt({ ...r, filesystem: { ...r.filesystem, reads: [{ path: '/c', pids: [1] }] } } as Receipt), /at filesystem\.reads\.0\.count/);
