@@ -51,7 +51,7 @@ helper: $(HELPER) $(GATE) $(INIT)
 controller: dist/gh-run.js
 
 # tsc checks the types (it emits nothing), esbuild bundles (controller/build.mjs)
-CONTROLLER_SRCS := $(shell find controller -name '*.ts') controller/build.mjs package.json tsconfig.json
+CONTROLLER_SRCS := $(shell find controller -name '*.ts' -o -name '*.mjs' -o -name '*.css' -o -name tsconfig.json) controller/build.mjs package.json tsconfig.json
 dist/gh-run.js dist/glasshouse.js &: $(CONTROLLER_SRCS) $(NPM_STAMP)
 	$(call msg,BUNDLE,dist/)
 	$(Q)npm run --silent build
