@@ -35,7 +35,8 @@ HELPER    := helper/glasshouse-helper
 GATE      := helper/glasshouse-gate
 INIT      := helper/glasshouse-init
 
-APT_PKGS  := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcap2-bin pkg-config make gcc strace python3 procps util-linux git
+# chromium: the browser tests of the HTML report (test/browser, driven by puppeteer-core)
+APT_PKGS  := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcap2-bin pkg-config make gcc strace python3 procps util-linux git chromium
 NPM_STAMP := node_modules/.glasshouse-npm-ci
 # the system python: a version-manager shim (pyenv) would add its own processes to the demo tree
 PYTHON    ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
@@ -50,7 +51,7 @@ helper: $(HELPER) $(GATE) $(INIT)
 controller: dist/gh-run.js
 
 # tsc checks the types (it emits nothing), esbuild bundles (controller/build.mjs)
-CONTROLLER_SRCS := $(shell find controller -name '*.ts') controller/build.mjs package.json tsconfig.json
+CONTROLLER_SRCS := $(shell find controller -name '*.ts' -o -name '*.mjs' -o -name '*.css' -o -name tsconfig.json) controller/build.mjs package.json tsconfig.json
 dist/gh-run.js dist/glasshouse.js &: $(CONTROLLER_SRCS) $(NPM_STAMP)
 	$(call msg,BUNDLE,dist/)
 	$(Q)npm run --silent build

@@ -3,11 +3,14 @@
 // commands load, at their dynamic import() (replay, doctor, guest mode, recording). Node then
 // reads a few files instead of ~300 modules, which is most of a short run's start. Tests run
 // from the TypeScript sources; type checking is `tsc --noEmit` (npm run build does both).
-import { build } from 'esbuild';
+// The HTML report's page script and style are built here once and inlined in the bundle as
+// strings (reportAssetsPlugin): the installed tool never needs esbuild.
+import * as esbuild from 'esbuild';
+import { reportAssetsPlugin } from './show/report/assets-build.mjs';
 import { chmodSync, rmSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
-await build({
+await esbuild.build({
   entryPoints: { 'gh-run': 'controller/cli/gh-run.ts', glasshouse: 'controller/cli/glasshouse.ts' },
   outdir: 'dist',
   chunkNames: 'chunks/[name]-[hash]',
@@ -24,6 +27,7 @@ await build({
   sourcemap: 'linked',
   legalComments: 'linked',
   logLevel: 'warning',
+  plugins: [reportAssetsPlugin(esbuild)],
 });
 chmodSync('dist/gh-run.js', 0o755);
 chmodSync('dist/glasshouse.js', 0o755);
