@@ -25,7 +25,7 @@ export function terminalOf(stream: { isTTY?: boolean; columns?: number }, env: N
   return { width, color: color ?? (stream.isTTY === true && !env.NO_COLOR) };
 }
 
-const LIMIT = { tree: 25, list: 10, dirs: 12, syscalls: 10 } as const;
+const LIMIT = { tree: 25, failures: 10, list: 10, dirs: 12, syscalls: 10 } as const;
 
 /** The summary as text, ending with a newline. */
 export function renderSummary(shown: Shown, options: SummaryOptions): string {
@@ -178,28 +178,82 @@ function network(out: Out, r: Receipt, unrecorded: ReadonlySet<Unrecorded>): voi
   });
 }
 
+interface TreeRow {
+  p: ProcessNode;
+  depth: number;
+  /** the last of its parent's children (└─), else ├─ */
+  last: boolean;
+  /** index of its parent's row, -1 for the root */
+  parent: number;
+}
+
 function processes(out: Out, r: Receipt): void {
   out.heading('Processes', plural(r.processes.length, 'process', 'processes'));
   const root = r.process_tree;
   if (root === null) return out.line(out.dim('  none: the command could not be started'));
-  const lines: { prefix: string; p: ProcessNode }[] = [];
-  const walk = (p: ProcessNode, prefix: string, childPrefix: string): void => {
-    lines.push({ prefix, p });
-    p.children.forEach((c, i) => {
-      const last = i === p.children.length - 1;
-      walk(c, childPrefix + (last ? '└─ ' : '├─ '), childPrefix + (last ? '   ' : '│  '));
-    });
+  // depth first with a stack: a hostile chain of forks may be thousands deep
+  const rows: TreeRow[] = [];
+  const stack: TreeRow[] = [{ p: root, depth: 0, last: true, parent: -1 }];
+  while (stack.length > 0) {
+    const row = stack.pop()!;
+    const index = rows.push(row) - 1;
+    const kids = row.p.children;
+    for (let k = kids.length - 1; k >= 0; k--) stack.push({ p: kids[k]!, depth: row.depth + 1, last: k === kids.length - 1, parent: index });
+  }
+  // the first lines of the tree, and every failure (up to a limit) with the processes above it:
+  // a failure deep in a big tree is what a reviewer looks for, and must not be cut away
+  const shown = new Uint8Array(rows.length);
+  if (out.all) shown.fill(1);
+  else {
+    shown.fill(1, 0, Math.min(rows.length, LIMIT.tree));
+    let failures = 0;
+    for (let i: number = LIMIT.tree; i < rows.length && failures < LIMIT.failures; i++) {
+      if (!processFailed(rows[i]!.p)) continue;
+      failures++;
+      for (let a = i; a >= 0 && shown[a] === 0; a = rows[a]!.parent) shown[a] = 1;
+    }
+  }
+  let hidden = 0;
+  const more = (last: boolean): void => {
+    if (hidden > 0) out.line(out.dim(`  … ${hidden} more ${hidden === 1 ? 'process' : 'processes'}${last ? ' (--all shows them)' : ''}`));
+    hidden = 0;
   };
-  walk(root, '', '');
-  out.list(lines, LIMIT.tree, ({ prefix, p }) => {
+  for (let i = 0; i < rows.length; i++) {
+    if (shown[i] === 0) {
+      hidden++;
+      continue;
+    }
+    more(false);
+    const { p } = rows[i]!;
     const end = showEnd(out, p);
+    const prefix = treePrefix(rows, i);
     const head = `  ${prefix ? out.dim(prefix) : ''}${p.pid} `;
     // the argv takes what the line has left once the pid and the outcome are placed
     const room = out.width - visible(head) - visible(end) - 2;
     const argv = p.argv !== null ? showArgv(p.argv) : safe(p.exe ?? '?');
-    return `${head}${cut(argv, Math.max(12, room))}  ${end}`;
-  }, 'processes');
+    out.line(`${head}${cut(argv, Math.max(12, room))}  ${end}`);
+  }
+  more(true);
 }
+
+/** Exited non-zero, killed, or an exec that failed. */
+const processFailed = (p: ProcessNode): boolean => p.signal !== null || (p.exit_code !== null && p.exit_code !== 0) || p.execs.some((e) => e.result !== 'ok');
+
+/** The tree lines in front of a row: at most MAX_INDENT levels, deeper ones as "[depth N]". */
+function treePrefix(rows: readonly TreeRow[], i: number): string {
+  const row = rows[i]!;
+  if (row.depth === 0) return '';
+  const parts = [row.last ? '└─ ' : '├─ '];
+  let a = rows[row.parent]!;
+  while (a.depth >= 1 && parts.length < MAX_INDENT) {
+    parts.push(a.last ? '   ' : '│  ');
+    a = rows[a.parent]!;
+  }
+  if (a.depth >= 1) parts.push(`[depth ${row.depth}] `);
+  return parts.reverse().join('');
+}
+
+const MAX_INDENT = 16;
 
 function showEnd(out: Out, p: ProcessNode): string {
   const failedExec = p.execs.some((e) => e.result !== 'ok') ? out.red(' exec ✗') : '';

@@ -103,3 +103,56 @@ t.test('receipts of older schemas: what they did not record is said, not shown e
   t.match(v4, /schema 0\.4: not recorded: when processes ended\n/);
   t.match(v4, /\n  127\.0\.0\.1  ↑246 B ↓0 B  37 connect, 30 sendto  ✗ ECONNREFUSED ×25  tcp\//);
 });
+
+// a receipt whose tree is made here: `kids(depth, index)` gives how many children a node has
+function treeReceipt(kids: (depth: number) => number, fail: (pid: number) => boolean): any {
+  const r = json('recordings/tree.receipt.json');
+  const base = { ...r.processes[0] };
+  delete base.children;
+  let pid = 1000;
+  const flat: any[] = [];
+  const make = (depth: number): any => {
+    const me = pid++;
+    const node: any = { ...base, pid: me, argv: ['worker', String(me)], exit_code: fail(me) ? 9 : 0, children: [] };
+    flat.push(node);
+    const n = kids(depth);
+    // iterative for the deep chain: the children of a chain are made in a loop below
+    if (n > 0 && depth < 2) for (let i = 0; i < n; i++) node.children.push(make(depth + 1));
+    return node;
+  };
+  r.process_tree = make(0);
+  r.processes = flat.map(({ children, ...p }) => p);
+  return r;
+}
+
+t.test('a failure deep in a big tree is shown with the processes above it, not cut away', async (t) => {
+  // 1 + 20 + 20×9 = 201 processes; pid 1150 fails, far past the first 25 lines
+  const r = treeReceipt((d) => (d === 0 ? 20 : 9), (pid) => pid === 1150);
+  const text = renderSummary(upgrade(r), { ...plain, sections: ['processes'] });
+  const lines = text.split('\n');
+  const failedAt = lines.findIndex((l) => / 1150 worker 1150 {2}exit 9 ✗$/.test(l));
+  t.ok(failedAt > 0, 'the failed process is there');
+  const parent = r.process_tree.children.find((c: any) => c.children.some((k: any) => k.pid === 1150));
+  // its parent, then its elder siblings left out (counted), then it
+  t.match(lines[failedAt - 2], new RegExp(`^  ├─ ${parent.pid} worker ${parent.pid} `), 'under its parent');
+  t.equal(lines[failedAt - 1], `  … ${parent.children.findIndex((k: any) => k.pid === 1150)} more processes`, 'the siblings left out before it, counted');
+  t.match(lines[failedAt - 3], /^  … \d+ more processes$/, 'the processes left out before its parent, counted');
+  t.match(lines.at(-2), /^  … \d+ more processes \(--all shows them\)$/);
+  const counted = lines.map((l) => /… (\d+) more/.exec(l)).filter(Boolean).reduce((n, m) => n + Number(m![1]), 0);
+  const listed = lines.filter((l) => /^ {2}(?:[│├└ ─]*)\d+ worker /.test(l)).length;
+  t.equal(listed + counted, 201, 'every process is either listed or counted');
+});
+
+t.test('a chain thousands deep: no recursion, and the indentation stops at 16 levels', async (t) => {
+  const r = json('recordings/tree.receipt.json');
+  const base = { ...r.processes[0] };
+  const depth = 5000;
+  const nodes = Array.from({ length: depth }, (_, i) => ({ ...base, pid: 5000 + i, argv: ['link', String(i)], exit_code: i === depth - 1 ? 4 : 0, children: [] as any[] }));
+  for (let i = 0; i + 1 < depth; i++) nodes[i]!.children.push(nodes[i + 1]);
+  const shown = { receipt: { ...r, process_tree: nodes[0], processes: nodes.map(({ children, ...p }) => p) }, schema: '0.5', unrecorded: new Set() } as any;
+  const text = renderSummary(shown, { ...plain, width: 120, sections: ['processes'] });
+  t.match(text, new RegExp(`\\n  \\[depth ${depth - 1}\\] {4}(?: {3}){14}└─ ${5000 + depth - 1} link ${depth - 1} {2}exit 4 ✗\\n`), 'the failing end of the chain, its depth said');
+  const all = renderSummary(shown, { ...plain, width: 120, all: true, sections: ['processes'] });
+  t.equal(all.split('\n').length, depth + 2);
+  t.ok(Math.max(...all.split('\n').map((l) => l.length)) <= 120);
+});
