@@ -8,6 +8,7 @@ import { SCHEMA_VERSION } from '../schema/receipt.js';
 import type { Shown, Unrecorded } from './read.js';
 import type { Banner, Cell, Column, Outcome, Payload, ProcRow, Table } from './report/payload.js';
 import { reportAssets } from './report/assets.js';
+import { quoteArg, quoteArgv } from './quote.js';
 
 export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
@@ -237,36 +238,6 @@ function tables(r: Receipt, notRecorded: (u: Unrecorded) => string | null): Tabl
 }
 
 // --- text -------------------------------------------------------------------------------------
-
-const SAFE_ARG = /^[A-Za-z0-9_@%+=:,./-]+$/;
-// controls, and the invisible characters that could make an argument read as another one
-// (zero-width, bidi overrides, line and paragraph separators, BOM)
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
-
-/**
- * One argument as a shell would need it, so that the boundaries between arguments are never in
- * doubt: as is when plain, '...' when it has spaces or specials, $'...' with escapes when it has
- * a quote or anything unprintable.
- */
-export function quoteArg(s: string): string {
-  if (SAFE_ARG.test(s)) return s;
-  if (!UNPRINTABLE.test(s) && !s.includes("'")) return `'${s}'`;
-  let out = "$'";
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '\\' || ch === "'") out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (UNPRINTABLE.test(ch)) out += c < 0x100 ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`;
-    else out += ch;
-  }
-  return `${out}'`;
-}
-
-export function quoteArgv(argv: readonly string[]): string {
-  return argv.map(quoteArg).join(' ');
-}
 
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;

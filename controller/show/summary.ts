@@ -3,6 +3,7 @@
 // disk, what went over the network, the process tree, what was read, what failed, the busiest
 // syscalls. Long lists are cut with "… N more" (`all` shows everything); colour only when asked.
 import type { ChangeEntry, NetworkEntry, ProcessNode, Receipt } from '../schema/receipt.js';
+import { printable, quoteArg, quoteArgv } from './quote.js';
 import type { Shown, Unrecorded } from './read.js';
 
 export const SECTIONS = ['overview', 'disk', 'network', 'processes', 'reads', 'failed', 'syscalls'] as const;
@@ -55,7 +56,7 @@ export function renderSummary(shown: Shown, options: SummaryOptions): string {
 function overview(out: Out, shown: Shown): void {
   const r = shown.receipt;
   const c = r.collector;
-  out.line(`${out.bold('command')}    ${showArgv(r.command)}`);
+  out.line(`${out.bold('command')}    ${quoteArgv(r.command)}`);
   const ended = r.outcome.signal !== null ? out.red(`killed by ${r.outcome.signal}`) : r.outcome.exit_code === 0 ? out.green('exit 0') : out.red(`exit ${r.outcome.exit_code ?? '?'}`);
   out.line(`${out.bold('ended')}      ${ended} after ${showMs(r.timing.duration_ms)}, ${plural(r.processes.length, 'process', 'processes')}  ${out.dim(r.timing.started_at)}`);
   const events = `${plural(c.events, 'event')}, ${c.events_lost} lost`;
@@ -65,11 +66,11 @@ function overview(out: Out, shown: Shown): void {
     // loud: what the receipt lacks matters more than anything in it
     const what = c.status === 'unavailable' ? 'UNAVAILABLE: nothing of the tree was traced' : `DEGRADED: the receipt is incomplete`;
     out.line(`${out.bold('collector')}  ${out.alarm(` ${what} `)}`);
-    if (c.reason) out.line(`           ${out.red(safe(c.reason))}`);
+    if (c.reason) out.line(`           ${out.red(printable(c.reason))}`);
     out.line(`           ${c.events_lost > 0 ? out.red(events) : events}`);
   }
-  if (c.tampering.length > 0) out.line(`${out.bold('tampering')}  ${out.red(`${plural(c.tampering.length, 'attempt')} on gh-run or its helper`)}: ${c.tampering.map((e) => `${safe(e.call)} ${safe(e.detail)} (pid ${e.pid}, ${e.result})`).join('; ')}`);
-  for (const e of r.outcome.errors) out.line(`${out.bold('error')}      ${out.red(safe(e))}`);
+  if (c.tampering.length > 0) out.line(`${out.bold('tampering')}  ${out.red(`${plural(c.tampering.length, 'attempt')} on gh-run or its helper`)}: ${c.tampering.map((e) => `${printable(e.call)} ${printable(e.detail)} (pid ${e.pid}, ${e.result})`).join('; ')}`);
+  for (const e of r.outcome.errors) out.line(`${out.bold('error')}      ${out.red(printable(e))}`);
   const privileged = r.processes.filter((p) => p.privileged).length;
   if (privileged > 0) out.line(`${out.bold('withheld')}   ${plural(privileged, 'process', 'processes')} ran with privilege the caller may not trace: their files, network and syscalls are not in the receipt`);
   if (shown.unrecorded.size > 0) out.line(out.dim(`schema ${shown.schema}: not recorded: ${[...shown.unrecorded].map(unrecordedName).join(', ')}`));
@@ -80,7 +81,7 @@ function disk(out: Out, r: Receipt, unrecorded: ReadonlySet<Unrecorded>): void {
   if (unrecorded.has('changes')) {
     // an old receipt: no net effect, only what was opened for writing
     out.heading('Written', `${plural(fs.writes.length, 'file')} (this schema did not record changes or outputs)`);
-    out.list(fs.writes, LIMIT.list, (w) => `  ${out.yellow('w')} ${safe(w.path)}${times(w.count)}`);
+    out.list(fs.writes, LIMIT.list, (w) => `  ${out.yellow('w')} ${printable(w.path)}${times(w.count)}`);
     return;
   }
   const n = fs.outputs.length + fs.removed.length + fs.changes.length;
@@ -88,21 +89,21 @@ function disk(out: Out, r: Receipt, unrecorded: ReadonlySet<Unrecorded>): void {
   if (n === 0) return out.line(out.dim('  nothing'));
   out.list(fs.outputs, LIMIT.list, (o) => {
     const digest = o.digest !== null ? `${showBytes(o.digest.size)}  sha256:${o.digest.sha256.slice(0, 16)}` : fs.digests === 'off' ? '' : out.dim('no digest');
-    return `  ${o.created ? out.green('+') : out.yellow('~')} ${safe(o.path)}  ${digest}`;
+    return `  ${o.created ? out.green('+') : out.yellow('~')} ${printable(o.path)}  ${digest}`;
   });
-  out.list(fs.removed, LIMIT.list, (e) => `  ${out.red('-')} ${safe(e.path)}  ${out.dim(`(${e.op})`)}`);
+  out.list(fs.removed, LIMIT.list, (e) => `  ${out.red('-')} ${printable(e.path)}  ${out.dim(`(${e.op})`)}`);
   out.list(fs.changes, LIMIT.list, (ch) => `  ${out.dim('·')} ${showChange(ch)}${ch.result === 'ok' ? '' : ' ' + out.red(`✗ ${ch.result}`)}${times(ch.count)}`);
 }
 
 function showChange(c: ChangeEntry): string {
-  const path = c.path !== null ? safe(c.path) : `fd ${c.fd ?? '?'}`;
+  const path = c.path !== null ? printable(c.path) : `fd ${c.fd ?? '?'}`;
   switch (c.op) {
     case 'rename':
-      return `rename ${path} → ${safe(c.to ?? '?')}`;
+      return `rename ${path} → ${printable(c.to ?? '?')}`;
     case 'link':
-      return `link ${path} → ${safe(c.to ?? '?')}`;
+      return `link ${path} → ${printable(c.to ?? '?')}`;
     case 'symlink':
-      return `symlink ${path} → ${quote(c.target ?? '')}`;
+      return `symlink ${path} → ${quoteArg(c.target ?? '')}`;
     case 'chmod':
     case 'mkdir':
       return `${c.op} ${c.mode ?? ''} ${path}`;
@@ -143,7 +144,7 @@ function network(out: Out, r: Receipt, unrecorded: ReadonlySet<Unrecorded>): voi
       p = { name, address: n.host !== null ? n.address : '', ports: new Set(), ops: new Map(), failures: new Map(), sent: 0, received: 0, pids: new Set() };
       peers.set(name, p);
     }
-    p.ports.add(n.family === 'unix' ? 'unix' : `${safe(n.protocol)}/${n.port ?? '?'}`);
+    p.ports.add(n.family === 'unix' ? 'unix' : `${printable(n.protocol)}/${n.port ?? '?'}`);
     p.ops.set(n.op, (p.ops.get(n.op) ?? 0) + n.count);
     if (n.result !== 'ok') p.failures.set(n.result, (p.failures.get(n.result) ?? 0) + n.count);
     p.sent += n.bytes_sent;
@@ -159,9 +160,9 @@ function network(out: Out, r: Receipt, unrecorded: ReadonlySet<Unrecorded>): voi
     const failed = [...p.failures].map(([err, count]) => out.red(`✗ ${err}${count > 1 ? ` ×${count}` : ''}`)).join(' ');
     const bytes = bytesKnown ? `  ↑${showBytes(p.sent)} ↓${showBytes(p.received)}` : '';
     // the ports last: many ephemeral ones are what the width may cut
-    return `  ${safe(p.name)}${p.address ? out.dim(` (${safe(p.address)})`) : ''}${bytes}  ${ops}${failed ? '  ' + failed : ''}  ${out.dim([...p.ports].join(' '))}`;
+    return `  ${printable(p.name)}${p.address ? out.dim(` (${printable(p.address)})`) : ''}${bytes}  ${ops}${failed ? '  ' + failed : ''}  ${out.dim([...p.ports].join(' '))}`;
   });
-  out.list(listening, LIMIT.list, (n) => `  listening on ${n.family === 'unix' ? safe(n.address) : n.family === 'inet6' ? `[${safe(n.address)}]:${n.port ?? '?'}` : `${safe(n.address)}:${n.port ?? '?'}`} ${safe(n.protocol)}${n.result === 'ok' ? '' : ' ' + out.red(`✗ ${n.result}`)}`);
+  out.list(listening, LIMIT.list, (n) => `  listening on ${n.family === 'unix' ? printable(n.address) : n.family === 'inet6' ? `[${printable(n.address)}]:${n.port ?? '?'}` : `${printable(n.address)}:${n.port ?? '?'}`} ${printable(n.protocol)}${n.result === 'ok' ? '' : ' ' + out.red(`✗ ${n.result}`)}`);
   if (unrecorded.has('dns')) return;
   const names = new Map<string, { rcodes: Set<string>; answers: Set<string> }>();
   for (const d of r.dns) {
@@ -174,7 +175,7 @@ function network(out: Out, r: Receipt, unrecorded: ReadonlySet<Unrecorded>): voi
   out.line(`  ${out.bold('DNS')} ${plural(names.size, 'name')}`);
   out.list([...names], LIMIT.list, ([name, e]) => {
     const bad = [...e.rcodes].filter((c) => c !== 'NOERROR');
-    return `    ${safe(name)}${e.answers.size > 0 ? out.dim(' → ' + [...e.answers].map(safe).join(', ')) : ''}${bad.length > 0 ? ' ' + out.red(bad.join(' ')) : ''}`;
+    return `    ${printable(name)}${e.answers.size > 0 ? out.dim(' → ' + [...e.answers].map(printable).join(', ')) : ''}${bad.length > 0 ? ' ' + out.red(bad.join(' ')) : ''}`;
   });
 }
 
@@ -230,7 +231,7 @@ function processes(out: Out, r: Receipt): void {
     const head = `  ${prefix ? out.dim(prefix) : ''}${p.pid} `;
     // the argv takes what the line has left once the pid and the outcome are placed
     const room = out.width - visible(head) - visible(end) - 2;
-    const argv = p.argv !== null ? showArgv(p.argv) : safe(p.exe ?? '?');
+    const argv = p.argv !== null ? quoteArgv(p.argv) : printable(p.exe ?? '?');
     out.line(`${head}${cut(argv, Math.max(12, room))}  ${end}`);
   }
   more(true);
@@ -278,13 +279,13 @@ function reads(out: Out, r: Receipt): void {
   const list = [...dirs].sort((a, b) => b[1].files - a[1].files || a[0].localeCompare(b[0]));
   out.heading('Read', `${plural(r.filesystem.reads.length, 'file')} in ${plural(dirs.size, 'directory', 'directories')}`);
   const w = Math.max(0, ...list.slice(0, out.all ? undefined : LIMIT.dirs).map(([, d]) => String(d.files).length));
-  out.list(list, LIMIT.dirs, ([dir, d]) => `  ${String(d.files).padStart(w)}  ${safe(dir)}`, 'directories');
+  out.list(list, LIMIT.dirs, ([dir, d]) => `  ${String(d.files).padStart(w)}  ${printable(dir)}`, 'directories');
 }
 
 function failed(out: Out, r: Receipt): void {
   const list = r.filesystem.failed;
   out.heading('Failed opens', plural(list.length, 'path'));
-  out.list(list, LIMIT.list, (e) => `  ${out.red(e.errno)} ${out.dim(e.mode)} ${safe(e.path)}${times(e.count)}`);
+  out.list(list, LIMIT.list, (e) => `  ${out.red(e.errno)} ${out.dim(e.mode)} ${printable(e.path)}${times(e.count)}`);
 }
 
 function syscalls(out: Out, r: Receipt): void {
@@ -292,7 +293,7 @@ function syscalls(out: Out, r: Receipt): void {
   const total = list.reduce((s, [, n]) => s + n, 0);
   out.heading('Syscalls', `${total.toLocaleString('en-US')} calls of ${list.length} kinds`);
   const w = Math.max(0, ...list.map(([, n]) => n.toLocaleString('en-US').length));
-  out.list(list, LIMIT.syscalls, ([name, n]) => `  ${n.toLocaleString('en-US').padStart(w)}  ${(total > 0 ? (100 * n) / total : 0).toFixed(1).padStart(5)}%  ${safe(name)}`, 'syscalls');
+  out.list(list, LIMIT.syscalls, ([name, n]) => `  ${n.toLocaleString('en-US').padStart(w)}  ${(total > 0 ? (100 * n) / total : 0).toFixed(1).padStart(5)}%  ${printable(name)}`, 'syscalls');
 }
 
 // --- text -----------------------------------------------------------------------------------
@@ -364,28 +365,6 @@ function cutAnsi(s: string, n: number): string {
     }
   }
   return out;
-}
-
-// Every string of a receipt is the traced command's to choose: a file named with an escape
-// sequence must not reach the terminal as one (it could hide lines, retitle the window, or fake
-// output), nor bidi controls reorder what is shown. They are printed escaped, in quotes.
-const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
-const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
-
-/** A string in double quotes, `"` and `\` escaped, controls as \xNN or \u{NNNN}. */
-export function quote(s: string): string {
-  return '"' + s.replace(/["\\]/g, '\\$&').replace(UNSAFE_ALL, (c) => {
-    const n = c.codePointAt(0)!;
-    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
-  }) + '"';
-}
-
-/** As is when it holds nothing a terminal would act on, else quoted. */
-export const safe = (s: string): string => (UNSAFE.test(s) ? quote(s) : s);
-
-/** argv joined as a shell would need it: an element with spaces, quotes or controls is quoted. */
-export function showArgv(argv: readonly string[]): string {
-  return argv.map((a) => (a === '' || /[\s"'\\$`]/.test(a) || UNSAFE.test(a) ? quote(a) : a)).join(' ');
 }
 
 export function showBytes(n: number): string {
