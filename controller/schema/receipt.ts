@@ -94,7 +94,7 @@ const pathOf = (place: Place | null): (string | number)[] => {
   return path.reverse();
 };
 export const ProcessTreeParser = z
-  .custom<unknown>(() => true)
+  .unknown()
   .transform((value, ctx): ProcessNode | null => {
     if (value === null) return null;
     const top: ProcessNode[] = [];
