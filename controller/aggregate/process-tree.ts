@@ -264,16 +264,31 @@ export function processTree(table: ProcessTable, t0: number): ProcessNode | null
     const parentKey = p.parentKey !== null && byKey.has(p.parentKey) ? p.parentKey : root.key;
     add(parentKey, p);
   }
+  // Built with an explicit stack, never by recursion: a hostile command can fork a chain of
+  // processes as deep as it likes, and a recursive build overflows the call stack near 10,000.
+  // Depth first, children by start time, each node made when it is first reached (so that a
+  // parent cycle in corrupt data stops at a node already placed).
   const visited = new Set<string>();
-  const build = (p: ProcState): ProcessNode => {
-    visited.add(p.key);
-    const kids = (children.get(p.key) ?? []).filter((c) => !visited.has(c.key)).sort(byStartThenPid);
-    return { ...toProcess(p, t0), children: kids.map(build) };
+  const pending: { p: ProcState; into: ProcessNode[] }[] = [];
+  const place = (p: ProcState, into: ProcessNode[]): ProcessNode => {
+    pending.push({ p, into });
+    let first: ProcessNode | null = null;
+    while (pending.length > 0) {
+      const { p: q, into: list } = pending.pop()!;
+      visited.add(q.key);
+      const node: ProcessNode = { ...toProcess(q, t0), children: [] };
+      list.push(node);
+      first ??= node;
+      const kids = (children.get(q.key) ?? []).filter((c) => !visited.has(c.key)).sort(byStartThenPid);
+      // pushed last to first, so that the first child (and all below it) is placed first
+      for (let i = kids.length - 1; i >= 0; i--) pending.push({ p: kids[i]!, into: node.children });
+    }
+    return first!;
   };
-  const tree = build(root);
+  const tree = place(root, []);
   // anything not reachable (a parent cycle in corrupt data) still appears, under the root
   for (const p of [...byKey.values()].sort(byStartThenPid)) {
-    if (!visited.has(p.key)) tree.children.push(build(p));
+    if (!visited.has(p.key)) place(p, tree.children);
   }
   return tree;
 }

@@ -1,6 +1,8 @@
 // The one way a receipt becomes text: checked against the schema first (a bug becomes an
 // error, never a bad file), then 2-space JSON with a final newline: JSON.stringify(receipt,
-// null, 2) + '\n', byte for byte, made as a stream of chunks so that no size is too big.
+// null, 2) + '\n', byte for byte but for indentation capped at INDENT_LEVELS (json-chunks.ts:
+// a deep process tree must not grow the file with the square of its depth), made as a stream
+// of chunks so that no size is too big.
 import type { LazyReceipt } from '../schema/receipt.js';
 import { jsonChunks } from './json-chunks.js';
 import { checkedReceipt } from './validate.js';

@@ -3,15 +3,18 @@
 // it, against the element schemas of the Receipt schema itself. A failure names the field
 // (`filesystem.failed.123.errno`), as one parse of the whole receipt would.
 import * as z from 'zod';
-import { Receipt, SCHEMA_VERSION, type LazyReceipt } from '../schema/receipt.js';
+import { Receipt, ReceiptParser, SCHEMA_VERSION, type LazyReceipt } from '../schema/receipt.js';
 import { InvalidReceiptError } from './errors.js';
 
 const isList = (v: unknown): v is Iterable<unknown> => typeof v === 'object' && v !== null && Symbol.iterator in v;
 const List = z.custom<Iterable<unknown>>(isList, 'Invalid input: expected a list');
 
 const FilesystemShape = Receipt.shape.filesystem.shape;
-/** The Receipt schema with its long lists only checked to be lists. */
-const Head = Receipt.extend({
+/**
+ * The Receipt schema with its long lists only checked to be lists, and process_tree walked
+ * without recursion (a hostile fork chain must not overflow the stack before the receipt is written).
+ */
+const Head = ReceiptParser.extend({
   processes: List,
   filesystem: Receipt.shape.filesystem.extend({ reads: List, writes: List, failed: List, changes: List, outputs: List, removed: List }),
   network: List,

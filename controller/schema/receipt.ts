@@ -73,6 +73,56 @@ export const ProcessNode: z.ZodType<ProcessNode> = z.object({
   },
 }).meta({ id: 'ProcessNode', description: 'a process with its children nested' });
 
+/**
+ * The checks of `ProcessNode.nullable()` without recursion, for parsing: zod walks a recursive
+ * schema with recursion, and a hostile command can fork a chain deep enough (about 1,000) to
+ * overflow the call stack. Each node is parsed on its own, with the flat fields and `children`
+ * only checked to be an array, walking the tree with an explicit stack; the issues are those
+ * one parse would give, in the same order, their paths from the tree's top
+ * (`children.0.children.3.pid`), and the value is the same tree. `ProcessNode` stays the schema
+ * of the type and of receipt.schema.json.
+ */
+const ProcessNodeLevel = z.object({ ...processFields, children: z.array(z.unknown()) });
+/** Where a node is: its index among its parent's children, then its parent's place (null: the top). */
+interface Place {
+  index: number;
+  parent: Place | null;
+}
+const pathOf = (place: Place | null): (string | number)[] => {
+  const path: (string | number)[] = [];
+  for (let at = place; at !== null; at = at.parent) path.push(at.index, 'children');
+  return path.reverse();
+};
+export const ProcessTreeParser = z
+  .unknown()
+  .transform((value, ctx): ProcessNode | null => {
+    if (value === null) return null;
+    const top: ProcessNode[] = [];
+    // depth first, children in order, each node's own fields before its children's: the order
+    // of one parse's issues
+    const stack: { value: unknown; place: Place | null; into: ProcessNode[] }[] = [{ value, place: null, into: top }];
+    let failed = false;
+    while (stack.length > 0) {
+      const { value: v, place, into } = stack.pop()!;
+      const level = ProcessNodeLevel.safeParse(v);
+      const children: ProcessNode[] = [];
+      if (level.success) {
+        const node = { ...level.data, children };
+        into.push(node);
+      } else {
+        failed = true;
+        const path = pathOf(place); // made only for a failure: a path per node would cost depth² in a chain
+        for (const issue of level.error.issues) ctx.addIssue({ ...issue, path: [...path, ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
+      }
+      // a bad node's children are checked too (one parse reports them all)
+      const kids = level.success ? level.data.children : isRecord(v) && Array.isArray(v.children) ? (v.children as unknown[]) : [];
+      for (let i = kids.length - 1; i >= 0; i--) stack.push({ value: kids[i], place: { index: i, parent: place }, into: children });
+    }
+    return failed ? z.NEVER : top[0]!;
+  });
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 // a file with no path, named as /proc/<pid>/fd names it: pipe:[ino], socket:[ino],
 // anon_inode:[eventfd], memfd:<name> (without the kernel's "/" and " (deleted)", so that it is
 // never taken for a path); "anonymous" for any other (a file unlinked from a pseudo file system)
@@ -381,6 +431,13 @@ export const Receipt = z
   })
   .meta({ title: 'glasshouse receipt', description: 'receipt.json written by gh-run, schema 0.5' });
 export type Receipt = z.infer<typeof Receipt>;
+
+/**
+ * The Receipt schema as receipts are parsed and checked: the same checks, with process_tree
+ * walked without recursion (ProcessTreeParser). `Receipt` itself stays the source of the type
+ * and of receipt.schema.json.
+ */
+export const ReceiptParser = Receipt.extend({ process_tree: ProcessTreeParser });
 
 /**
  * A receipt whose long lists may be any Iterable, produced as they are read: what the streaming

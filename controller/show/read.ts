@@ -3,7 +3,7 @@
 // the file's schema did not record is filled with empty values and listed in `unrecorded`, so
 // that a view says "not recorded" instead of showing an empty list as if nothing happened.
 import { readFileSync } from 'node:fs';
-import { Receipt, SCHEMA_VERSION } from '../schema/receipt.js';
+import { ReceiptParser, SCHEMA_VERSION, type Receipt } from '../schema/receipt.js';
 
 export const READABLE_SCHEMAS = ['0.3', '0.4', SCHEMA_VERSION] as const;
 export type SourceSchema = (typeof READABLE_SCHEMAS)[number];
@@ -67,7 +67,8 @@ export function upgrade(json: unknown): Shown {
   // a shallow copy of what is filled in, never a change to the caller's object
   const r: Record<string, unknown> = { ...json, schema_version: SCHEMA_VERSION };
   if (schema !== SCHEMA_VERSION) fillOlder(r, unrecorded);
-  const parsed = Receipt.safeParse(r);
+  // the tree walked without recursion: a receipt of a hostile fork chain is shown, not a stack overflow
+  const parsed = ReceiptParser.safeParse(r);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = (issue?.path ?? []).map(String).join('.') || '(root)';
@@ -89,17 +90,33 @@ export function shownOf(receipt: Receipt, schema: SourceSchema = SCHEMA_VERSION,
 // What 0.3 and 0.4 receipts may lack (0.3 spanned several releases: the later ones wrote
 // changes, outputs and write digests already), filled with empty values.
 function fillOlder(r: Record<string, unknown>, unrecorded: Set<Unrecorded>): void {
-  const endsMissing = { value: false };
+  let endsMissing = false;
+  const pending: unknown[][] = []; // lists of children copied, still to fill
+  // a process without end_offset_ms gets null, and so do its children (a copy, never a change to
+  // the caller's objects); a process that has it is kept as it is. Children are filled with an
+  // explicit stack, as the tree may be deeper than the call stack allows.
   const fillProcess = (p: unknown): unknown => {
     if (!isObject(p) || 'end_offset_ms' in p) return p;
-    endsMissing.value = true;
+    endsMissing = true;
     const q: Record<string, unknown> = { ...p, end_offset_ms: null };
-    if (Array.isArray(p.children)) q.children = p.children.map(fillProcess);
+    if (Array.isArray(p.children)) {
+      const children = [...(p.children as unknown[])];
+      q.children = children;
+      pending.push(children);
+    }
     return q;
   };
-  if (Array.isArray(r.processes)) r.processes = r.processes.map(fillProcess);
-  if (isObject(r.process_tree)) r.process_tree = fillProcess(r.process_tree);
-  if (endsMissing.value) unrecorded.add('process_ends');
+  const fillTree = (top: unknown): unknown => {
+    const filled = fillProcess(top);
+    while (pending.length > 0) {
+      const list = pending.pop()!;
+      for (let i = 0; i < list.length; i++) list[i] = fillProcess(list[i]);
+    }
+    return filled;
+  };
+  if (Array.isArray(r.processes)) r.processes = r.processes.map(fillTree);
+  if (isObject(r.process_tree)) r.process_tree = fillTree(r.process_tree);
+  if (endsMissing) unrecorded.add('process_ends');
 
   if (isObject(r.filesystem)) {
     const fs: Record<string, unknown> = { ...r.filesystem };

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { ProcessNode } from '../../controller/schema/receipt.js';
-import { CONTROLLER, ROOT, end, exec, exit, facts, fork, hello, ms, receiptOf } from '../helpers/events.js';
+import { CONTROLLER, ROOT, end, exec, exit, facts, fork, forkChain, hello, ms, receiptOf } from '../helpers/events.js';
 
 const R = ms(0.5); // root start
 const flat = (n: ProcessNode): ProcessNode[] => [n, ...n.children.flatMap(flat)];
@@ -340,4 +340,35 @@ t.test('end_offset_ms: the exit as the kernel timed it; null while running or wh
   const lost = receiptOf([hello(), exec({ path: '/bin/true', argv: ['true'] }), end()]);
   t.equal(lost.process_tree!.state, 'exited');
   t.equal(lost.process_tree!.end_offset_ms, null);
+});
+
+t.test('a fork chain 10,000 deep: every process nested under its parent, no recursion to overflow', async (t) => {
+  const depth = 10_000;
+  const r = receiptOf(forkChain(depth));
+  const processes = [...r.processes];
+  t.equal(processes.length, depth + 1, 'every process in the flat list');
+  // walked with a loop: the test must not overflow where the code under test must not
+  let node = r.process_tree!;
+  let level = 0;
+  let wrong = 0;
+  while (node.children.length > 0) {
+    if (node.children.length !== 1 || node.children[0]!.ppid !== node.pid) wrong++;
+    node = node.children[0]!;
+    level++;
+    if (node.exit_code !== (level === depth ? 3 : 0) || node.state !== 'exited') wrong++;
+  }
+  t.equal(level, depth, 'nested as deep as the chain');
+  t.equal(wrong, 0, 'each the only child of the previous, with its own exit code');
+  t.equal(node.pid, 10_000 + depth, 'the deepest last');
+});
+
+t.test('a parent cycle (corrupt frames) hangs under the root, each process once', async (t) => {
+  // 501's fork names 502 as its parent before 502 exists; 502's names 501
+  const a = ms(1);
+  const b = ms(2);
+  const r = receiptOf([hello(), exec(), fork({ pid: 501, start: a, ppid: 502, pstart: b }), fork({ pid: 502, start: b, ppid: 501, pstart: a }), exit(), end()]);
+  const root = r.process_tree!;
+  t.same(flat(root).map((p) => p.pid), [ROOT, 501, 502]);
+  t.same(root.children.map((p) => p.pid), [501], 'the first of the cycle under the root');
+  t.same(root.children[0]!.children.map((p) => p.pid), [502], 'the other under it, not twice');
 });

@@ -1,10 +1,11 @@
 // The process tree: 100+ short-lived children, a thread, a killed child, exit codes and an
-// orphan that outlives its parent: all there, each once, with the right parent and status.
+// orphan that outlives its parent: all there, each once, with the right parent and status. A
+// fork chain 2,000 deep (as a hostile command makes one): a receipt all the same, shown.
 import t from 'tap';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRecording } from '../../controller/replay/read-recording.js';
-import { ghRun, helperFrames, requireBpf, PROGRAMS, PYTHON } from '../helpers/gh-run.js';
+import { collect, ghRun, GH_RUN, GLASSHOUSE, helperFrames, requireBpf, PROGRAMS, PYTHON } from '../helpers/gh-run.js';
 
 const N = 120;
 
@@ -97,4 +98,48 @@ t.test('a program run from a memfd is named memfd:<name> and marked, never "/"',
   t.equal(root.exe_anonymous, true);
   t.match(root.execs.at(-1), { argv: ['payload-argv0'], result: 'ok' });
   t.notOk(r.receipt.processes.some((p: any) => p.exe === '/'), 'no exe of "/"');
+});
+
+t.test('a fork chain 2,000 deep: a receipt with every process nested, and glasshouse show reads it', { timeout: 600_000 }, async (t) => {
+  if (!(await requireBpf(t))) return;
+  // before: RangeError (Maximum call stack size exceeded) and no receipt, from a ~1,000-deep chain
+  const depth = 2_000;
+  const d = realpathSync(t.testdir({}));
+  const receiptPath = join(d, 'receipt.json');
+  const script = join(PROGRAMS, 'fork-chain.py');
+  const r = await collect([process.execPath, GH_RUN, '-q', '-o', receiptPath, '--', PYTHON, script, String(depth)]);
+  t.equal(r.code, 0, `every level saw its child's status: ${r.stderr}`);
+  // indented in full, the text would grow with the square of the depth (~150 KB a process
+  // here); capped at 64 spaces, ~40 lines of a process cost at most ~2.6 KB of indentation
+  const text = readFileSync(receiptPath, 'utf8');
+  const size = statSync(receiptPath).size;
+  t.ok(size < 8192 * (depth + 1), `linear in the depth: ${size} bytes, ${Math.round(size / (depth + 1))} per process`);
+  const indent = text.split('\n').reduce((most, line) => Math.max(most, line.length - line.trimStart().length), 0);
+  t.equal(indent, 64, 'indentation stops at 64 spaces');
+  const rc = JSON.parse(text); // V8's JSON.parse does not recurse
+  t.equal(rc.exit_code, 0);
+  t.equal(rc.collector.events_lost, 0);
+  t.equal(rc.processes.length, depth + 1, `${depth + 1} processes`);
+
+  // the tree walked in a loop: level n is the script run with LEVEL n, the only child of level n - 1
+  let level = 0;
+  const wrong: string[] = [];
+  for (let n = rc.process_tree; ; level++) {
+    const args = level === 0 ? [script, String(depth)] : ['-S', script, String(depth), String(level)];
+    const code = level === depth ? 3 : 0;
+    if (n.argv?.slice(1).join(' ') !== args.join(' ') || n.exit_code !== code || n.state !== 'exited') wrong.push(`level ${level}: ${JSON.stringify({ ...n, children: n.children.length })}`);
+    if (n.children.length === 0) break;
+    if (n.children.length !== 1 || n.children[0].ppid !== n.pid) wrong.push(`level ${level}: ${n.children.length} children`);
+    n = n.children[0];
+  }
+  t.equal(level, depth, 'process_tree nested as deep as the chain');
+  t.same(wrong.slice(0, 3), [], 'each level its own argv and exit code, under the level above');
+
+  const shown = await collect([process.execPath, GLASSHOUSE, 'show', receiptPath]);
+  t.equal(shown.code, 0, `glasshouse show: ${shown.stderr}`);
+  t.ok(shown.stdout.length > 0);
+  const html = join(d, 'report.html');
+  const report = await collect([process.execPath, GLASSHOUSE, 'show', '--html', receiptPath, '-o', html]);
+  t.equal(report.code, 0, `glasshouse show --html: ${report.stderr}`);
+  t.ok(statSync(html).size > 0, 'the report written');
 });

@@ -440,6 +440,28 @@ export function facts(o: Partial<RunFacts> = {}): RunFacts {
   };
 }
 
+/**
+ * The frames of a fork chain `depth` deep under the root: each process forked by the previous
+ * one (pids from 10001 on, started 1 µs apart), each exiting 0 but the deepest, which exits
+ * `lastCode`. What a hostile command makes with a recursive shell function.
+ */
+export function forkChain(depth: number, lastCode = 3): Wire[] {
+  const wires: Wire[] = [hello(), exec()];
+  const exits: Wire[] = [];
+  let ppid = ROOT;
+  let pstart = ms(0.5);
+  for (let i = 1; i <= depth; i++) {
+    const pid = 10_000 + i;
+    const start = ms(1 + i / 1000);
+    wires.push(fork({ pid, start, ppid, pstart }));
+    exits.push(exit({ pid, start, code: i === depth ? lastCode : 0, ts: ms(40 - i / 1000) }));
+    ppid = pid;
+    pstart = start;
+  }
+  // the deepest exits first, then each parent after its child
+  return [...wires, ...exits.reverse(), exit(), end()];
+}
+
 /** Wire frames through the real byte path (encode, decode, validate), failing on any error. */
 export function toFrames(wires: readonly Wire[]): Frame[] {
   const { frames, errors } = decodeFrameStream(encodeFrames(wires));

@@ -1,15 +1,19 @@
 // The streaming writer's text is JSON.stringify(value, null, 2)'s, byte for byte: on the
 // receipts of the recorded runs, on random plain data full of what JSON escapes, and whatever
-// the chunk size.
+// the chunk size; nested past INDENT_LEVELS, the same with the indentation cut at the cap.
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonChunks } from '../../controller/receipt/json-chunks.js';
+import { INDENT_LEVELS, jsonChunks } from '../../controller/receipt/json-chunks.js';
 import { ROOT } from '../helpers/gh-run.js';
 
 const text = (value: unknown, chunkChars?: number): string => [...jsonChunks(value, chunkChars)].join('');
 // JSON.stringify gives undefined for a lone undefined (or function): the chunks are then no text at all
 const stringify = (value: unknown): string => JSON.stringify(value, null, 2) ?? '';
+// the rule for deep values, made independently of the writer: JSON.stringify's lines (a string
+// never holds a raw newline, so each line starts with its indentation), none indented past the cap
+const CAP = ' '.repeat(2 * INDENT_LEVELS);
+const capped = (value: unknown): string => stringify(value).replace(new RegExp(`^${CAP} +`, 'gm'), CAP);
 
 /** A small seeded generator (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -91,11 +95,51 @@ t.test('edge values', async (t) => {
 });
 
 t.test('nested process trees, deep and wide', async (t) => {
-  for (const [depth, width] of [[0, 0], [1, 3], [4, 3], [200, 1]] as const) {
+  for (const [depth, width] of [[0, 0], [1, 3], [4, 3], [13, 2]] as const) {
     const v = { process_tree: tree(depth, width), processes: [] };
     t.equal(text(v), stringify(v), `depth ${depth}, width ${width}`);
     t.equal(text(v, 10), stringify(v), `depth ${depth}, width ${width}, small chunks`);
   }
+  // deeper than the cap: JSON.stringify's text with the indentation cut there
+  for (const [depth, width] of [[14, 1], [15, 2], [200, 1]] as const) {
+    const v = { process_tree: tree(depth, width), processes: [] };
+    t.not(capped(v), stringify(v), `depth ${depth} reaches the cap`);
+    t.equal(text(v), capped(v), `depth ${depth}, width ${width}`);
+    t.equal(text(v, 10), capped(v), `depth ${depth}, width ${width}, small chunks`);
+  }
+});
+
+t.test('indentation stops at the cap: the same JSON value, a size linear in the depth', async (t) => {
+  // random values nested around the cap: leaves, small records and lists at every depth there
+  const rand = random(20261202);
+  let differ = 0;
+  for (let i = 0; i < 300; i++) {
+    let v: unknown = value(rand, 4);
+    for (let level = 0; level < INDENT_LEVELS - 4 + (i % 12); level++) v = rand() < 0.5 ? [v, value(rand, 1)] : { k: value(rand, 1), v };
+    const chunk = 1 + Math.floor(rand() * 200);
+    if (text(v) !== capped(v) || text(v, chunk) !== capped(v)) {
+      differ++;
+      if (differ <= 3) t.fail(`case ${i} (chunks of ${chunk}): ${JSON.stringify(capped(v)).slice(0, 400)}`);
+    }
+  }
+  t.equal(differ, 0, '300 random values around the cap');
+
+  // 20,000 levels: more than JSON.stringify itself can write (its recursion overflows)
+  type Node = { pid: number; argv: string[]; children: Node[] };
+  let deep: Node = { pid: 0, argv: ['a'], children: [] };
+  for (let level = 1; level < 20_000; level++) deep = { pid: level, argv: ['a'], children: [deep] };
+  const out = text(deep);
+  // compared level by level in a loop (t.same recurses, and would overflow itself)
+  let wrong = 0;
+  let levels = 0;
+  for (let a: Node | undefined = JSON.parse(out), b: Node | undefined = deep; a !== undefined || b !== undefined; a = a?.children[0], b = b?.children[0]) {
+    if (JSON.stringify({ ...a, children: a?.children.length }) !== JSON.stringify({ ...b, children: b?.children.length })) wrong++;
+    levels++;
+  }
+  t.equal(wrong, 0, `the same value, all ${levels} levels`);
+  const longest = out.split('\n').reduce((most, line) => Math.max(most, line.length - line.trimStart().length), 0);
+  t.equal(longest, 2 * INDENT_LEVELS, `no line indented more than ${2 * INDENT_LEVELS} spaces`);
+  t.ok(out.length < 20_000 * (12 * (2 * INDENT_LEVELS + 1) + 40), `linear: ${out.length} characters`);
 });
 
 t.test('a list produced on demand is written as the array it yields, as it is read', async (t) => {

@@ -1,11 +1,12 @@
 import t from 'tap';
+import * as z from 'zod';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../controller/package-root.js';
 import { JSON_SCHEMA_FILE, receiptJsonSchema, receiptJsonSchemaText } from '../../controller/schema/json-schema.js';
-import { Receipt } from '../../controller/schema/receipt.js';
+import { ProcessNode, ProcessTreeParser, Receipt, ReceiptParser } from '../../controller/schema/receipt.js';
 import { TYPE, a, message, name } from '../helpers/dns-wire.js';
-import { change, dns, end, exec, exit, facts, fork, hello, ms, net, open, receiptOf, socket } from '../helpers/events.js';
+import { change, dns, end, exec, exit, facts, fork, forkChain, hello, ms, net, open, receiptOf, socket } from '../helpers/events.js';
 
 const full = () =>
   receiptOf([
@@ -92,4 +93,82 @@ t.test('the JSON schema requires every top-level section of the contract', async
   for (const key of ['schema_version', 'execution_id', 'command', 'outcome', 'timing', 'process_tree', 'environment', 'collector', 'artifacts', 'exit_code', 'duration_ms', 'processes', 'filesystem', 'network', 'dns', 'syscalls']) {
     t.ok(schema.required.includes(key), key);
   }
+});
+
+/** A small seeded generator (mulberry32), so that a failure can be replayed. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+t.test('process_tree is parsed without recursion, exactly as the recursive ProcessNode would', async (t) => {
+  // random small trees, some nodes broken (a bad field, a missing one, children not a list, a
+  // node that is not an object, an extra key): the same issues in the same order, the same value
+  const rand = random(20261202);
+  const base = JSON.parse(JSON.stringify(full().process_tree)) as Record<string, unknown>;
+  const breaks: ((n: Record<string, unknown>) => unknown)[] = [
+    (n) => ({ ...n, pid: -1 }),
+    (n) => ({ ...n, state: 'zombie' }),
+    (n) => ({ ...n, exit_code: 256, signal: 9 }),
+    (n) => ({ ...n, children: 'none' }),
+    (n) => {
+      const { ppid: _, ...rest } = n;
+      return rest;
+    },
+    (n) => {
+      const { privileged: _, ...rest } = n;
+      return rest; // defaults to false
+    },
+    (n) => ({ ...n, unknown_key: 1 }), // dropped
+    () => 7,
+    () => null,
+  ];
+  const make = (depth: number): unknown => {
+    const n: Record<string, unknown> = { ...base, pid: Math.floor(rand() * 1000), children: [] };
+    if (depth > 0) n.children = Array.from({ length: Math.floor(rand() * 3) }, () => make(depth - 1));
+    return rand() < 0.1 ? breaks[Math.floor(rand() * breaks.length)]!(n) : n;
+  };
+  const Reference = z.object({ first: z.string(), process_tree: ProcessNode.nullable(), last: z.number() });
+  const Walked = z.object({ first: z.string(), process_tree: ProcessTreeParser, last: z.number() });
+  let differ = 0;
+  let failures = 0;
+  for (let i = 0; i < 500; i++) {
+    const v = { first: rand() < 0.9 ? 'x' : 1, process_tree: i % 50 === 0 ? null : make(4), last: rand() < 0.9 ? 1 : 'x' };
+    if (i % 97 === 1) delete (v as Partial<typeof v>).process_tree;
+    const want = Reference.safeParse(v);
+    const got = Walked.safeParse(v);
+    if (!want.success) failures++;
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      differ++;
+      if (differ <= 3) t.fail(`case ${i}: ${JSON.stringify(got).slice(0, 300)} / ${JSON.stringify(want).slice(0, 300)}`);
+    }
+  }
+  t.equal(differ, 0, '500 random trees');
+  t.ok(failures > 100 && failures < 450, `valid and invalid ones: ${failures} invalid`);
+});
+
+t.test('a tree 10,000 deep is checked, and a bad field deep in it named by its whole path', async (t) => {
+  const r = receiptOf(forkChain(10_000));
+  const copy = JSON.parse(JSON.stringify({ ...r, process_tree: null })) as Record<string, unknown>;
+  copy.process_tree = r.process_tree; // JSON.stringify itself would overflow on the tree
+  const parsed = ReceiptParser.safeParse(copy);
+  t.ok(parsed.success, 'valid');
+  let depth = 0;
+  for (let n = parsed.data?.process_tree; n && n.children.length > 0; n = n.children[0]) depth++;
+  t.equal(depth, 10_000, 'the parsed tree as deep');
+
+  // a bad pid on the 5,000th process below the root
+  let node = r.process_tree!;
+  for (let i = 0; i < 5_000; i++) node = node.children[0]!;
+  const pid = node.pid;
+  node.pid = -1;
+  const bad = ReceiptParser.safeParse(copy);
+  node.pid = pid;
+  t.notOk(bad.success);
+  t.equal(bad.error?.issues[0]?.path.join('.'), ['process_tree', ...Array(5_000).fill('children.0'), 'pid'].join('.'));
+  t.equal(bad.error?.issues.length, 1, 'only that one');
 });

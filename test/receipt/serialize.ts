@@ -5,7 +5,7 @@ import { receiptChunks, serializeReceipt } from '../../controller/receipt/serial
 import type { Frame } from '../../controller/schema/frames.js';
 import type { LazyReceipt, Receipt } from '../../controller/schema/receipt.js';
 import { message as dnsMessage, name as dnsName } from '../helpers/dns-wire.js';
-import { CONTROLLER, ROOT, T0, dns, end, exec, exit, facts, fork, hello, ms, net, open, receiptOf, socket, type Wire } from '../helpers/events.js';
+import { CONTROLLER, ROOT, T0, dns, end, exec, exit, facts, fork, forkChain, hello, ms, net, open, receiptOf, socket, type Wire } from '../helpers/events.js';
 
 const stringified = (r: Receipt): string => JSON.stringify(r, null, 2) + '\n';
 
@@ -112,4 +112,14 @@ t.test('a receipt with nothing in it: empty lists and objects', async (t) => {
   t.equal(text, stringified(materialized(new Aggregator(f).finishLazy(f))));
   t.match(text, /"processes": \[\],\n {2}"filesystem": \{\n {4}"reads": \[\],/);
   t.match(text, /"syscalls": \{\},\n {2}"mount_namespaces": \[\]\n\}\n$/);
+});
+
+t.test('a bad field deep in a fork chain 10,000 deep is named by its whole path, never a stack overflow', async (t) => {
+  const r = receiptOf(forkChain(10_000));
+  let node = r.process_tree!;
+  for (let i = 0; i < 9_999; i++) node = node.children[0]!;
+  node.children[0]!.state = 'zombie' as 'exited';
+  const where = ['process_tree', ...Array<string>(10_000).fill('children.0'), 'state'].join('.');
+  t.throws(() => receiptChunks(r), InvalidReceiptError);
+  t.throws(() => receiptChunks(r), { message: `the receipt does not match schema 0.5 at ${where}: Invalid option: expected one of "exited"|"running"` });
 });

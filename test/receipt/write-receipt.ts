@@ -1,11 +1,12 @@
 import t from 'tap';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidReceiptError, ReceiptWriteError } from '../../controller/receipt/errors.js';
 import { serializeReceipt } from '../../controller/receipt/serialize.js';
 import { writeFileAtomic, writeReceipt } from '../../controller/receipt/write-receipt.js';
 import type { Receipt } from '../../controller/schema/receipt.js';
-import { end, exec, exit, hello, open, receiptOf } from '../helpers/events.js';
+import { readReceiptFile } from '../../controller/show/read.js';
+import { end, exec, exit, forkChain, hello, open, receiptOf } from '../helpers/events.js';
 
 const failure = (p: Promise<unknown>): Promise<unknown> =>
   p.then(
@@ -74,4 +75,30 @@ t.test('writeReceipt: the serialized text; an invalid receipt writes nothing', a
   t.match((element as Error).message, 'at filesystem.failed.0.mode');
   t.same(readdirSync(dir), ['receipt.json']);
   t.equal(readFileSync(target, 'utf8'), serializeReceipt(r), 'the last good receipt');
+});
+
+t.test('a fork chain 10,000 deep: written, read back whole, in a file that grows linearly', async (t) => {
+  // what a hostile command makes with a recursive shell function: before, a RangeError instead of a receipt
+  const depth = 10_000;
+  const dir = t.testdir({});
+  const target = join(dir, 'receipt.json');
+  const started = Date.now();
+  await writeReceipt(target, receiptOf(forkChain(depth)));
+  const written = Date.now() - started;
+  const size = statSync(target).size;
+  t.ok(size < 2048 * (depth + 1), `${size} bytes, ${Math.round(size / (depth + 1))} per process, written in ${written} ms`);
+
+  const { receipt } = readReceiptFile(target);
+  t.equal(receipt.processes.length, depth + 1, 'every process in the flat list');
+  // walked in a loop: recursion here would overflow where the code under test must not
+  let level = 0;
+  let wrong = 0;
+  for (let n = receipt.process_tree!; n.children.length > 0; level++) {
+    const child = n.children[0]!;
+    if (n.children.length !== 1 || child.ppid !== n.pid) wrong++;
+    if (child.exit_code !== (level + 1 === depth ? 3 : 0)) wrong++;
+    n = child;
+  }
+  t.equal(level, depth, 'nested as deep in process_tree');
+  t.equal(wrong, 0, 'each under its parent, with its exit code');
 });

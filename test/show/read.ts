@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readReceiptFile, ShowInputError, upgrade } from '../../controller/show/read.js';
 import { SCHEMA_VERSION } from '../../controller/schema/receipt.js';
+import { jsonChunks } from '../../controller/receipt/json-chunks.js';
+import { serializeReceipt } from '../../controller/receipt/serialize.js';
+import { forkChain, receiptOf } from '../helpers/events.js';
 import { ROOT } from '../helpers/gh-run.js';
 
 const fixture = (name: string): string => join(ROOT, 'test', 'fixtures', name);
@@ -73,4 +76,53 @@ t.test('a receipt replayed from a recording without byte counts says so', async 
   const shown = upgrade(r);
   t.ok(shown.unrecorded.has('network_bytes'));
   t.ok(shown.unrecorded.has('dns'));
+});
+
+/** The text of a fork chain's receipt, `depth` deep, parsed, changed by `edit` at each process. */
+function chainReceipt(depth: number, edit: (p: Record<string, unknown>, level: number) => void = () => {}): Record<string, any> {
+  const r = JSON.parse(serializeReceipt(receiptOf(forkChain(depth))));
+  for (const p of r.processes) edit(p, -1);
+  let level = 0;
+  for (let n = r.process_tree; n !== undefined; n = n.children[0]) edit(n, level++);
+  return r;
+}
+// JSON.stringify recurses: the streaming writer writes what it cannot
+const text = (v: unknown): string => [...jsonChunks(v)].join('');
+const depthOf = (tree: { children: unknown[] } | null): number => {
+  let depth = 0;
+  for (let n = tree as { children: { children: unknown[] }[] } | undefined; n !== undefined && n.children.length > 0; n = n.children[0]) depth++;
+  return depth;
+};
+
+t.test('a receipt of a fork chain 10,000 deep is read back: the whole tree, no stack overflow', async (t) => {
+  const dir = t.testdir({});
+  const file = join(dir, 'deep.json');
+  writeFileSync(file, text(chainReceipt(10_000)));
+  const shown = readReceiptFile(file);
+  t.equal(shown.receipt.processes.length, 10_001);
+  t.equal(depthOf(shown.receipt.process_tree), 10_000);
+  t.notOk(shown.unrecorded.has('process_ends'), 'the ends were recorded');
+});
+
+t.test('a 0.4 receipt of a fork chain 10,000 deep: every process filled, ends unrecorded', async (t) => {
+  const r = chainReceipt(10_000, (p) => delete p.end_offset_ms);
+  r.schema_version = '0.4';
+  const shown = upgrade(r);
+  t.ok(shown.unrecorded.has('process_ends'));
+  let filled = 0;
+  for (let n = shown.receipt.process_tree!; ; n = n.children[0]!) {
+    if (n.end_offset_ms === null) filled++;
+    if (n.children.length === 0) break;
+  }
+  t.equal(filled, 10_001, 'each process of the tree has end_offset_ms: null');
+  t.ok(shown.receipt.processes.every((p) => p.end_offset_ms === null), 'and of the list');
+  t.notOk('end_offset_ms' in r.process_tree, "the caller's object is not changed");
+});
+
+t.test('a bad field deep in a read receipt is named by its whole path', async (t) => {
+  const dir = t.testdir({});
+  const file = join(dir, 'bad.json');
+  writeFileSync(file, text(chainReceipt(3_000, (p, level) => level === 2_000 && (p.uid = 'root'))));
+  const where = ['process_tree', ...Array<string>(2_000).fill('children.0'), 'uid'].join('.');
+  t.throws(() => readReceiptFile(file), { message: `${file}: not a valid receipt of schema 0.5 at ${where}: Invalid input: expected number, received string` });
 });
