@@ -205,7 +205,7 @@ interface ShowFlags {
   html: boolean;
   output?: string | undefined;
   all: boolean;
-  section?: string[] | undefined;
+  section?: string | string[] | undefined;
   color?: boolean | undefined;
   _: (string | number)[];
 }
@@ -222,8 +222,8 @@ async function parseShow(args: string[]): Promise<CliAction> {
     .option('all', { type: 'boolean', default: false, describe: 'every entry of every list, not the first ones and "… N more"' })
     .option('section', {
       alias: 's',
+      // not an array option: that would take the receipt after it (-s disk receipt.json) as a section
       type: 'string',
-      array: true,
       requiresArg: true,
       describe: `only these sections, in their usual order (repeat it or use commas): ${SECTIONS.join(', ')}`,
     })
@@ -241,7 +241,7 @@ async function parseShow(args: string[]): Promise<CliAction> {
   if (files.length > 1) return usageError(name, `one receipt at a time, got ${files.length}`);
   if (flags.output !== undefined && !flags.html) return usageError(name, '-o goes with --html (the summary is printed on stdout)');
   if (flags.output === '-') return usageError(name, '-o -: give /dev/stdout to write the report on stdout');
-  const sections = (flags.section ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const sections = [flags.section ?? []].flat().flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
   const unknown = sections.find((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown !== undefined) return usageError(name, `--section: no section '${unknown}' (the sections: ${SECTIONS.join(', ')})`);
   if (flags.html && sections.length > 0) return usageError(name, '--section goes with the summary, not --html (the report holds every section)');

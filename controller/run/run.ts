@@ -255,7 +255,8 @@ async function printSummary(lazy: LazyReceipt): Promise<void> {
   const { renderSummary, terminalOf, SECTIONS } = await import('../show/summary.js');
   const { shownOf } = await import('../show/read.js');
   const text = renderSummary(shownOf(materialized(lazy)), { ...terminalOf(process.stderr, process.env), all: false, sections: SECTIONS });
-  process.stderr.write('\n' + text);
+  // written out before gh-run exits: a pipe takes 64 KiB at once, and process.exit drops the rest
+  await new Promise<void>((done) => process.stderr.write('\n' + text, () => done()));
 }
 
 /**

@@ -21,7 +21,7 @@ export interface ShowOptions {
 export const SHOW_INPUT_ERROR = 2;
 
 interface Io {
-  stdout: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean; columns?: number };
+  stdout: NodeJS.WriteStream | { write(s: string, done: () => void): unknown; isTTY?: boolean; columns?: number };
   stderr: { write(s: string): unknown };
   env: NodeJS.ProcessEnv;
 }
@@ -34,7 +34,9 @@ export async function show(options: ShowOptions, io: Io = { stdout: process.stdo
   try {
     const shown = readReceiptFile(options.receipt);
     if (!options.html) {
-      io.stdout.write(renderSummary(shown, { ...terminalOf(io.stdout, io.env, options.color), all: options.all, sections: options.sections }));
+      const text = renderSummary(shown, { ...terminalOf(io.stdout, io.env, options.color), all: options.all, sections: options.sections });
+      // written out before the exit: a pipe takes 64 KiB at once, and process.exit drops the rest
+      await new Promise<void>((done) => io.stdout.write(text, () => done()));
       return 0;
     }
     // checked before the work: a regular file atomically (no half report left behind),

@@ -1,7 +1,7 @@
 // `glasshouse show` on the command line: its options, its errors (exit 2, one line, nothing
 // written), the summary on stdout with no colour in a pipe.
 import t from 'tap';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCli, type CliAction } from '../../controller/cli/args.js';
@@ -22,7 +22,7 @@ const fixture = join(ROOT, 'test', 'fixtures', 'recordings', 'tree.receipt.json'
 t.test('options', async (t) => {
   const d = showOptions(await parseCli('glasshouse', ['show']));
   t.same(d, { receipt: './receipt.json', html: false, output: './report.html', all: false, sections: SECTIONS, color: null });
-  const o = showOptions(await parseCli('glasshouse', ['show', 'r.json', '--all', '-s', 'network,disk', '--section', 'processes', '--no-color']));
+  const o = showOptions(await parseCli('glasshouse', ['show', '--all', '-s', 'network,disk', '--section', 'processes', 'r.json', '--no-color']));
   t.same([o.receipt, o.all, o.sections, o.color], ['r.json', true, ['network', 'disk', 'processes'], false]);
   const h = showOptions(await parseCli('glasshouse', ['show', '--html', 'r.json', '-o', 'out.html']));
   t.same([h.html, h.receipt, h.output], [true, 'r.json', 'out.html']);
@@ -63,4 +63,19 @@ t.test('a receipt that cannot be shown: exit 2, one line naming it, no report le
   t.equal(intoDir.code, 2);
   t.match(intoDir.stderr, /^glasshouse: show: cannot write the report to .*: it is a directory\n$/);
   t.notOk(existsSync(join(dir, 'report.html')));
+});
+
+t.test('a long summary reaches the end of a pipe whole (process.exit does not cut it)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-show-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = JSON.parse(readFileSync(fixture, 'utf8'));
+  const n = 6000; // ~80 bytes a line: several times a pipe's 64 KiB
+  r.filesystem.failed = Array.from({ length: n }, (_, i) => ({ path: `/tmp/missing/${String(i).padStart(6, '0')}/${'x'.repeat(40)}`, mode: 'read', errno: 'ENOENT', pids: [1], count: 1 }));
+  writeFileSync(join(dir, 'big.json'), JSON.stringify(r));
+  const out = await runCli('glasshouse', ['show', '--all', '-s', 'failed', join(dir, 'big.json')]);
+  t.equal(out.code, 0, out.stderr);
+  t.ok(out.stdout.length > 4 * 65536, `${out.stdout.length} bytes`);
+  const lines = out.stdout.split('\n');
+  t.equal(lines.length, n + 2, 'the heading, every entry, and the final newline');
+  t.match(lines[n], /\/005999\//, 'the last entry is there');
 });
