@@ -5,6 +5,8 @@ import { GLASSHOUSE_VERSION } from '../version.js';
 import type { RunOptions } from '../run/options.js';
 import type { ReplayOptions } from '../replay/options.js';
 import type { ShowOptions } from '../show/show.js';
+import type { DiffOptions } from '../evidence/diff.js';
+import { FAIL_KINDS, type FailKind } from '../evidence/kinds.js';
 import { SECTIONS, type Section } from '../show/summary.js';
 
 export type Program = 'gh-run' | 'glasshouse';
@@ -15,6 +17,7 @@ export type CliAction =
   | { kind: 'replay'; options: ReplayOptions }
   | { kind: 'doctor'; helperPath: string | null }
   | { kind: 'show'; options: ShowOptions }
+  | { kind: 'diff'; options: DiffOptions }
   | { kind: 'exit'; code: number; stdout: string; stderr: string };
 
 export const USAGE_ERROR = 2;
@@ -50,6 +53,7 @@ export async function parseCli(program: Program, args: readonly string[], env: N
   if (program === 'glasshouse' && args[0] === 'replay') return parseReplay(args.slice(1));
   if (program === 'glasshouse' && args[0] === 'doctor') return parseDoctor(args.slice(1), env);
   if (program === 'glasshouse' && args[0] === 'show') return parseShow(args.slice(1));
+  if (program === 'glasshouse' && args[0] === 'diff') return parseDiff(args.slice(1));
   const dash = args.indexOf('--');
   const before = dash >= 0 ? args.slice(0, dash) : [...args];
   const after = dash >= 0 ? args.slice(dash + 1) : [];
@@ -162,6 +166,7 @@ async function parseTop(before: string[]): Promise<CliAction> {
     .usage('Usage: glasshouse <command> [options]')
     .command('run', 'run a command observed and write receipt.json (glasshouse run --help)')
     .command('show', 'sum up a receipt in the terminal, or write it as a self-contained HTML report (glasshouse show --help)')
+    .command('diff', 'compare two receipts by what the commands did: programs, files, network (glasshouse diff --help)')
     .command('replay', 'rebuild the receipt of a recorded run (glasshouse replay --help)')
     .command('doctor', 'tell what is missing for traced runs and the command that fixes it')
     .demandCommand(1, 'missing subcommand: run, show, replay or doctor')
@@ -253,6 +258,64 @@ async function parseShow(args: string[]): Promise<CliAction> {
       output: flags.output ?? './report.html',
       all: flags.all,
       sections: sections.length > 0 ? (sections as Section[]) : SECTIONS,
+      color: flags.color ?? null,
+    },
+  };
+}
+
+interface DiffFlags {
+  json: boolean;
+  'fail-on'?: string | string[] | undefined;
+  counts: boolean;
+  system?: string | string[] | undefined;
+  color?: boolean | undefined;
+  _: (string | number)[];
+}
+
+async function parseDiff(args: string[]): Promise<CliAction> {
+  const name = 'glasshouse diff';
+  const parser = yargs(args)
+    .scriptName(name)
+    .usage(
+      `Usage: ${name} A B [options]\n\nCompare two receipts by behaviour: programs executed, files written, outputs and their content, removals, changes, reads outside system directories, failed opens, network peers, DNS names, syscalls, the exit. Pids, times, counts and random temp names are never differences. Exit 0; 1 when --fail-on names a kind of difference that is there; 2 when a receipt cannot be read.`,
+    )
+    .option('json', { type: 'boolean', default: false, describe: 'print { a, b, differences: { <category>: { added, removed } }, equal, notes } as JSON' })
+    .option('fail-on', {
+      // not an array option: that would take the receipts after it as kinds
+      type: 'string',
+      requiresArg: true,
+      describe: `exit 1 when there are differences of these kinds (commas or repeated): ${FAIL_KINDS.join(', ')}`,
+    })
+    .option('counts', { type: 'boolean', default: false, describe: 'counts of the same thing that differ are differences too' })
+    .option('system', { type: 'string', requiresArg: true, describe: 'a directory whose reads are not compared, besides the usual system ones (repeatable)' })
+    .option('color', { type: 'boolean', describe: 'colour even in a pipe (--no-color: never; default: on a terminal unless NO_COLOR is set)' })
+    .parserConfiguration({ 'parse-positional-numbers': false })
+    .strictOptions()
+    .help()
+    .alias('h', 'help')
+    .version(GLASSHOUSE_VERSION)
+    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<DiffFlags>;
+  const parsed = await parseQuietly(name, parser, args);
+  if (parsed.kind === 'exit') return parsed;
+  const flags = parsed.argv;
+  const files = flags._.map(String);
+  if (files.length !== 2) return usageError(name, files.length < 2 ? `two receipts to compare, got ${files.length}` : `two receipts at a time, got ${files.length}`);
+  const kinds = [flags['fail-on'] ?? []].flat().flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = kinds.find((k) => !(FAIL_KINDS as readonly string[]).includes(k));
+  if (unknown !== undefined) return usageError(name, `--fail-on: no kind '${unknown}' (the kinds: ${FAIL_KINDS.join(', ')})`);
+  const system = [flags.system ?? []].flat();
+  const relative = system.find((d) => !d.startsWith('/'));
+  if (relative !== undefined) return usageError(name, `--system: an absolute directory, got '${relative}'`);
+  return {
+    kind: 'diff',
+    options: {
+      a: files[0]!,
+      b: files[1]!,
+      json: flags.json,
+      failOn: [...new Set(kinds)] as FailKind[],
+      counts: flags.counts,
+      // /usr/ and /usr are one directory
+      system: system.map((d) => d.replace(/\/+$/, '') || '/'),
       color: flags.color ?? null,
     },
   };
