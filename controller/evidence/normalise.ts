@@ -14,7 +14,8 @@
 //     its letters; elsewhere only when it looks random (3).
 //  2. in a temp directory, any other run of 6 or more of [A-Za-z0-9] that stands between the
 //     component's start or a separator (- . _) and its end or a separator, and looks random (3):
-//     mkdtemp's gh-e2e-Ab12Cd, systemd-private-<hex>-...
+//     mkdtemp's gh-e2e-Ab12Cd, systemd-private-<hex>-...; and a whole name of 8 of [a-z0-9_]
+//     (python's tempfile with no prefix) with a digit that looks random when `_` counts as one
 //  3. looks random: letters and digits mixed (not a word with a number after it: python3, lib64),
 //     or upper and lower case mixed other than as words are (Makefile, MyProject stay).
 // Plain names stay: /tmp/config, build.log, main.o, /tmp/python3.
@@ -67,8 +68,13 @@ export function normaliseComponent(component: string, inTemp: boolean): string {
     if (after !== '' && !/^[-.]/.test(after)) continue;
     if (inTemp || looksRandom(m[0].replace(/_/g, ''))) return g.prefix + '*' + (inTemp ? normaliseRuns(after) : after);
   }
+  // python's tempfile names with no prefix (its probe of the temp directory, /tmp/xo_92o3i): its
+  // alphabet has `_`, which would split the run for rule 2, so `_` counts as a digit here (with
+  // one digit at least: sub_dirs stays)
+  if (inTemp && PYTHON_NAME.test(component) && /[0-9]/.test(component) && looksRandom(component.replace(/_/g, '0'))) return '*';
   return inTemp ? normaliseRuns(component) : component;
 }
+const PYTHON_NAME = /^[a-z0-9_]{8}$/;
 
 // rule 2: runs between separators (or the ends) that look random
 function normaliseRuns(s: string): string {

@@ -19,6 +19,7 @@ t.test('random temp names are normalised', async (t) => {
     ['/tmp/glasshouse-recordings.dXtZwq/files', '/tmp/glasshouse-recordings.*/files'], // mixed case, no digit
     ['/dev/shm/sem.q8W2eR', '/dev/shm/sem.*'],
     ['/tmp/9l8ej1k3', '/tmp/*'], // python's probe of the temp dir
+    ['/tmp/xo_92o3i', '/tmp/*'], // the same, its `_` splitting the run
     ['/tmp/systemd-private-0123456789abcdef0123456789abcdef-foo.service-Ab12Cd/tmp', '/tmp/systemd-private-*-foo.service-*/tmp'],
     ['/proc/4242/status', '/proc/*/status'],
     ['/home/u/build/ccX9y8Z7.s', '/home/u/build/cc*.s'], // a known generator outside /tmp, when it looks random
@@ -38,6 +39,8 @@ t.test('plain names stay as they are', async (t) => {
     '/tmp/tmpfiles.d',
     '/tmp/ccache',
     '/tmp/readme-README',
+    '/tmp/build_01',
+    '/tmp/sub_dirs',
     '/home/u/build.log',
     '/home/u/main.o',
     '/home/u/tmpabcdefgh', // the python form outside a temp dir, not random-looking: kept
