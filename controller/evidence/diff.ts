@@ -8,7 +8,7 @@ import { readReceiptFile, ShowInputError, type Shown } from '../show/read.js';
 import { printable, quoteArgv } from '../show/quote.js';
 import { terminalOf } from '../show/summary.js';
 import { FAIL_KINDS, type FailKind } from './kinds.js';
-import { normaliseArg, normalisePath, normalisePort } from './normalise.js';
+import { normaliseArg, normalisePath, normalisePort, scratchPaths } from './normalise.js';
 
 export const CATEGORIES = ['exit', 'execs', 'writes', 'outputs', 'removed', 'changes', 'reads', 'failed', 'network', 'dns', 'syscalls'] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -128,6 +128,9 @@ const under = (path: string, dirs: readonly string[]): boolean => dirs.some((d) 
 function sides(r: Receipt, system: readonly string[]): Record<Category, Side> {
   const s = Object.fromEntries(CATEGORIES.map((c) => [c, side()])) as Record<Category, Side>;
   const fs = r.filesystem;
+  const scratch = scratchPaths(fs.writes, fs.changes);
+  // file system paths: rule 5 of normalise.ts needs what this run created and deleted
+  const pathOf = (p: string): string => normalisePath(p, scratch);
   add(s.exit, { exit_code: r.outcome.exit_code, signal: r.outcome.signal }, r.outcome.signal !== null ? `killed by ${printable(r.outcome.signal)}` : `exit ${r.outcome.exit_code ?? '?'}`, 1);
   for (const p of r.processes) {
     for (const e of p.execs) {
@@ -138,20 +141,20 @@ function sides(r: Receipt, system: readonly string[]): Record<Category, Side> {
     }
   }
   for (const w of fs.writes) {
-    const path = normalisePath(w.path);
+    const path = pathOf(w.path);
     add(s.writes, { path }, printable(path), w.count);
   }
   for (const o of fs.outputs) {
-    const path = normalisePath(o.path);
+    const path = pathOf(o.path);
     add(s.outputs, { path }, printable(path), 1, o.digest?.sha256 ?? null);
   }
   for (const d of fs.removed) {
-    const path = normalisePath(d.path);
+    const path = pathOf(d.path);
     add(s.removed, { path }, printable(path), 1);
   }
   for (const c of fs.changes) {
-    const v: Record<string, unknown> = { op: c.op, path: c.path === null ? null : normalisePath(c.path) };
-    if (c.to !== undefined) v.to = normalisePath(c.to);
+    const v: Record<string, unknown> = { op: c.op, path: c.path === null ? null : pathOf(c.path) };
+    if (c.to !== undefined) v.to = pathOf(c.to);
     if (c.target !== undefined) v.target = normaliseArg(c.target);
     if (c.mode !== undefined) v.mode = c.mode;
     let text = `${c.op} ${v.path === null ? '(no path)' : printable(v.path as string)}`;
@@ -162,11 +165,11 @@ function sides(r: Receipt, system: readonly string[]): Record<Category, Side> {
   }
   for (const e of fs.reads) {
     if (under(e.path, system)) continue;
-    const path = normalisePath(e.path);
+    const path = pathOf(e.path);
     add(s.reads, { path }, printable(path), e.count);
   }
   for (const f of fs.failed) {
-    const path = normalisePath(f.path);
+    const path = pathOf(f.path);
     add(s.failed, { path, errno: f.errno }, `${printable(path)} (${f.errno})`, f.count);
   }
   for (const n of r.network) {

@@ -20,6 +20,8 @@
 //     or upper and lower case mixed other than as words are (Makefile, MyProject stay).
 // Plain names stay: /tmp/config, build.log, main.o, /tmp/python3.
 //  4. /proc/<pid>/... becomes /proc/*/...: a pid is never a difference.
+//  5. a name of 8 of [a-z0-9_] directly in a temp directory that the run created and deleted
+//     again (python's probe of the temp directory, whatever its letters) becomes `*`.
 // Argv elements: every absolute path in them (the whole element, or after = : , or a short
 // option such as -o/tmp/x) goes through the same rule.
 
@@ -81,10 +83,20 @@ function normaliseRuns(s: string): string {
   return s.replace(/(^|[-._])([A-Za-z0-9]{6,})(?=$|[-._])/g, (all: string, sep: string, run: string) => (looksRandom(run) ? sep + '*' : all));
 }
 
-/** A path with its random names (and a /proc pid) made `*`; a relative path is kept as is but
- * for known generators' names that look random. */
-export function normalisePath(path: string): string {
+/**
+ * A path with its random names (and a /proc pid) made `*`; a relative path is kept as is but
+ * for known generators' names that look random. `scratch`: paths the run created and deleted
+ * again (see scratchPaths).
+ */
+export function normalisePath(path: string, scratch?: ReadonlySet<string>): string {
   if (path === '' || path.startsWith('…')) return path;
+  // rule 5: python's probe of a temp directory in one case with no digit (/tmp/abcdefgh, one
+  // run in twelve) looks like a word; that it was made and deleted at once, directly in the
+  // temp directory, is what tells
+  if (scratch?.has(path)) {
+    const slash = path.lastIndexOf('/');
+    if ((TEMP_DIRS as readonly string[]).includes(path.slice(0, slash)) && PYTHON_NAME.test(path.slice(slash + 1))) return path.slice(0, slash) + '/*';
+  }
   const parts = path.split('/');
   let dir = '';
   for (let i = 0; i < parts.length; i++) {
@@ -128,4 +140,10 @@ export function normalisePort(op: string, address: string, port: number | null):
   if (op === 'accept') return '*';
   if (port >= EPHEMERAL_PORT_MIN && isLoopback(address)) return '*';
   return String(port);
+}
+
+/** Paths the run created and deleted again (scratch files): for rule 5. */
+export function scratchPaths(writes: readonly { path: string; created: boolean }[], changes: readonly { op: string; path: string | null; result: string }[]): Set<string> {
+  const deleted = new Set(changes.filter((c) => c.op === 'delete' && c.result === 'ok' && c.path !== null).map((c) => c.path!));
+  return new Set(writes.filter((w) => w.created && deleted.has(w.path)).map((w) => w.path));
 }

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { collect, ghRun, GLASSHOUSE, requireBpf } from '../helpers/gh-run.js';
+import { collect, ghRun, GLASSHOUSE, PYTHON, requireBpf } from '../helpers/gh-run.js';
 
 // The extra behaviour hangs on an environment variable (not in a receipt), so that the command,
 // the recipe and every exec are the same in all runs; bash does the connect and the write with
@@ -91,4 +91,37 @@ t.test('two builds of one project: no differences; a build that connects and wri
   t.match(failing.stderr, /--fail-on names: new-network/);
   const passing = await diff(['--fail-on', 'new-exec,gone-exec,new-read,new-failed,exit', a, c]);
   t.equal(passing.code, 0, passing.stdout);
+});
+
+// python's tempfile names: NamedTemporaryFile's tmpXXXXXXXX, mkdtemp with the demo's prefix, and
+// its probe of /tmp (made and deleted), under other random names in each run
+const TEMPFILES = `import os, tempfile
+with tempfile.NamedTemporaryFile('w', suffix='.txt', delete=False) as f:
+    f.write('scratch')
+os.unlink(f.name)
+d = tempfile.mkdtemp(prefix='glasshouse-demo-')
+with open(os.path.join(d, 'out.txt'), 'w') as f:
+    f.write('kept')
+with open('result.txt', 'w') as f:
+    f.write('done')
+`;
+
+t.test("two runs of a python script using tempfile: no differences", async (t) => {
+  if (!(await requireBpf(t))) return;
+  const root = realpathSync(t.testdir({ 'w.py': TEMPFILES }));
+  const run = async (name: string): Promise<{ file: string; writes: string[] }> => {
+    const r = await ghRun([PYTHON, 'w.py'], { cwd: root });
+    t.equal(r.code, 0, `${name}: ${r.stderr}`);
+    const file = join(root, `${name}.json`);
+    writeFileSync(file, JSON.stringify(r.receipt));
+    return { file, writes: r.receipt.filesystem.writes.map((w: any) => w.path).filter((p: string) => p.startsWith('/tmp/')) };
+  };
+  const a = await run('a');
+  const b = await run('b');
+  t.ok(a.writes.some((p) => /^\/tmp\/tmp[a-z0-9_]{8}\.txt$/.test(p)), `NamedTemporaryFile: ${a.writes.join(' ')}`);
+  t.ok(a.writes.some((p) => /^\/tmp\/glasshouse-demo-[a-z0-9_]{8}\/out\.txt$/.test(p)), 'mkdtemp');
+  t.same(a.writes.filter((p) => b.writes.includes(p)), [], 'every temp name differs between the runs');
+  const r = await collect([process.execPath, GLASSHOUSE, 'diff', '--fail-on', 'any', a.file, b.file], { input: null });
+  t.equal(r.code, 0, r.stdout.toString() + r.stderr);
+  t.match(r.stdout.toString(), /\nno behavioural differences\n$/);
 });

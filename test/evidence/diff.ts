@@ -73,6 +73,17 @@ t.test('pids, times, counts, bytes and temp names are never differences', async 
   t.same(counted.differences.syscalls.counts!.length, Object.keys(b.syscalls).length);
 });
 
+t.test("python's probe of /tmp under another all-letter name in each run is no difference", async (t) => {
+  const probe = (r: any, name: string, deleted = true) => {
+    r.filesystem.writes.push({ path: `/tmp/${name}`, pids: [1], count: 1, created: true, truncated: false, digest: null });
+    if (deleted) r.filesystem.changes.push({ op: 'delete', path: `/tmp/${name}`, result: 'ok', pids: [1], count: 1 });
+    return r;
+  };
+  t.equal(compare(probe(base(), 'abcdefgh'), probe(base(), 'qwertyui')).equal, true);
+  // kept, it is a file the run made: its name is compared
+  t.same(compare(probe(base(), 'abcdefgh', false), probe(base(), 'qwertyui', false)).differences.writes.added, [{ path: '/tmp/qwertyui' }]);
+});
+
 t.test('programs executed: exe and argv of successful execs', async (t) => {
   const b = base();
   b.processes.push(proc(9000, [exec('/usr/bin/gcc', ['gcc', '-c', 'a.c']), exec('/usr/bin/nope', ['nope'], 'ENOENT')]));

@@ -1,7 +1,7 @@
 // The normalisation of glasshouse diff: random temp names become `*`, plain names stay as they
 // are, in paths and in argv; kernel-chosen ports become `*`.
 import t from 'tap';
-import { looksRandom, normaliseArg, normalisePath, normalisePort } from '../../controller/evidence/normalise.js';
+import { looksRandom, normaliseArg, normalisePath, normalisePort, scratchPaths } from '../../controller/evidence/normalise.js';
 
 t.test('random temp names are normalised', async (t) => {
   const cases: [string, string][] = [
@@ -79,4 +79,20 @@ t.test('ports the kernel chose are `*`; ports a program asked for stay', async (
   t.equal(normalisePort('connect', '93.184.216.34', 40001), '40001', 'a remote port is what the program asked for');
   t.equal(normalisePort('listen', '0.0.0.0', 443), '443');
   t.equal(normalisePort('connect', '/tmp/sock', null), '');
+});
+
+t.test("python's probe of the temp directory: any letters, when the run made and deleted it there", async (t) => {
+  const writes = [
+    { path: '/tmp/abcdefgh', created: true },
+    { path: '/tmp/database', created: true }, // kept: not deleted
+    { path: '/tmp/sub/qwertyui', created: true }, // deleted, but not directly in the temp directory
+    { path: '/home/u/zxcvbnmq', created: true },
+  ];
+  const changes = ['/tmp/abcdefgh', '/tmp/sub/qwertyui', '/home/u/zxcvbnmq'].map((path) => ({ op: 'delete', path, result: 'ok' }));
+  const scratch = scratchPaths(writes, changes);
+  t.same([...scratch].sort(), ['/home/u/zxcvbnmq', '/tmp/abcdefgh', '/tmp/sub/qwertyui']);
+  t.equal(normalisePath('/tmp/abcdefgh', scratch), '/tmp/*');
+  t.equal(normalisePath('/tmp/abcdefgh'), '/tmp/abcdefgh', 'without knowing it was scratch: a word');
+  for (const p of ['/tmp/database', '/tmp/sub/qwertyui', '/home/u/zxcvbnmq']) t.equal(normalisePath(p, scratch), p, p);
+  t.same([...scratchPaths(writes, [{ op: 'delete', path: '/tmp/abcdefgh', result: 'ENOENT' }])], [], 'a failed delete deletes nothing');
 });
