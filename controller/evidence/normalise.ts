@@ -18,10 +18,10 @@
 //     (python's tempfile with no prefix) with a digit that looks random when `_` counts as one
 //  3. looks random: letters and digits mixed (not a word with a number after it: python3, lib64),
 //     or upper and lower case mixed other than as words are (Makefile, MyProject stay).
-// Plain names stay: /tmp/config, build.log, main.o, /tmp/python3.
 //  4. /proc/<pid>/... becomes /proc/*/...: a pid is never a difference.
 //  5. a name of 8 of [a-z0-9_] directly in a temp directory that the run created and deleted
 //     again (python's probe of the temp directory, whatever its letters) becomes `*`.
+// Plain names stay: /tmp/config, build.log, main.o, /tmp/python3.
 // Argv elements: every absolute path in them (the whole element, or after = : , or a short
 // option such as -o/tmp/x) goes through the same rule.
 
