@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCli, type CliAction } from '../../controller/cli/args.js';
-import { CATEGORIES } from '../../controller/evidence/diff.js';
+import { CATEGORIES, diff } from '../../controller/evidence/diff.js';
 import { ROOT, runCli } from '../helpers/gh-run.js';
 
 const fixture = join(ROOT, 'test', 'fixtures', 'recordings', 'repeats.receipt.json');
@@ -43,25 +43,35 @@ t.test('options and usage errors', async (t) => {
 
 t.test('a receipt that cannot be read: exit 2 (never 1), one line naming it', async (t) => {
   const dir = scratch(t);
+  // in this process (a spawn each would take most of tap's time under load), then one spawned
+  const run = async (a: string, b: string): Promise<{ code: number; stdout: string; stderr: string }> => {
+    let stdout = '';
+    let stderr = '';
+    const io = { stdout: { write: (s: string, done: () => void) => ((stdout += s), done()) }, stderr: { write: (s: string) => (stderr += s) }, env: {} };
+    const code = await diff({ a, b, json: false, failOn: ['any'], counts: false, system: [], color: false }, io);
+    return { code, stdout, stderr };
+  };
   const bad: [string, string, RegExp][] = [
     ['missing.json', '', /missing\.json: no such file/],
     ['text.json', 'hello', /text\.json: not a glasshouse receipt \(not JSON/],
     ['object.json', '{"a":1}', /object\.json: not a glasshouse receipt \(no schema_version\)/],
     ['future.json', '{"schema_version":"9.9"}', /future\.json: schema_version "9\.9" is not one this glasshouse reads/],
+    ['broken.json', JSON.stringify({ ...JSON.parse(readFileSync(fixture, 'utf8')), processes: 'none' }), /broken\.json: not a valid receipt of schema 0\.5 at processes/],
   ];
   for (const [name, content, message] of bad) {
     if (content !== '') writeFileSync(join(dir, name), content);
-    // the first in either place; the others as B (A is read the same way)
-    const places = name === 'missing.json' ? [[fixture, join(dir, name)], [join(dir, name), fixture]] : [[fixture, join(dir, name)]];
-    for (const args of places) {
-      const r = await runCli('glasshouse', ['diff', '--fail-on', 'any', ...args]);
+    for (const [a, b] of [[fixture, join(dir, name)], [join(dir, name), fixture]] as const) {
+      const r = await run(a, b);
       t.equal(r.code, 2, name);
       t.equal(r.stdout, '');
       t.match(r.stderr, message);
-      t.equal(r.stderr.split('\n').length, 2, 'one line');
-      t.match(r.stderr, /^glasshouse: diff: /);
+      t.match(r.stderr, /^glasshouse: diff: [^\n]*\n$/, 'one line');
     }
   }
+  const spawned = await runCli('glasshouse', ['diff', '--fail-on', 'any', fixture, join(dir, 'missing.json')]);
+  t.equal(spawned.code, 2);
+  t.equal(spawned.stdout, '');
+  t.match(spawned.stderr, /^glasshouse: diff: .*missing\.json: no such file[^\n]*\n$/);
 });
 
 t.test('--fail-on: exit 1 only for the kinds named; --json is the stable object', async (t) => {
