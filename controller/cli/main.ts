@@ -22,6 +22,9 @@ export async function main(program: Program, args: readonly string[]): Promise<n
     } else if (action.kind === 'show') {
       const { show } = await import('../show/show.js');
       status = await show(action.options);
+    } else if (action.kind === 'check') {
+      const { check } = await import('../evidence/check.js');
+      status = await check(action.options);
     } else if (action.kind === 'replay') {
       const { replay } = await import('../replay/replay.js');
       status = await replay(action.options);
