@@ -126,13 +126,14 @@ export function absoluteGlob(pattern: string, where: Where, at: string): string 
 
 function pathMatcher(pattern: string, where: Where, at: string): Matcher {
   const test = glob(absoluteGlob(pattern, where, at), at);
-  return (candidates) => candidates.some(test);
+  // never .some(test): picomatch's second argument asks for a result object, which is truthy
+  return (candidates) => candidates.some((c) => test(c));
 }
 
 function nameMatcher(pattern: string, at: string): Matcher {
   // DNS names are case-insensitive (the receipt has them in lower case)
   const test = glob(pattern, at, { nocase: true });
-  return (candidates) => candidates.some(test);
+  return (candidates) => candidates.some((c) => test(c));
 }
 
 const familyOf = (address: string): 'ipv4' | 'ipv6' => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
@@ -182,8 +183,10 @@ function networkMatcher(pattern: string, where: Where, at: string): NetMatcher {
     } else {
       list.addAddress(address, familyOf(address));
     }
-    // BlockList also matches an IPv4-mapped IPv6 address (::ffff:10.0.0.1) against an IPv4 subnet
-    return (t) => inet(t) && isIP(t.address) !== 0 && list.check(t.address, familyOf(t.address));
+    // BlockList matches an IPv4-mapped IPv6 address (::ffff:10.0.0.1) against an IPv4 subnet,
+    // as it should; but it also takes a plain IPv4 address as mapped into an IPv6 subnet (::/0
+    // would catch all of IPv4), which is not what an IPv6 CIDR says
+    return (t) => inet(t) && isIP(t.address) !== 0 && !(version === 6 && isIP(t.address) === 4) && list.check(t.address, familyOf(t.address));
   }
   const test = glob(host, at, { nocase: true });
   return (t) => inet(t) && (test(t.address) || (t.host !== null && test(t.host)));

@@ -15,7 +15,6 @@ import { consumeGuestSetup } from '../guest/setup.js';
 import { closeDestination, DestinationError, openDestination, replacedSince, type Destination } from '../receipt/destination.js';
 import { ReceiptWriteError } from '../receipt/errors.js';
 import { writeReceipt } from '../receipt/write-receipt.js';
-import { PolicyError, readPolicyFile } from '../evidence/policy.js';
 import type { Policy } from '../evidence/policy-schema.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { guardInspector } from './inspector-guard.js';
@@ -72,8 +71,11 @@ interface Prepared {
 
 /** Run the command observed; resolves to the exit status gh-run should exit with. */
 export async function run(options: RunOptions): Promise<number> {
+  const policy = await readPolicy(options);
+  if (typeof policy === 'number') return policy;
   const run = prepare(options);
   if (typeof run === 'number') return run;
+  run.policy = policy;
   const { reporter, recorder } = run;
   // the helper loads its BPF programs while the command is prepared; every frame is folded
   // into the receipt's tables as it arrives, none is kept
@@ -143,6 +145,23 @@ export async function run(options: RunOptions): Promise<number> {
   }
 }
 
+/**
+ * --policy, read and validated before anything runs: a typo in it found after a long build would
+ * waste the run, so a bad policy refuses it like a bad -o (REFUSED_STATUS, nothing run), never a
+ * run checked against nothing. Loaded only when asked for (picomatch stays out of every run's start).
+ */
+async function readPolicy(options: RunOptions): Promise<Policy | null | number> {
+  if (options.policy === null) return null;
+  const { PolicyError, readPolicyFile } = await import('../evidence/policy.js');
+  try {
+    return readPolicyFile(options.policy, options.env ?? process.env);
+  } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    new Reporter(options.quiet).error(`--policy ${error.message}; the command was not run`);
+    return REFUSED_STATUS;
+  }
+}
+
 /** Everything known before the helper starts; REFUSED_STATUS when the receipt cannot go where asked. */
 function prepare(options: RunOptions): Prepared | number {
   const env = options.env ?? process.env;
@@ -157,19 +176,6 @@ function prepare(options: RunOptions): Prepared | number {
     if (!(error instanceof DestinationError)) throw error;
     reporter.error(`${error.message}; the command was not run`);
     return REFUSED_STATUS;
-  }
-  // the policy too: a typo in it found after a long build would waste the run, and a bad policy
-  // is refused like a bad -o (exit 2, nothing run), never a run checked against nothing
-  let policy: Policy | null = null;
-  if (options.policy !== null) {
-    try {
-      policy = readPolicyFile(options.policy, env);
-    } catch (error) {
-      if (!(error instanceof PolicyError)) throw error;
-      closeDestination(destination);
-      reporter.error(`--policy ${error.message}; the command was not run`);
-      return REFUSED_STATUS;
-    }
   }
   const errors = [...guestSetup.errors];
   const prepared: Prepared = {
@@ -187,7 +193,7 @@ function prepare(options: RunOptions): Prepared | number {
       reporter.say(line);
     },
     recorder: null,
-    policy,
+    policy: null,
   };
   if (options.record !== null) {
     prepared.recorder = new Recorder(
