@@ -1,0 +1,223 @@
+// `glasshouse check --policy` and `gh-run --policy` on the command line: options, exit codes
+// (0 none, 1 violations, 2 bad input, never 1 for it), the evidence as printed (quoted), --json,
+// a long output through a pipe, and gh-run's --policy with the fake helper (no BPF): checked
+// after the run, --policy-exit, and a bad policy refusing the run before the command.
+import t from 'tap';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCli } from '../../controller/cli/args.js';
+import { FAKE_HELPER, ROOT, runCli } from '../helpers/gh-run.js';
+
+const fixture = join(ROOT, 'test', 'fixtures', 'recordings', 'net.receipt.json');
+const EXAMPLES = join(ROOT, 'examples', 'policies');
+
+t.test('options', async (t) => {
+  const a = await parseCli('glasshouse', ['check', '--policy', 'p.json', 'r.json', '--json']);
+  t.same(a, { kind: 'check', options: { policy: 'p.json', receipt: 'r.json', json: true } });
+  const d = await parseCli('glasshouse', ['check', '--policy', 'p.json']);
+  t.same(d.kind === 'check' && d.options, { policy: 'p.json', receipt: './receipt.json', json: false });
+  const usage = async (args: string[]) => {
+    const x = await parseCli('glasshouse', ['check', ...args]);
+    return x.kind === 'exit' && x.code === 2 ? x.stderr : `not a usage error: ${x.kind}`;
+  };
+  t.match(await usage(['r.json']), /^glasshouse check: missing --policy POLICY\n/);
+  t.match(await usage(['--policy', 'p', 'a', 'b']), /one receipt at a time, got 2/);
+  t.match(await usage(['--policy']), /Not enough arguments following: policy/);
+  t.match(await usage(['--policy', 'p', '--bogus']), /Unknown argument: bogus/);
+  const run = await parseCli('gh-run', ['--policy', 'p.json', '--policy-exit', '--', 'true']);
+  t.same(run.kind === 'run' && [run.options.policy, run.options.policyExit], ['p.json', true]);
+  const plain = await parseCli('gh-run', ['--', 'true']);
+  t.same(plain.kind === 'run' && [plain.options.policy, plain.options.policyExit], [null, false]);
+  const alone = await parseCli('gh-run', ['--policy-exit', '--', 'true']);
+  t.match(alone.kind === 'exit' && alone.stderr, /--policy-exit goes with --policy/);
+  const help = await parseCli('glasshouse', ['--help']);
+  t.match(help.kind === 'exit' ? help.stdout : '', /glasshouse check +check a receipt against a policy/);
+});
+
+t.test('exit 1 with the evidence; 0 and the count when none', async (t) => {
+  const dir = t.testdir({
+    'deny.json': JSON.stringify({ network: { deny: ['127.0.0.0/8:38225', '/tmp/**'] } }),
+    'fine.json': JSON.stringify({ network: { deny: ['10.0.0.0/8'] }, dns: { deny: ['*'] } }),
+  });
+  const r = await runCli('glasshouse', ['check', '--policy', join(dir, 'deny.json'), fixture]);
+  t.equal(r.code, 1, r.stderr);
+  t.equal(r.stderr, '');
+  t.equal(
+    r.stdout,
+    [
+      'violation: network.deny "/tmp/**": /tmp/tmpfnm9pnm4/missing (connect stream ENOENT)',
+      '  by pid 15419: /usr/bin/python3 /work/main/test/fixtures/programs/net.py',
+      'violation: network.deny "/tmp/**": /tmp/tmpfnm9pnm4/sock (connect stream)',
+      '  by pid 15419: /usr/bin/python3 /work/main/test/fixtures/programs/net.py',
+      'violation: network.deny "127.0.0.0/8:38225": 127.0.0.1:38225 (connect tcp EINPROGRESS)',
+      '  by pid 15419: /usr/bin/python3 /work/main/test/fixtures/programs/net.py',
+      'violation: network.deny "127.0.0.0/8:38225": 127.0.0.1:38225 (connect tcp)',
+      '  by pid 15419: /usr/bin/python3 /work/main/test/fixtures/programs/net.py',
+      '4 violations in 7 checks',
+      '',
+    ].join('\n'),
+  );
+  const ok = await runCli('glasshouse', ['check', '--policy', join(dir, 'fine.json'), fixture]);
+  t.equal(ok.code, 0, ok.stderr);
+  t.equal(ok.stdout, 'no violations: 7 checks\n', '7 network entries, no DNS in this receipt');
+});
+
+t.test('--json: { violations: [{ key, rule, pattern, thing, detail, processes }], checks }', async (t) => {
+  const dir = t.testdir({ 'p.json': JSON.stringify({ network: { allow: ['/tmp/**', '127.0.0.1'] } }) });
+  const r = await runCli('glasshouse', ['check', '--json', '--policy', join(dir, 'p.json'), fixture]);
+  t.equal(r.code, 1, r.stderr);
+  t.same(JSON.parse(r.stdout), {
+    violations: [
+      {
+        key: 'network', rule: 'allow', pattern: null, thing: '[::1]:50323', detail: 'connect tcp',
+        processes: [{ pid: 15419, argv: ['/usr/bin/python3', '/work/main/test/fixtures/programs/net.py'], exe: '/usr/bin/python3.11' }],
+      },
+    ],
+    checks: 7,
+  });
+});
+
+t.test('strings from the receipt are quoted, never raw (argv, paths)', async (t) => {
+  const receipt = JSON.parse(readFileSync(fixture, 'utf8'));
+  receipt.processes[0].argv = ['sh', '-c', 'x\x1b[31m; echo hi'];
+  receipt.network[4].address = '/tmp/evil\nviolation: fake';
+  const dir = t.testdir({ 'r.json': JSON.stringify(receipt), 'p.json': JSON.stringify({ network: { deny: ['/tmp/evil*'] } }) });
+  const r = await runCli('glasshouse', ['check', '--policy', join(dir, 'p.json'), join(dir, 'r.json')]);
+  t.equal(r.code, 1, r.stderr);
+  t.equal(r.stdout, [
+    `violation: network.deny "/tmp/evil*": $'/tmp/evil\\nviolation: fake' (connect stream ENOENT)`,
+    `  by pid 15419: sh -c $'x\\x1b[31m; echo hi'`,
+    '1 violation in 7 checks',
+    '',
+  ].join('\n'));
+});
+
+t.test('bad input: exit 2 (never 1), one line naming the file and the problem, nothing on stdout', async (t) => {
+  const dir = t.testdir({
+    'unknown.json': JSON.stringify({ read: { deny: ['~/.ssh/**'] }, reads: {} }),
+    'nested.json': JSON.stringify({ network: { allow: ['a', 7] } }),
+    'cidr.json': JSON.stringify({ network: { deny: ['10.0.0.0/8', '192.168.0.0/99'] } }),
+    'glob.json': JSON.stringify({ write: { deny: ['/a/{b'] } }),
+    'ok.json': JSON.stringify({}),
+    'notjson.json': '{',
+    'receipt.json': JSON.stringify({ schema_version: '0.5', command: [] }),
+  });
+  const cases: [string[], RegExp][] = [
+    [['unknown.json', fixture], /^glasshouse: check: \S+unknown\.json: invalid policy at \(root\): Unrecognized key: "reads"\n$/],
+    [['nested.json', fixture], /^glasshouse: check: \S+nested\.json: invalid policy at network\.allow\.1: .*string.*\n$/],
+    [['cidr.json', fixture], /^glasshouse: check: \S+cidr\.json: network\.deny\.1: invalid CIDR "192\.168\.0\.0\/99": the prefix length must be 0-32\n$/],
+    [['glob.json', fixture], /^glasshouse: check: \S+glob\.json: write\.deny\.0: invalid glob "\/a\/\{b": Missing closing/],
+    [['notjson.json', fixture], /notjson\.json: not a policy \(not JSON/],
+    [['missing.json', fixture], /missing\.json: no such file/],
+    [['ok.json', join(dir, 'none.json')], /^glasshouse: check: \S+none\.json: no such file/],
+    [['ok.json', join(dir, 'receipt.json')], /^glasshouse: check: \S+receipt\.json: not a valid receipt of schema 0\.5 at /],
+    [['ok.json', join(dir, 'notjson.json')], /notjson\.json: not a glasshouse receipt \(not JSON/],
+  ];
+  for (const [[policy, receipt], message] of cases) {
+    const r = await runCli('glasshouse', ['check', '--policy', join(dir, policy!), receipt!]);
+    t.equal(r.code, 2, `${policy} ${receipt}: ${r.stderr}`);
+    t.match(r.stderr, message);
+    t.equal(r.stderr.split('\n').length, 2, 'one line');
+    t.equal(r.stdout, '');
+  }
+});
+
+t.test('a long list of violations reaches the end of a pipe whole', async (t) => {
+  const receipt = JSON.parse(readFileSync(fixture, 'utf8'));
+  const n = 3000;
+  receipt.filesystem.reads = Array.from({ length: n }, (_, i) => ({ path: `/secret/${String(i).padStart(5, '0')}/${'x'.repeat(40)}`, pids: [15419], count: 1 }));
+  const dir = t.testdir({ 'r.json': JSON.stringify(receipt), 'p.json': JSON.stringify({ read: { deny: ['/secret/**'] } }) });
+  const r = await runCli('glasshouse', ['check', '--policy', join(dir, 'p.json'), join(dir, 'r.json')]);
+  t.equal(r.code, 1);
+  t.ok(r.stdout.length > 3 * 65536, `${r.stdout.length} bytes`);
+  t.match(r.stdout, /\/secret\/02999\/x+\n {2}by pid 15419: .*\n3000 violations in \d+ checks\n$/);
+});
+
+t.test('the example policies validate and do what the README says', async (t) => {
+  const home = '/home/ci';
+  const receipt = JSON.parse(readFileSync(fixture, 'utf8'));
+  receipt.environment.cwd = '/src/app';
+  const read = (path: string) => ({ path, pids: [15419], count: 1 });
+  const write = (path: string) => ({ path, pids: [15419], count: 1, created: true, truncated: false, digest: null });
+  receipt.filesystem.reads = [read(`${home}/.ssh/id_ed25519`), read(`${home}/.aws/credentials`), read('/src/app/.env'), read('/etc/shadow'), read(`${home}/.config/gh/hosts.yml`), read('/src/app/package.json')];
+  receipt.filesystem.writes = [write('/src/app/dist/index.js'), write('/tmp/build-1/x.o'), write('/dev/null'), write(`${home}/.bashrc`), write('/usr/local/lib/x.so')];
+  receipt.network = [
+    { ...receipt.network[1], address: '104.16.0.35', port: 443, host: 'registry.npmjs.org' },
+    { ...receipt.network[1], address: '151.101.0.223', port: 443, host: 'files.pythonhosted.org' },
+    { ...receipt.network[1], address: '203.0.113.9', port: 443, host: 'exfil.example' },
+  ];
+  const dir = t.testdir({ 'r.json': JSON.stringify(receipt) });
+  const check = (policy: string) => runCli('glasshouse', ['check', '--json', '--policy', join(EXAMPLES, policy), join(dir, 'r.json')], { env: { HOME: home } });
+  const build = await check('build.json');
+  t.equal(build.code, 1, build.stderr);
+  t.same(JSON.parse(build.stdout).violations.map((v: any) => `${v.key}.${v.rule} ${v.thing}`), [
+    'write.allow /home/ci/.bashrc',
+    'write.allow /usr/local/lib/x.so',
+    'network.allow 203.0.113.9:443',
+  ]);
+  const untrusted = await check('untrusted.json');
+  t.equal(untrusted.code, 1, untrusted.stderr);
+  t.same(JSON.parse(untrusted.stdout).violations.map((v: any) => `${v.key}.${v.rule} ${v.pattern} ${v.thing}`), [
+    'write.deny ~/.bashrc /home/ci/.bashrc',
+    'read.deny ~/.config/gh/** /home/ci/.config/gh/hosts.yml',
+    'read.deny ~/.ssh/** /home/ci/.ssh/id_ed25519',
+    'read.deny ~/.aws/** /home/ci/.aws/credentials',
+    'read.deny /etc/shadow /etc/shadow',
+    'read.deny **/.env /src/app/.env',
+    'network.deny * 104.16.0.35:443',
+    'network.deny * 151.101.0.223:443',
+    'network.deny * 203.0.113.9:443',
+  ].sort(bySectionThenThing));
+  for (const name of ['build.json', 'untrusted.json']) {
+    t.equal(JSON.parse(readFileSync(join(EXAMPLES, name), 'utf8')).$schema, '../../policy.schema.json', `${name} names the schema`);
+  }
+});
+
+// the order check prints: by section (exec, write, read, network, dns), then by the thing
+function bySectionThenThing(a: string, b: string): number {
+  const order = ['exec', 'write', 'read', 'network', 'dns'];
+  const key = (s: string) => order.indexOf(s.split('.')[0]!);
+  const thing = (s: string) => s.split(' ').pop()!;
+  return key(a) - key(b) || (thing(a) < thing(b) ? -1 : thing(a) > thing(b) ? 1 : 0);
+}
+
+t.test('gh-run --policy (fake helper): violations on stderr after the run, the status stays the command\'s', async (t) => {
+  const dir = t.testdir({
+    'p.json': JSON.stringify({ read: { deny: ['/etc/fake.conf'] }, exec: { allow: ['/usr/**'] } }),
+    'clean.json': JSON.stringify({ read: { deny: ['~/.ssh/**'] } }),
+    'bad.json': JSON.stringify({ network: { deny: ['10.0.0.0/8:http'] } }),
+  });
+  const env = { GLASSHOUSE_HELPER: FAKE_HELPER };
+  const out = join(dir, 'r.json');
+  const run = (args: string[], command: string[]) => runCli('gh-run', [...args, '-o', out, '--', ...command], { env, cwd: dir });
+  const expected = [
+    `glasshouse: policy ${join(dir, 'p.json')}:`,
+    'violation: exec.allow (matches none): /fake/bin/tool',
+    "  by pid \\d+: tool 'arg with space'",
+    'violation: read.deny "/etc/fake.conf": /etc/fake.conf',
+    "  by pid \\d+: tool 'arg with space'",
+    '2 violations in 2 checks',
+  ].join('\n');
+  const r = await run(['--policy', join(dir, 'p.json')], ['sh', '-c', 'exit 0']);
+  t.equal(r.code, 0, 'the command\'s status: --policy alone does not change it');
+  t.match(r.stderr, new RegExp(expected.replace(/[()]/g, '\\$&')));
+  t.ok(existsSync(out), 'the receipt is written');
+  const failing = await run(['--policy', join(dir, 'p.json')], ['sh', '-c', 'exit 3']);
+  t.equal(failing.code, 3);
+  const strict = await run(['-q', '--policy', join(dir, 'p.json'), '--policy-exit'], ['sh', '-c', 'exit 0']);
+  t.equal(strict.code, 1, '--policy-exit: violations make it 1');
+  t.match(strict.stderr, /2 violations in 2 checks/, 'printed even with -q: it was asked for');
+  const strictFailing = await run(['--policy', join(dir, 'p.json'), '--policy-exit'], ['sh', '-c', 'exit 3']);
+  t.equal(strictFailing.code, 3, 'the command\'s own failure is kept');
+  const clean = await run(['--policy', join(dir, 'clean.json'), '--policy-exit'], ['sh', '-c', 'exit 0']);
+  t.equal(clean.code, 0);
+  t.match(clean.stderr, /no violations: 1 checks/);
+  const marker = join(dir, 'ran');
+  const bad = await run(['--policy', join(dir, 'bad.json')], ['touch', marker]);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /^glasshouse: error: --policy \S+bad\.json: network\.deny\.0: \S+ the port must be a number 0-65535 or \*, got "http"; the command was not run\n$/);
+  t.notOk(existsSync(marker), 'the command did not run');
+  const missing = await run(['--policy', join(dir, 'none.json')], ['touch', marker]);
+  t.equal(missing.code, 2);
+  t.notOk(existsSync(marker));
+});
