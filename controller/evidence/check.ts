@@ -42,8 +42,8 @@ export async function check(options: CheckOptions, io: Io = { stdout: process.st
 }
 
 /** --json: the shape the README documents (one object, stable keys). */
-export function jsonOf(result: CheckResult): { violations: Violation[]; checks: number } {
-  return { violations: result.violations, checks: result.checks };
+export function jsonOf(result: CheckResult): { violations: Violation[]; checks: number; incomplete: string | null } {
+  return { violations: result.violations, checks: result.checks, incomplete: result.incomplete };
 }
 
 /**
@@ -52,8 +52,10 @@ export function jsonOf(result: CheckResult): { violations: Violation[]; checks: 
  * anywhere.
  */
 export function renderViolations(result: CheckResult): string {
-  if (result.violations.length === 0) return `no violations: ${result.checks} checks\n`;
-  let out = '';
+  // said first: a clean result of an untraced run is no evidence of a clean run
+  const note = result.incomplete === null ? '' : `warning: the receipt is incomplete (${printable(result.incomplete)}): what was not seen was not checked\n`;
+  if (result.violations.length === 0) return `${note}no violations: ${result.checks} checks\n`;
+  let out = note;
   for (const v of result.violations) {
     const rule = v.pattern === null ? `${v.key}.allow (matches none)` : `${v.key}.${v.rule} ${printable(JSON.stringify(v.pattern))}`;
     out += `violation: ${rule}: ${printable(v.thing)}${v.detail === null ? '' : ` (${printable(v.detail)})`}\n`;

@@ -234,6 +234,11 @@ export interface CheckResult {
   violations: Violation[];
   /** how many things were checked against a section of the policy that has rules */
   checks: number;
+  /**
+   * why the receipt may not hold all the run did (collector unavailable or degraded, events
+   * lost): what it did not see was not checked, so "no violations" proves less; null when complete
+   */
+  incomplete: string | null;
 }
 
 interface Item<T> {
@@ -280,7 +285,14 @@ export function checkReceipt(receipt: Receipt, policy: Policy, home: string): Ch
   const violations = [...found.values()].map(({ pidSet, ...v }) => ({ ...v, processes: [...pidSet].sort((a, b) => a - b).map(actor) }));
   const order = (k: PolicyKey) => POLICY_KEYS.indexOf(k);
   violations.sort((a, b) => order(a.key) - order(b.key) || (a.thing < b.thing ? -1 : a.thing > b.thing ? 1 : 0));
-  return { violations, checks };
+  return { violations, checks, incomplete: incompleteness(receipt) };
+}
+
+function incompleteness(receipt: Receipt): string | null {
+  const c = receipt.collector;
+  if (c.status !== 'ok') return `collector ${c.status}${c.reason === null ? '' : `: ${c.reason}`}`;
+  if (c.events_lost > 0) return `${c.events_lost} events lost`;
+  return null;
 }
 
 /**

@@ -74,7 +74,16 @@ t.test('--json: { violations: [{ key, rule, pattern, thing, detail, processes }]
       },
     ],
     checks: 7,
+    incomplete: null,
   });
+});
+
+t.test('an incomplete receipt: a warning before the result, which stands', async (t) => {
+  const dir = t.testdir({ 'p.json': JSON.stringify({ read: { deny: ['~/.ssh/**'] } }) });
+  const lost = join(ROOT, 'test', 'fixtures', 'recordings', 'lost-events.receipt.json');
+  const r = await runCli('glasshouse', ['check', '--policy', join(dir, 'p.json'), lost]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^warning: the receipt is incomplete \(collector degraded: 7 events lost \(ring buffer full\)\): what was not seen was not checked\nno violations: \d+ checks\n$/);
 });
 
 t.test('strings from the receipt are quoted, never raw (argv, paths)', async (t) => {

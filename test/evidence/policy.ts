@@ -80,7 +80,7 @@ t.test('allow: what matches none of it is a violation; deny wins over allow; no 
     ['allow', null, '/usr/local/bin/a'],
   ].sort((a, b) => (a[2]! < b[2]! ? -1 : 1)));
   const none = checkReceipt(r, Policy.parse({ read: { deny: ['/x'] } }), HOME);
-  t.same(none, { violations: [], checks: 0 }, 'no reads: nothing checked; writes have no rules');
+  t.same(none, { violations: [], checks: 0, incomplete: null }, 'no reads: nothing checked; writes have no rules');
   t.equal(checkReceipt(r, Policy.parse(allowed), HOME).checks, 7, 'four writes, one output, two names of the rename');
 });
 
@@ -143,6 +143,14 @@ t.test('network: hosts and addresses, ports, CIDRs, IPv6, unix sockets', async (
   t.same(things(r, { network: { allow: ['registry.npmjs.org:443', '127.0.0.0/8', '::/0', '/run/**', '192.168.0.0/16'] } }), ['10.1.2.3:5432']);
   const [v] = checkReceipt(r, Policy.parse({ network: { deny: ['::1'] } }), HOME).violations;
   t.same([v!.thing, v!.detail], ['[::1]:443', 'connect tcp ECONNREFUSED'], 'the call and its result are evidence');
+});
+
+t.test('a receipt that may not hold everything says so: a clean result proves less', async (t) => {
+  const policy = Policy.parse({ read: { deny: ['/x'] } });
+  const lost = receipt((r) => (r.collector.events_lost = 3));
+  t.equal(checkReceipt(lost, policy, HOME).incomplete, '3 events lost');
+  const off = receipt((r) => Object.assign(r.collector, { status: 'unavailable', reason: 'no BTF' }));
+  t.equal(checkReceipt(off, policy, HOME).incomplete, 'collector unavailable: no BTF');
 });
 
 t.test('dns: globs over the names asked, case-insensitive', async (t) => {
