@@ -140,6 +140,7 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
   const wait = waitFlags(flags);
   if (typeof wait === 'string') return usageError(name, wait);
   if (flags['policy-exit'] && flags.policy === undefined) return usageError(name, '--policy-exit goes with --policy');
+  if (Array.isArray(flags.policy)) return usageError(name, 'one --policy at a time');
   return {
     kind: 'run',
     options: {

@@ -30,6 +30,10 @@ t.test('options', async (t) => {
   t.same(plain.kind === 'run' && [plain.options.policy, plain.options.policyExit], [null, false]);
   const alone = await parseCli('gh-run', ['--policy-exit', '--', 'true']);
   t.match(alone.kind === 'exit' && alone.stderr, /--policy-exit goes with --policy/);
+  const twice = await parseCli('gh-run', ['--policy', 'a', '--policy', 'b', '--', 'true']);
+  t.match(twice.kind === 'exit' && twice.stderr, /one --policy at a time/);
+  const twiceCheck = await parseCli('glasshouse', ['check', '--policy', 'a', '--policy', 'b']);
+  t.match(twiceCheck.kind === 'exit' && twiceCheck.stderr, /one --policy at a time/);
   const help = await parseCli('glasshouse', ['--help']);
   t.match(help.kind === 'exit' ? help.stdout : '', /glasshouse check +check a receipt against a policy/);
 });
