@@ -292,7 +292,7 @@ async function parseCheck(args: string[]): Promise<CliAction> {
       `Usage: ${name} --policy POLICY [RECEIPT] [--json]\n\nCheck a receipt (default ./receipt.json) against a policy: print every violation with the process that did it. Exit 0: none; 1: violations; 2: the receipt or the policy cannot be used.`,
     )
     .option('policy', { type: 'string', requiresArg: true, describe: 'the policy file (JSON; policy.schema.json)' })
-    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON ({ violations, checks }) instead of text' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON ({ violations, checks, incomplete }) instead of text' })
     .parserConfiguration({ 'parse-positional-numbers': false })
     .strictOptions()
     .help()
