@@ -6,6 +6,7 @@ import type { RunOptions } from '../run/options.js';
 import type { ReplayOptions } from '../replay/options.js';
 import type { ShowOptions } from '../show/show.js';
 import type { DiffOptions } from '../evidence/diff.js';
+import type { CheckOptions } from '../evidence/check.js';
 import { FAIL_KINDS, type FailKind } from '../evidence/kinds.js';
 import { SECTIONS, type Section } from '../show/summary.js';
 
@@ -18,6 +19,7 @@ export type CliAction =
   | { kind: 'doctor'; helperPath: string | null }
   | { kind: 'show'; options: ShowOptions }
   | { kind: 'diff'; options: DiffOptions }
+  | { kind: 'check'; options: CheckOptions }
   | { kind: 'exit'; code: number; stdout: string; stderr: string };
 
 export const USAGE_ERROR = 2;
@@ -39,6 +41,8 @@ interface RunFlags {
   'wait-all'?: boolean | undefined;
   'wait-timeout'?: string | string[] | undefined;
   guest?: boolean | undefined;
+  policy?: string | undefined;
+  'policy-exit': boolean;
   _: (string | number)[];
 }
 
@@ -54,6 +58,7 @@ export async function parseCli(program: Program, args: readonly string[], env: N
   if (program === 'glasshouse' && args[0] === 'doctor') return parseDoctor(args.slice(1), env);
   if (program === 'glasshouse' && args[0] === 'show') return parseShow(args.slice(1));
   if (program === 'glasshouse' && args[0] === 'diff') return parseDiff(args.slice(1));
+  if (program === 'glasshouse' && args[0] === 'check') return parseCheck(args.slice(1));
   const dash = args.indexOf('--');
   const before = dash >= 0 ? args.slice(0, dash) : [...args];
   const after = dash >= 0 ? args.slice(dash + 1) : [];
@@ -97,6 +102,16 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
       type: 'string',
       requiresArg: true,
       describe: 'with --wait-all (implied): stop waiting this many seconds after the command exited; survivors are "running"',
+    })
+    .option('policy', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'check the receipt against this policy when the run ends (read before the command runs); violations on stderr',
+    })
+    .option('policy-exit', {
+      type: 'boolean',
+      default: false,
+      describe: "with --policy: exit 1 when there are violations (the command's own status when it is not 0)",
     });
   if (guest) {
     y = y.option('guest', {
@@ -128,6 +143,8 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
   const captureArgv = flags.argv && !isOff(env.GLASSHOUSE_CAPTURE_ARGV);
   const wait = waitFlags(flags);
   if (typeof wait === 'string') return usageError(name, wait);
+  if (flags['policy-exit'] && flags.policy === undefined) return usageError(name, '--policy-exit goes with --policy');
+  if (Array.isArray(flags.policy)) return usageError(name, 'one --policy at a time');
   return {
     kind: 'run',
     options: {
@@ -144,6 +161,8 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
       waitAll: wait.waitAll,
       waitTimeout: wait.waitTimeout,
       guest: flags.guest ?? false,
+      policy: flags.policy ?? null,
+      policyExit: flags['policy-exit'],
       env,
     },
   };
@@ -167,9 +186,10 @@ async function parseTop(before: string[]): Promise<CliAction> {
     .command('run', 'run a command observed and write receipt.json (glasshouse run --help)')
     .command('show', 'sum up a receipt in the terminal, or write it as a self-contained HTML report (glasshouse show --help)')
     .command('diff', 'compare two receipts by what the commands did: programs, files, network (glasshouse diff --help)')
+    .command('check', 'check a receipt against a policy of allowed and denied execs, files, network and DNS (glasshouse check --help)')
     .command('replay', 'rebuild the receipt of a recorded run (glasshouse replay --help)')
     .command('doctor', 'tell what is missing for traced runs and the command that fixes it')
-    .demandCommand(1, 'missing subcommand: run, show, replay or doctor')
+    .demandCommand(1, 'missing subcommand: run, show, diff, check, replay or doctor')
     .strict()
     .help()
     .alias('h', 'help')
@@ -319,6 +339,37 @@ async function parseDiff(args: string[]): Promise<CliAction> {
       color: flags.color ?? null,
     },
   };
+}
+
+interface CheckFlags {
+  policy?: string | undefined;
+  json: boolean;
+  _: (string | number)[];
+}
+
+async function parseCheck(args: string[]): Promise<CliAction> {
+  const name = 'glasshouse check';
+  const parser = yargs(args)
+    .scriptName(name)
+    .usage(
+      `Usage: ${name} --policy POLICY [RECEIPT] [--json]\n\nCheck a receipt (default ./receipt.json) against a policy: print every violation with the process that did it. Exit 0: none; 1: violations; 2: the receipt or the policy cannot be used.`,
+    )
+    .option('policy', { type: 'string', requiresArg: true, describe: 'the policy file (JSON; policy.schema.json)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON ({ violations, checks, incomplete }) instead of text' })
+    .parserConfiguration({ 'parse-positional-numbers': false })
+    .strictOptions()
+    .help()
+    .alias('h', 'help')
+    .version(GLASSHOUSE_VERSION)
+    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<CheckFlags>;
+  const parsed = await parseQuietly(name, parser, args);
+  if (parsed.kind === 'exit') return parsed;
+  const flags = parsed.argv;
+  const files = flags._.map(String);
+  if (flags.policy === undefined) return usageError(name, 'missing --policy POLICY');
+  if (Array.isArray(flags.policy)) return usageError(name, 'one --policy at a time');
+  if (files.length > 1) return usageError(name, `one receipt at a time, got ${files.length}`);
+  return { kind: 'check', options: { policy: flags.policy, receipt: files[0] ?? './receipt.json', json: flags.json } };
 }
 
 async function parseDoctor(args: string[], env: NodeJS.ProcessEnv): Promise<CliAction> {

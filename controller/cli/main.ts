@@ -25,6 +25,9 @@ export async function main(program: Program, args: readonly string[]): Promise<n
     } else if (action.kind === 'diff') {
       const { diff } = await import('../evidence/diff.js');
       status = await diff(action.options);
+    } else if (action.kind === 'check') {
+      const { check } = await import('../evidence/check.js');
+      status = await check(action.options);
     } else if (action.kind === 'replay') {
       const { replay } = await import('../replay/replay.js');
       status = await replay(action.options);

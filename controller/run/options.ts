@@ -28,6 +28,10 @@ export interface RunOptions {
   waitTimeout: number | null;
   /** `glasshouse run --guest`: prepare the guest and run under glasshouse-init (controller/guest) */
   guest: boolean;
+  /** --policy FILE: checked against the receipt once it is written (evidence/policy.ts), null for none */
+  policy: string | null;
+  /** --policy-exit: violations make the exit 1 (the command's own status when that is not 0) */
+  policyExit: boolean;
   /** environment for the debug switches (default process.env) */
   env?: NodeJS.ProcessEnv;
 }

@@ -15,6 +15,7 @@ import { consumeGuestSetup } from '../guest/setup.js';
 import { closeDestination, DestinationError, openDestination, replacedSince, type Destination } from '../receipt/destination.js';
 import { ReceiptWriteError } from '../receipt/errors.js';
 import { writeReceipt } from '../receipt/write-receipt.js';
+import type { Policy } from '../evidence/policy-schema.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { guardInspector } from './inspector-guard.js';
 import { GLASSHOUSE_VERSION } from '../version.js';
@@ -64,12 +65,17 @@ interface Prepared {
   /** a line for outcome.errors, also said on stderr */
   note: (line: string) => void;
   recorder: Recorder | null;
+  /** --policy, read and validated before the command runs */
+  policy: Policy | null;
 }
 
 /** Run the command observed; resolves to the exit status gh-run should exit with. */
 export async function run(options: RunOptions): Promise<number> {
+  const policy = await readPolicy(options);
+  if (typeof policy === 'number') return policy;
   const run = prepare(options);
   if (typeof run === 'number') return run;
+  run.policy = policy;
   const { reporter, recorder } = run;
   // the helper loads its BPF programs while the command is prepared; every frame is folded
   // into the receipt's tables as it arrives, none is kept
@@ -139,6 +145,23 @@ export async function run(options: RunOptions): Promise<number> {
   }
 }
 
+/**
+ * --policy, read and validated before anything runs: a typo in it found after a long build would
+ * waste the run, so a bad policy refuses it like a bad -o (REFUSED_STATUS, nothing run), never a
+ * run checked against nothing. Loaded only when asked for (picomatch stays out of every run's start).
+ */
+async function readPolicy(options: RunOptions): Promise<Policy | null | number> {
+  if (options.policy === null) return null;
+  const { PolicyError, readPolicyFile } = await import('../evidence/policy.js');
+  try {
+    return readPolicyFile(options.policy, options.env ?? process.env);
+  } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    new Reporter(options.quiet).error(`--policy ${error.message}; the command was not run`);
+    return REFUSED_STATUS;
+  }
+}
+
 /** Everything known before the helper starts; REFUSED_STATUS when the receipt cannot go where asked. */
 function prepare(options: RunOptions): Prepared | number {
   const env = options.env ?? process.env;
@@ -170,6 +193,7 @@ function prepare(options: RunOptions): Prepared | number {
       reporter.say(line);
     },
     recorder: null,
+    policy: null,
   };
   if (options.record !== null) {
     prepared.recorder = new Recorder(
@@ -260,6 +284,21 @@ async function printSummary(lazy: LazyReceipt): Promise<void> {
 }
 
 /**
+ * --policy: the receipt just written, checked; violations on stderr (printed even with --quiet:
+ * they are what was asked for). The status stays the command's, unless --policy-exit and there
+ * are violations: then 1, or the command's own status when it failed (a failure is not hidden).
+ */
+async function checkPolicy(run: Prepared, lazy: LazyReceipt, status: number): Promise<number> {
+  const { checkRun, renderViolations } = await import('../evidence/check.js');
+  const result = checkRun(materialized(lazy), run.policy!, run.env);
+  const text = `glasshouse: policy ${run.options.policy}:\n${renderViolations(result)}`;
+  // written out before gh-run exits: a pipe takes 64 KiB at once, and process.exit drops the rest
+  await new Promise<void>((done) => process.stderr.write(text, () => done()));
+  if (!run.options.policyExit || result.violations.length === 0) return status;
+  return status !== 0 ? status : 1;
+}
+
+/**
  * Aggregate, validate, stream to the file; returns the command's exit status, or
  * RECEIPT_FAILED_STATUS after saying why (even with --quiet) when there is no receipt: a stale
  * one from an earlier run may still be at `output`, and the command's 0 would pass it off as
@@ -279,6 +318,7 @@ async function finishReceipt(run: Prepared, aggregator: Aggregator, facts: RunFa
     await writeReceipt(output, receipt);
     reporter.say(`receipt: ${output.name}`);
     if (run.options.summary) await printSummary(receipt);
+    if (run.policy !== null) status = await checkPolicy(run, receipt, status);
     return status;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);

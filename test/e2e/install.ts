@@ -121,6 +121,12 @@ t.test('the bundle needs no node_modules', async (t) => {
   const replay = spawnSync(process.execPath, [cli, 'replay', recording, '-o', out], { cwd: '/', encoding: 'utf8', env });
   t.equal(replay.status, 0, `glasshouse replay: ${replay.stderr}`);
   t.equal(JSON.parse(readFileSync(out, 'utf8')).schema_version, '0.5');
+  // check: its chunk holds picomatch (a runtime dependency, bundled), found from the installed tree alone
+  const policy = join(dirname(out), 'p.json');
+  writeFileSync(policy, JSON.stringify({ write: { deny: ['**/.{a,b}*', '/tmp/**'] } }));
+  const check = spawnSync(process.execPath, [cli, 'check', '--policy', policy, out], { cwd: '/', encoding: 'utf8', env });
+  t.equal(check.status, 1, `glasshouse check: ${check.stderr}`);
+  t.match(check.stdout, /^violation: write\.deny "\/tmp\/\*\*": \/tmp\//m, 'the glob matched');
   rmSync(dirname(out), { recursive: true, force: true });
 });
 
