@@ -5,6 +5,8 @@ import { GLASSHOUSE_VERSION } from '../version.js';
 import type { RunOptions } from '../run/options.js';
 import type { ReplayOptions } from '../replay/options.js';
 import type { ShowOptions } from '../show/show.js';
+import type { AttestOptions } from '../evidence/attest.js';
+import type { VerifyOptions } from '../evidence/verify.js';
 import { SECTIONS, type Section } from '../show/summary.js';
 
 export type Program = 'gh-run' | 'glasshouse';
@@ -15,6 +17,8 @@ export type CliAction =
   | { kind: 'replay'; options: ReplayOptions }
   | { kind: 'doctor'; helperPath: string | null }
   | { kind: 'show'; options: ShowOptions }
+  | { kind: 'attest'; options: AttestOptions }
+  | { kind: 'verify'; options: VerifyOptions }
   | { kind: 'exit'; code: number; stdout: string; stderr: string };
 
 export const USAGE_ERROR = 2;
@@ -50,6 +54,8 @@ export async function parseCli(program: Program, args: readonly string[], env: N
   if (program === 'glasshouse' && args[0] === 'replay') return parseReplay(args.slice(1));
   if (program === 'glasshouse' && args[0] === 'doctor') return parseDoctor(args.slice(1), env);
   if (program === 'glasshouse' && args[0] === 'show') return parseShow(args.slice(1));
+  if (program === 'glasshouse' && args[0] === 'attest') return parseAttest(args.slice(1));
+  if (program === 'glasshouse' && args[0] === 'verify') return parseVerify(args.slice(1));
   const dash = args.indexOf('--');
   const before = dash >= 0 ? args.slice(0, dash) : [...args];
   const after = dash >= 0 ? args.slice(dash + 1) : [];
@@ -164,6 +170,8 @@ async function parseTop(before: string[]): Promise<CliAction> {
     .command('show', 'sum up a receipt in the terminal, or write it as a self-contained HTML report (glasshouse show --help)')
     .command('replay', 'rebuild the receipt of a recorded run (glasshouse replay --help)')
     .command('doctor', 'tell what is missing for traced runs and the command that fixes it')
+    .command('attest', 'make an in-toto statement of a receipt, signed in a DSSE envelope with --key (glasshouse attest --help)')
+    .command('verify', 'check the signature of an attestation, and with --check-subjects its files (glasshouse verify --help)')
     .demandCommand(1, 'missing subcommand: run, show, replay or doctor')
     .strict()
     .help()
@@ -256,6 +264,80 @@ async function parseShow(args: string[]): Promise<CliAction> {
       color: flags.color ?? null,
     },
   };
+}
+
+interface AttestFlags {
+  key?: string | undefined;
+  output: string;
+  materials?: string | undefined;
+  'materials-file'?: string | undefined;
+  _: (string | number)[];
+}
+
+async function parseAttest(args: string[]): Promise<CliAction> {
+  const name = 'glasshouse attest';
+  const parser = yargs(args)
+    .scriptName(name)
+    .usage(
+      `Usage: ${name} RECEIPT [--key KEY] [-o FILE] [--materials DIR | --materials-file FILE]\n\nMake an in-toto Statement v1 of a receipt (schema 0.3 to 0.5): its subjects the outputs with a digest, its predicate the receipt. With --key, signed into a DSSE envelope.`,
+    )
+    .option('key', { type: 'string', requiresArg: true, describe: 'PEM private key (Ed25519, or ECDSA P-256 in PKCS#8 or SEC1) to sign with; without it the statement is written unsigned' })
+    .option('output', { alias: 'o', type: 'string', default: './attestation.json', requiresArg: true, describe: 'where it goes (/dev/stdout for a pipe)' })
+    .option('materials', { type: 'string', requiresArg: true, describe: 'record the sha256 of the regular files under DIR (taken now) in the predicate' })
+    .option('materials-file', { type: 'string', requiresArg: true, describe: 'record the materials gh-run --materials took before the run (RECEIPT.materials.json)' })
+    .parserConfiguration({ 'parse-positional-numbers': false })
+    .strictOptions()
+    .help()
+    .alias('h', 'help')
+    .version(GLASSHOUSE_VERSION)
+    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<AttestFlags>;
+  const parsed = await parseQuietly(name, parser, args);
+  if (parsed.kind === 'exit') return parsed;
+  const flags = parsed.argv;
+  const files = flags._.map(String);
+  if (files.length !== 1) return usageError(name, files.length === 0 ? 'missing receipt: glasshouse attest receipt.json' : `one receipt at a time, got ${files.length}`);
+  for (const f of ['key', 'output', 'materials', 'materials-file'] as const) {
+    if (Array.isArray(flags[f])) return usageError(name, `--${f} given more than once`);
+  }
+  if (flags.output === '-') return usageError(name, '-o -: give /dev/stdout to write on stdout');
+  if (flags.materials !== undefined && flags['materials-file'] !== undefined) {
+    return usageError(name, '--materials and --materials-file: one or the other (the digests are taken now, or were before the run)');
+  }
+  return {
+    kind: 'attest',
+    options: {
+      receipt: files[0]!,
+      key: flags.key ?? null,
+      output: flags.output,
+      materialsDir: flags.materials ?? null,
+      materialsFile: flags['materials-file'] ?? null,
+    },
+  };
+}
+
+async function parseVerify(args: string[]): Promise<CliAction> {
+  const name = 'glasshouse verify';
+  const parser = yargs(args)
+    .scriptName(name)
+    .usage(
+      `Usage: ${name} --key PUB ENVELOPE [--check-subjects]\n\nCheck a DSSE envelope of an in-toto statement with a public key and print what it attests. Exit 0: verified; 1: no signature verifies, or a subject differs; 2: bad input.`,
+    )
+    .option('key', { type: 'string', requiresArg: true, describe: 'PEM public key (SPKI) of the signer: Ed25519 or ECDSA P-256' })
+    .option('check-subjects', { type: 'boolean', default: false, describe: 'also check that each subject file still has the attested sha256' })
+    .parserConfiguration({ 'parse-positional-numbers': false })
+    .strictOptions()
+    .help()
+    .alias('h', 'help')
+    .version(GLASSHOUSE_VERSION)
+    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<{ key?: string | string[]; 'check-subjects': boolean; _: (string | number)[] }>;
+  const parsed = await parseQuietly(name, parser, args);
+  if (parsed.kind === 'exit') return parsed;
+  const flags = parsed.argv;
+  const files = flags._.map(String);
+  if (flags.key === undefined) return usageError(name, 'missing --key PUB: the public key to verify with');
+  if (Array.isArray(flags.key)) return usageError(name, '--key given more than once');
+  if (files.length !== 1) return usageError(name, files.length === 0 ? 'missing envelope: glasshouse verify --key pub.pem attestation.json' : `one envelope at a time, got ${files.length}`);
+  return { kind: 'verify', options: { key: flags.key, envelope: files[0]!, checkSubjects: flags['check-subjects'] } };
 }
 
 async function parseDoctor(args: string[], env: NodeJS.ProcessEnv): Promise<CliAction> {
