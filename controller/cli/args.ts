@@ -40,6 +40,8 @@ interface RunFlags {
   'wait-all'?: boolean | undefined;
   'wait-timeout'?: string | string[] | undefined;
   guest?: boolean | undefined;
+  materials?: string | undefined;
+  'materials-output'?: string | undefined;
   _: (string | number)[];
 }
 
@@ -99,7 +101,13 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
       type: 'string',
       requiresArg: true,
       describe: 'with --wait-all (implied): stop waiting this many seconds after the command exited; survivors are "running"',
-    });
+    })
+    .option('materials', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'before the command starts, take the sha256 of the regular files under DIR (its inputs), for glasshouse attest --materials-file',
+    })
+    .option('materials-output', { type: 'string', requiresArg: true, describe: 'where --materials writes them (default: the receipt\'s path + .materials.json)' });
   if (guest) {
     y = y.option('guest', {
       type: 'boolean',
@@ -130,6 +138,8 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
   const captureArgv = flags.argv && !isOff(env.GLASSHOUSE_CAPTURE_ARGV);
   const wait = waitFlags(flags);
   if (typeof wait === 'string') return usageError(name, wait);
+  const materials = materialsFlags(flags);
+  if (typeof materials === 'string') return usageError(name, materials);
   return {
     kind: 'run',
     options: {
@@ -146,9 +156,22 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
       waitAll: wait.waitAll,
       waitTimeout: wait.waitTimeout,
       guest: flags.guest ?? false,
+      materials,
       env,
     },
   };
+}
+
+/** --materials DIR and where its file goes, or what is wrong with them. */
+function materialsFlags(flags: RunFlags): RunOptions['materials'] | string {
+  const dir = flags.materials;
+  const output = flags['materials-output'];
+  if (Array.isArray(dir) || Array.isArray(output)) return '--materials and --materials-output: once each';
+  if (dir === undefined) return output === undefined ? null : '--materials-output goes with --materials DIR';
+  if (output !== undefined) return output === '-' ? '--materials-output -: give a file' : { dir, output };
+  // beside a receipt on a pipe or a device there is no file to put them next to
+  if (/^\/(?:dev|proc)\//.test(flags.output)) return `--materials with -o ${flags.output}: say where the materials go with --materials-output FILE`;
+  return { dir, output: `${flags.output}.materials.json` };
 }
 
 /** --wait-all and --wait-timeout (which implies it), or what is wrong with them. */

@@ -28,6 +28,11 @@ export interface RunOptions {
   waitTimeout: number | null;
   /** `glasshouse run --guest`: prepare the guest and run under glasshouse-init (controller/guest) */
   guest: boolean;
+  /**
+   * --materials DIR: hash the regular files under dir before the command starts and write them
+   * to output (default <receipt>.materials.json) once the receipt is written; absent or null: none
+   */
+  materials?: { dir: string; output: string } | null;
   /** environment for the debug switches (default process.env) */
   env?: NodeJS.ProcessEnv;
 }

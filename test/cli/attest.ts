@@ -3,7 +3,7 @@
 // signed are checked by verify. Then the failures: each exit 1 and exit 2 the docs promise.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCli, type CliAction } from '../../controller/cli/args.js';
@@ -283,4 +283,38 @@ t.test('the CLI itself: exit 0, 1 and 2 through main, the statement on a pipe wi
   const usage = await runCli('glasshouse', ['verify', '--key', join(dir, 'none.pub'), out]);
   t.equal(usage.code, 2);
   t.equal(usage.stderr.split('\n').length, 2, 'one line');
+});
+
+t.test('gh-run --materials: the inputs as they were before the command changed them, beside the receipt', async (t) => {
+  const { dir } = scene(t);
+  const src = join(dir, 'src');
+  mkdirSync(join(src, 'sub'), { recursive: true });
+  writeFileSync(join(src, 'in.txt'), 'before\n');
+  writeFileSync(join(src, 'sub', 'kept.txt'), 'kept');
+  const receipt = join(dir, 'run', 'receipt.json');
+  mkdirSync(join(dir, 'run'));
+  // the command rewrites one input and adds a file: neither change is in the materials
+  const r = await runCli('gh-run', ['-q', '--materials', src, '-o', receipt, '--', 'sh', '-c', 'echo after > "$1/in.txt"; echo new > "$1/new.txt"', 'sh', src]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(readFileSync(join(src, 'in.txt'), 'utf8'), 'after\n', 'the command ran');
+  const materials = JSON.parse(readFileSync(`${receipt}.materials.json`, 'utf8'));
+  t.same(materials, {
+    root: src,
+    files: [
+      { path: 'in.txt', sha256: sha256('before\n'), size: 7 },
+      { path: 'sub/kept.txt', sha256: sha256('kept'), size: 4 },
+    ],
+  });
+  const elsewhere = join(dir, 'm.json');
+  const refused = await runCli('gh-run', ['-q', '--materials', join(dir, 'nowhere'), '--materials-output', elsewhere, '-o', receipt, '--', 'touch', join(dir, 'ran')]);
+  t.equal(refused.code, 2);
+  t.match(refused.stderr, /--materials .*nowhere: cannot be read \(ENOENT\); the command was not run/);
+  t.notOk(existsSync(join(dir, 'ran')), 'not run');
+  t.notOk(existsSync(elsewhere));
+  const usage = await parseCli('gh-run', ['--materials', src, '-o', '/dev/stdout', '--', 'true']);
+  t.match(usage.kind === 'exit' ? usage.stderr : '', /say where the materials go with --materials-output FILE/);
+  const alone = await parseCli('gh-run', ['--materials-output', elsewhere, '--', 'true']);
+  t.match(alone.kind === 'exit' ? alone.stderr : '', /--materials-output goes with --materials DIR/);
+  const both = await parseCli('gh-run', ['--materials', src, '--materials-output', elsewhere, '--', 'true']);
+  t.same(both.kind === 'run' && both.options.materials, { dir: src, output: elsewhere });
 });
