@@ -156,7 +156,9 @@ async function runMaterials(run: Prepared): Promise<{ to: Destination; materials
     return { to, materials: await takeMaterials(wanted.dir) };
   } catch (error) {
     if (!(error instanceof DestinationError || error instanceof MaterialsError)) throw error;
+    // refused before anything ran: no receipt, and no recording of a run that did not happen
     closeDestination(run.destination);
+    await run.recorder?.discard();
     run.reporter.error(`${error.message}; the command was not run`);
     return REFUSED_STATUS;
   }
