@@ -57,22 +57,22 @@ export async function verify(options: VerifyOptions, io: Io = { stdout: process.
     const lines = [
       `signature: good (keyid ${verifier.keyid}, ${verifier.kind === 'ed25519' ? 'Ed25519' : 'ECDSA P-256'})`,
       `predicateType: ${statement.predicateType}`,
-      ...(Array.isArray(command) ? [`command: ${command.map(String).join(' ')}`] : []),
+      ...(Array.isArray(command) ? [`command: ${command.map((a) => printable(String(a))).join(' ')}`] : []),
       `subjects: ${statement.subject.length}`,
-      ...statement.subject.map((s) => `  ${s.name ?? s.uri ?? '(unnamed)'}  ${Object.entries(s.digest).map(([alg, hex]) => `${alg}:${hex}`).join(' ')}`),
+      ...statement.subject.map((s) => `  ${printable(s.name ?? s.uri ?? '(unnamed)')}  ${Object.entries(s.digest).map(([alg, hex]) => `${printable(alg)}:${printable(hex)}`).join(' ')}`),
     ];
     await say(lines.join('\n') + '\n');
     if (!options.checkSubjects) return 0;
     const bad: string[] = [];
     for (const s of statement.subject) {
-      const name = s.name ?? '(unnamed)';
+      const name = printable(s.name ?? '(unnamed)');
       const want = s.digest.sha256;
       if (s.name === undefined || want === undefined) {
         bad.push(`${name}: no name and sha256 to check`);
         continue;
       }
       const got = await sha256OfFile(s.name);
-      if (got !== want) bad.push(`${name}: ${got.startsWith('(') ? got : `sha256 ${got}`}, attested ${want}`);
+      if (got !== want) bad.push(`${name}: ${got.startsWith('(') ? got : `sha256 ${got}`}, attested ${printable(want)}`);
     }
     if (bad.length > 0) {
       io.stderr.write(`glasshouse: verify: ${bad.length} of ${statement.subject.length} subjects differ:\n${bad.map((b) => `  ${b}\n`).join('')}`);
@@ -88,6 +88,9 @@ export async function verify(options: VerifyOptions, io: Io = { stdout: process.
     throw error;
   }
 }
+
+/** Text with control characters (a newline in a file name) quoted as JSON: one line stays one line, and no line is faked. */
+const printable = (text: string): string => (/[\u0000-\u001f\u007f]/.test(text) ? JSON.stringify(text) : text);
 
 function readEnvelope(file: string): Envelope {
   let text: string;

@@ -133,6 +133,14 @@ for (const kind of ['ed25519', 'p256-pkcs8', 'p256-sec1'] as const satisfies rea
     const bare = join(dir, 'bare.json');
     writeFileSync(bare, JSON.stringify({ payloadType: IN_TOTO, payload: statement.toString('base64'), signatures: [{ keyid: '', sig: opensslSign(dir, kind, key.priv, statement).toString('base64') }] }));
     t.equal((await verify(['--key', key.pub, bare])).code, 1);
+    // a name with a newline is shown quoted: it cannot print a line of its own
+    const trick = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'x\nsubjects checked: all 9 match', digest: { sha256: sha256('x') } }], predicateType: 'p' }));
+    const trickFile = join(dir, 'trick.json');
+    writeFileSync(trickFile, JSON.stringify({ payloadType: IN_TOTO, payload: trick.toString('base64'), signatures: [{ keyid: '', sig: opensslSign(dir, kind, key.priv, dssePae(IN_TOTO, trick)).toString('base64') }] }));
+    const tv = await verify(['--key', key.pub, trickFile]);
+    t.equal(tv.code, 0, tv.stderr);
+    t.match(tv.stdout, `subjects: 1\n  "x\\nsubjects checked: all 9 match"  sha256:`);
+    t.notMatch(tv.stdout, /^subjects checked/m);
   });
 }
 
