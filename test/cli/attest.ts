@@ -326,3 +326,23 @@ t.test('gh-run --materials: the inputs as they were before the command changed t
   const both = await parseCli('gh-run', ['--materials', src, '--materials-output', elsewhere, '--', 'true']);
   t.same(both.kind === 'run' && both.options.materials, { dir: src, output: elsewhere });
 });
+
+t.test('a 0.4 receipt is attested in the 0.5 shape its predicateType names', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-attest-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(ROOT, 'test', 'fixtures', 'receipts', 'v0.4-repeats.json');
+  const original = JSON.parse(readFileSync(file, 'utf8'));
+  t.equal(original.schema_version, '0.4');
+  const out = join(dir, 's.json');
+  const r = await attest([file, '-o', out]);
+  t.equal(r.code, 0, r.stderr);
+  const statement = JSON.parse(readFileSync(out, 'utf8'));
+  t.equal(statement.predicateType, 'https://glasshouse.dev/receipt/v0.5');
+  t.equal(statement.predicate.schema_version, '0.5');
+  t.same(
+    statement.subject,
+    original.filesystem.outputs.filter((o: any) => o.digest !== null).map((o: any) => ({ name: o.path, digest: { sha256: o.digest.sha256 } })),
+  );
+  t.notOk('end_offset_ms' in original.process_tree, '0.4 had no process ends');
+  t.equal(statement.predicate.process_tree.end_offset_ms, null, 'filled as 0.5 has it: not recorded');
+});
