@@ -13,8 +13,9 @@ export class KeyError extends Error {
   override name = 'KeyError';
 }
 
-export const Signature = z.object({ keyid: z.string(), sig: z.string() });
-// The envelope as DSSE defines it; a signature's other fields (none defined) are let through.
+// DSSE: keyid is optional, and unset is the same as "" (it is only a hint). Fields DSSE does not
+// define are ignored, as it requires of consumers (zod drops them).
+export const Signature = z.object({ keyid: z.string().optional(), sig: z.string() });
 export const Envelope = z.object({
   payloadType: z.string(),
   payload: z.string(),
@@ -92,10 +93,15 @@ export function signEnvelope(payloadType: string, payload: Uint8Array, signer: S
   };
 }
 
-/** Strict standard base64 (RFC 4648 §4, padding optional), or null: Buffer.from would take anything. */
+// RFC 4648 base64, padding optional: standard (§4) or URL-safe (§5), which DSSE both allows
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+const BASE64URL = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}(?:==)?|[A-Za-z0-9_-]{3}=?)?$/;
+
+/** The bytes of strict base64 of either alphabet, or null: Buffer.from alone would skip any junk. */
 export function decodeBase64(text: string): Buffer | null {
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/.test(text)) return null;
-  return Buffer.from(text, 'base64');
+  if (BASE64.test(text)) return Buffer.from(text, 'base64');
+  if (BASE64URL.test(text)) return Buffer.from(text, 'base64url');
+  return null;
 }
 
 /**

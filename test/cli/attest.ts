@@ -129,6 +129,13 @@ for (const kind of ['ed25519', 'p256-pkcs8', 'p256-sec1'] as const satisfies rea
     const v = await verify(['--key', key.pub, good]);
     t.equal(v.code, 0, v.stderr);
     t.match(v.stdout, /predicateType: https:\/\/example\.com\/p\nsubjects: 1\n  x  sha256:/);
+    // DSSE allows URL-safe base64 and an unset keyid: taken as well
+    const urlSafe = join(dir, 'url-safe.json');
+    writeFileSync(urlSafe, JSON.stringify({ payloadType: IN_TOTO, payload: statement.toString('base64url'), signatures: [{ sig: sig.toString('base64url') }] }));
+    t.equal((await verify(['--key', key.pub, urlSafe])).code, 0, 'base64url, no keyid');
+    const junk = join(dir, 'junk.json');
+    writeFileSync(junk, JSON.stringify({ payloadType: IN_TOTO, payload: statement.toString('base64') + '!', signatures: [{ sig: sig.toString('base64') }] }));
+    t.match(await verify(['--key', key.pub, junk]), { code: 2, stderr: /the payload is not base64/ });
     // signed over the payload alone, not the PAE: DSSE says no
     const bare = join(dir, 'bare.json');
     writeFileSync(bare, JSON.stringify({ payloadType: IN_TOTO, payload: statement.toString('base64'), signatures: [{ keyid: '', sig: opensslSign(dir, kind, key.priv, statement).toString('base64') }] }));
