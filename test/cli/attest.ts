@@ -122,7 +122,9 @@ for (const kind of ['ed25519', 'p256-pkcs8', 'p256-sec1'] as const satisfies rea
   t.test(`${kind}: verify takes an envelope openssl signed (a signer that is not glasshouse)`, async (t) => {
     const { dir } = scene(t);
     const key = makeKey(dir, kind);
-    const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'x', digest: { sha256: sha256('x') } }], predicateType: 'https://example.com/p', predicate: {} }));
+    const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'x', digest: { sha256: sha256('x') } }], predicateType: 'https://example.com/p', predicate: { note: '>>>>>>' } }));
+    // '>>>>>>': any 3-byte group within it ends in sextet 62, '+' in base64 and '-' in base64url,
+    // so that the URL-safe payload below cannot also be read as standard base64
     const sig = opensslSign(dir, kind, key.priv, dssePae(IN_TOTO, statement));
     const good = join(dir, 'good.json');
     writeFileSync(good, JSON.stringify({ payloadType: IN_TOTO, payload: statement.toString('base64'), signatures: [{ keyid: '', sig: sig.toString('base64') }] }));
