@@ -38,7 +38,7 @@ INIT      := helper/glasshouse-init
 # chromium: the browser tests of the HTML report (test/browser, driven by puppeteer-core); it only
 # recommends a font, and apt-deps installs no recommends: fonts-liberation, so that the
 # screenshots show text
-APT_PKGS  := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcap2-bin pkg-config make gcc strace python3 procps util-linux git chromium fonts-liberation
+APT_PKGS  := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcap2-bin pkg-config make gcc strace python3 procps util-linux git chromium fonts-liberation openssl
 NPM_STAMP := node_modules/.glasshouse-npm-ci
 # the system python: a version-manager shim (pyenv) would add its own processes to the demo tree
 PYTHON    ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)

@@ -7,6 +7,8 @@ import type { ReplayOptions } from '../replay/options.js';
 import type { ShowOptions } from '../show/show.js';
 import type { DiffOptions } from '../evidence/diff.js';
 import type { CheckOptions } from '../evidence/check.js';
+import type { AttestOptions } from '../evidence/attest.js';
+import type { VerifyOptions } from '../evidence/verify.js';
 import { FAIL_KINDS, type FailKind } from '../evidence/kinds.js';
 import { SECTIONS, type Section } from '../show/summary.js';
 
@@ -20,6 +22,8 @@ export type CliAction =
   | { kind: 'show'; options: ShowOptions }
   | { kind: 'diff'; options: DiffOptions }
   | { kind: 'check'; options: CheckOptions }
+  | { kind: 'attest'; options: AttestOptions }
+  | { kind: 'verify'; options: VerifyOptions }
   | { kind: 'exit'; code: number; stdout: string; stderr: string };
 
 export const USAGE_ERROR = 2;
@@ -43,6 +47,8 @@ interface RunFlags {
   guest?: boolean | undefined;
   policy?: string | undefined;
   'policy-exit': boolean;
+  materials?: string | undefined;
+  'materials-output'?: string | undefined;
   _: (string | number)[];
 }
 
@@ -59,6 +65,8 @@ export async function parseCli(program: Program, args: readonly string[], env: N
   if (program === 'glasshouse' && args[0] === 'show') return parseShow(args.slice(1));
   if (program === 'glasshouse' && args[0] === 'diff') return parseDiff(args.slice(1));
   if (program === 'glasshouse' && args[0] === 'check') return parseCheck(args.slice(1));
+  if (program === 'glasshouse' && args[0] === 'attest') return parseAttest(args.slice(1));
+  if (program === 'glasshouse' && args[0] === 'verify') return parseVerify(args.slice(1));
   const dash = args.indexOf('--');
   const before = dash >= 0 ? args.slice(0, dash) : [...args];
   const after = dash >= 0 ? args.slice(dash + 1) : [];
@@ -112,7 +120,13 @@ function runParser(name: string, args: string[], guest: boolean): Argv<RunFlags>
       type: 'boolean',
       default: false,
       describe: "with --policy: exit 1 when there are violations (the command's own status when it is not 0)",
-    });
+    })
+    .option('materials', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'before the command starts, take the sha256 of the regular files under DIR (its inputs), for glasshouse attest --materials-file',
+    })
+    .option('materials-output', { type: 'string', requiresArg: true, describe: 'where --materials writes them (default: the receipt\'s path + .materials.json)' });
   if (guest) {
     y = y.option('guest', {
       type: 'boolean',
@@ -145,6 +159,8 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
   if (typeof wait === 'string') return usageError(name, wait);
   if (flags['policy-exit'] && flags.policy === undefined) return usageError(name, '--policy-exit goes with --policy');
   if (Array.isArray(flags.policy)) return usageError(name, 'one --policy at a time');
+  const materials = materialsFlags(flags);
+  if (typeof materials === 'string') return usageError(name, materials);
   return {
     kind: 'run',
     options: {
@@ -163,9 +179,22 @@ async function parseRun(name: string, before: string[], after: string[], guest: 
       guest: flags.guest ?? false,
       policy: flags.policy ?? null,
       policyExit: flags['policy-exit'],
+      materials,
       env,
     },
   };
+}
+
+/** --materials DIR and where its file goes, or what is wrong with them. */
+function materialsFlags(flags: RunFlags): RunOptions['materials'] | string {
+  const dir = flags.materials;
+  const output = flags['materials-output'];
+  if (Array.isArray(dir) || Array.isArray(output)) return '--materials and --materials-output: once each';
+  if (dir === undefined) return output === undefined ? null : '--materials-output goes with --materials DIR';
+  if (output !== undefined) return output === '-' ? '--materials-output -: give a file' : { dir, output };
+  // beside a receipt on a pipe or a device there is no file to put them next to
+  if (/^\/(?:dev|proc)\//.test(flags.output)) return `--materials with -o ${flags.output}: say where the materials go with --materials-output FILE`;
+  return { dir, output: `${flags.output}.materials.json` };
 }
 
 /** --wait-all and --wait-timeout (which implies it), or what is wrong with them. */
@@ -187,9 +216,11 @@ async function parseTop(before: string[]): Promise<CliAction> {
     .command('show', 'sum up a receipt in the terminal, or write it as a self-contained HTML report (glasshouse show --help)')
     .command('diff', 'compare two receipts by what the commands did: programs, files, network (glasshouse diff --help)')
     .command('check', 'check a receipt against a policy of allowed and denied execs, files, network and DNS (glasshouse check --help)')
+    .command('attest', 'make an in-toto statement of a receipt, signed in a DSSE envelope with --key (glasshouse attest --help)')
+    .command('verify', 'check the signature of an attestation, and with --check-subjects its files (glasshouse verify --help)')
     .command('replay', 'rebuild the receipt of a recorded run (glasshouse replay --help)')
     .command('doctor', 'tell what is missing for traced runs and the command that fixes it')
-    .demandCommand(1, 'missing subcommand: run, show, diff, check, replay or doctor')
+    .demandCommand(1, 'missing subcommand: run, show, diff, check, attest, verify, replay or doctor')
     .strict()
     .help()
     .alias('h', 'help')
@@ -370,6 +401,80 @@ async function parseCheck(args: string[]): Promise<CliAction> {
   if (Array.isArray(flags.policy)) return usageError(name, 'one --policy at a time');
   if (files.length > 1) return usageError(name, `one receipt at a time, got ${files.length}`);
   return { kind: 'check', options: { policy: flags.policy, receipt: files[0] ?? './receipt.json', json: flags.json } };
+}
+
+interface AttestFlags {
+  key?: string | undefined;
+  output: string;
+  materials?: string | undefined;
+  'materials-file'?: string | undefined;
+  _: (string | number)[];
+}
+
+async function parseAttest(args: string[]): Promise<CliAction> {
+  const name = 'glasshouse attest';
+  const parser = yargs(args)
+    .scriptName(name)
+    .usage(
+      `Usage: ${name} RECEIPT [--key KEY] [-o FILE] [--materials DIR | --materials-file FILE]\n\nMake an in-toto Statement v1 of a receipt (schema 0.3 to 0.5): its subjects the outputs with a digest, its predicate the receipt. With --key, signed into a DSSE envelope.`,
+    )
+    .option('key', { type: 'string', requiresArg: true, describe: 'PEM private key (Ed25519, or ECDSA P-256 in PKCS#8 or SEC1) to sign with; without it the statement is written unsigned' })
+    .option('output', { alias: 'o', type: 'string', default: './attestation.json', requiresArg: true, describe: 'where it goes (/dev/stdout for a pipe)' })
+    .option('materials', { type: 'string', requiresArg: true, describe: 'record the sha256 of the regular files under DIR (taken now) in the predicate' })
+    .option('materials-file', { type: 'string', requiresArg: true, describe: 'record the materials gh-run --materials took before the run (RECEIPT.materials.json)' })
+    .parserConfiguration({ 'parse-positional-numbers': false })
+    .strictOptions()
+    .help()
+    .alias('h', 'help')
+    .version(GLASSHOUSE_VERSION)
+    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<AttestFlags>;
+  const parsed = await parseQuietly(name, parser, args);
+  if (parsed.kind === 'exit') return parsed;
+  const flags = parsed.argv;
+  const files = flags._.map(String);
+  if (files.length !== 1) return usageError(name, files.length === 0 ? 'missing receipt: glasshouse attest receipt.json' : `one receipt at a time, got ${files.length}`);
+  for (const f of ['key', 'output', 'materials', 'materials-file'] as const) {
+    if (Array.isArray(flags[f])) return usageError(name, `--${f} given more than once`);
+  }
+  if (flags.output === '-') return usageError(name, '-o -: give /dev/stdout to write on stdout');
+  if (flags.materials !== undefined && flags['materials-file'] !== undefined) {
+    return usageError(name, '--materials and --materials-file: one or the other (the digests are taken now, or were before the run)');
+  }
+  return {
+    kind: 'attest',
+    options: {
+      receipt: files[0]!,
+      key: flags.key ?? null,
+      output: flags.output,
+      materialsDir: flags.materials ?? null,
+      materialsFile: flags['materials-file'] ?? null,
+    },
+  };
+}
+
+async function parseVerify(args: string[]): Promise<CliAction> {
+  const name = 'glasshouse verify';
+  const parser = yargs(args)
+    .scriptName(name)
+    .usage(
+      `Usage: ${name} --key PUB ENVELOPE [--check-subjects]\n\nCheck a DSSE envelope of an in-toto statement with a public key and print what it attests. Exit 0: verified; 1: no signature verifies, or a subject differs; 2: bad input.`,
+    )
+    .option('key', { type: 'string', requiresArg: true, describe: 'PEM public key (SPKI) of the signer: Ed25519 or ECDSA P-256' })
+    .option('check-subjects', { type: 'boolean', default: false, describe: 'also check that each subject file still has the attested sha256' })
+    .parserConfiguration({ 'parse-positional-numbers': false })
+    .strictOptions()
+    .help()
+    .alias('h', 'help')
+    .version(GLASSHOUSE_VERSION)
+    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<{ key?: string | string[]; 'check-subjects': boolean; _: (string | number)[] }>;
+  const parsed = await parseQuietly(name, parser, args);
+  if (parsed.kind === 'exit') return parsed;
+  const flags = parsed.argv;
+  const files = flags._.map(String);
+  if (flags.key === undefined) return usageError(name, 'missing --key PUB: the public key to verify with');
+  if (Array.isArray(flags.key)) return usageError(name, '--key given more than once');
+  if (files.length !== 1) return usageError(name, files.length === 0 ? 'missing envelope: glasshouse verify --key pub.pem attestation.json' : `one envelope at a time, got ${files.length}`);
+  return { kind: 'verify', options: { key: flags.key, envelope: files[0]!, checkSubjects: flags['check-subjects'] } };
 }
 
 async function parseDoctor(args: string[], env: NodeJS.ProcessEnv): Promise<CliAction> {

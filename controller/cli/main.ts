@@ -28,6 +28,12 @@ export async function main(program: Program, args: readonly string[]): Promise<n
     } else if (action.kind === 'check') {
       const { check } = await import('../evidence/check.js');
       status = await check(action.options);
+    } else if (action.kind === 'attest') {
+      const { attest } = await import('../evidence/attest.js');
+      status = await attest(action.options);
+    } else if (action.kind === 'verify') {
+      const { verify } = await import('../evidence/verify.js');
+      status = await verify(action.options);
     } else if (action.kind === 'replay') {
       const { replay } = await import('../replay/replay.js');
       status = await replay(action.options);

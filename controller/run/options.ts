@@ -32,6 +32,11 @@ export interface RunOptions {
   policy: string | null;
   /** --policy-exit: violations make the exit 1 (the command's own status when that is not 0) */
   policyExit: boolean;
+  /**
+   * --materials DIR: hash the regular files under dir before the command starts and write them
+   * to output (default <receipt>.materials.json) once the receipt is written; absent or null: none
+   */
+  materials?: { dir: string; output: string } | null;
   /** environment for the debug switches (default process.env) */
   env?: NodeJS.ProcessEnv;
 }

@@ -6,6 +6,7 @@
 // does: gh-run refuses to run (REFUSED_STATUS) when that is known before, and exits
 // RECEIPT_FAILED_STATUS when it happens after (the command's output is unaffected).
 import { resolve } from 'node:path';
+import { MaterialsError, takeMaterials, type Materials } from '../evidence/materials.js';
 import { Aggregator, materialized } from '../aggregate/aggregate.js';
 import { shellStatus } from '../aggregate/errno.js';
 import type { LazyReceipt } from '../schema/receipt.js';
@@ -14,7 +15,7 @@ import { gatePathFor, resolveHelperPath } from '../collector/helper-path.js';
 import { consumeGuestSetup } from '../guest/setup.js';
 import { closeDestination, DestinationError, openDestination, replacedSince, type Destination } from '../receipt/destination.js';
 import { ReceiptWriteError } from '../receipt/errors.js';
-import { writeReceipt } from '../receipt/write-receipt.js';
+import { writeReceipt, writeTo } from '../receipt/write-receipt.js';
 import type { Policy } from '../evidence/policy-schema.js';
 import type { RunFacts } from '../schema/run-facts.js';
 import { guardInspector } from './inspector-guard.js';
@@ -77,6 +78,9 @@ export async function run(options: RunOptions): Promise<number> {
   if (typeof run === 'number') return run;
   run.policy = policy;
   const { reporter, recorder } = run;
+  // --materials: the inputs as they are before anything of the command runs
+  const materials = await runMaterials(run);
+  if (typeof materials === 'number') return materials;
   // the helper loads its BPF programs while the command is prepared; every frame is folded
   // into the receipt's tables as it arrives, none is kept
   const diagnostics = new Diagnostics(run.env);
@@ -131,7 +135,8 @@ export async function run(options: RunOptions): Promise<number> {
     forwarder.dispose();
     // the recording's last frame holds these very facts, so a replay rebuilds this very receipt
     if (recorder !== null) await recorder.finish(facts, collection.traced);
-    return await finishReceipt(run, aggregator, facts, result?.frameErrors ?? []);
+    const status = await finishReceipt(run, aggregator, facts, result?.frameErrors ?? []);
+    return materials === null ? status : await writeMaterials(run, materials, status);
   } catch (error) {
     if (!(error instanceof Refused)) throw error;
     // --strict and no tracing: the gate exits without running the command; say why, and leave no recording of it
@@ -159,6 +164,39 @@ async function readPolicy(options: RunOptions): Promise<Policy | null | number> 
     if (!(error instanceof PolicyError)) throw error;
     new Reporter(options.quiet).error(`--policy ${error.message}; the command was not run`);
     return REFUSED_STATUS;
+  }
+}
+
+/**
+ * --materials: where they go, checked, and the digests of the files under the directory, taken
+ * now; REFUSED_STATUS (the command not run) when either cannot be done.
+ */
+async function runMaterials(run: Prepared): Promise<{ to: Destination; materials: Materials } | null | number> {
+  const wanted = run.options.materials ?? null;
+  if (wanted === null) return null;
+  try {
+    const to = openDestination(wanted.output, 'the materials');
+    return { to, materials: await takeMaterials(wanted.dir) };
+  } catch (error) {
+    if (!(error instanceof DestinationError || error instanceof MaterialsError)) throw error;
+    // refused before anything ran: no receipt, and no recording of a run that did not happen
+    closeDestination(run.destination);
+    await run.recorder?.discard();
+    run.reporter.error(`${error.message}; the command was not run`);
+    return REFUSED_STATUS;
+  }
+}
+
+/** The materials written beside the receipt; a failure is said and is gh-run's status, as the receipt's is. */
+async function writeMaterials(run: Prepared, taken: { to: Destination; materials: Materials }, status: number): Promise<number> {
+  try {
+    await writeTo(taken.to, [JSON.stringify(taken.materials, null, 2), '\n'], 'the materials');
+    run.reporter.say(`materials: ${taken.to.name}`);
+    return status;
+  } catch (error) {
+    if (!(error instanceof ReceiptWriteError)) throw error;
+    run.reporter.error(`${error.message}; the command exited with status ${status}, gh-run exits with ${RECEIPT_FAILED_STATUS}`);
+    return RECEIPT_FAILED_STATUS;
   }
 }
 
