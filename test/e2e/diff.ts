@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { normalisePath } from '../../controller/evidence/normalise.js';
 import { collect, ghRun, GLASSHOUSE, PYTHON, requireBpf } from '../helpers/gh-run.js';
 
 // The extra behaviour hangs on an environment variable (not in a receipt), so that the command,
@@ -71,7 +72,9 @@ t.test('two builds of one project: no differences; a build that connects and wri
   const json = await diff(['--json', a, c]);
   t.equal(json.code, 0, 'differences alone exit 0');
   const d = JSON.parse(json.stdout).differences;
-  const extra = join(project, 'extra.txt');
+  // as the diff names it: the project may itself be under a temp directory with a random name
+  // (the unprivileged pass copies the tree to /tmp/glasshouse-unpriv.XXXXXX)
+  const extra = normalisePath(join(project, 'extra.txt'));
   t.same(d.network, { added: [{ direction: 'connect', protocol: 'tcp', peer: '127.0.0.1', port: '*' }], removed: [] }, 'one network peer');
   t.same(d.writes, { added: [{ path: extra }], removed: [] }, 'one file written');
   t.same(d.outputs, { added: [{ path: extra }], removed: [], changed: [] }, 'and it is an output');
