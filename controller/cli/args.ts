@@ -231,7 +231,7 @@ async function parseTop(before: string[]): Promise<CliAction> {
 }
 
 async function parseReplay(args: string[]): Promise<CliAction> {
-  const parser = yargs(args)
+  const parser = subcommand<ReplayFlags>(yargs(args)
     .scriptName('glasshouse replay')
     .usage(
       'Usage: glasshouse replay <recording> [options]\n\nRebuild the receipt of a run recorded with --record, byte for byte, without BPF or privilege.',
@@ -241,13 +241,7 @@ async function parseReplay(args: string[]): Promise<CliAction> {
       type: 'boolean',
       default: false,
       describe: 'from a truncated or damaged recording, write a receipt of what could be read (collector degraded)',
-    })
-    .parserConfiguration({ 'parse-positional-numbers': false })
-    .strictOptions()
-    .help()
-    .alias('h', 'help')
-    .version(GLASSHOUSE_VERSION)
-    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<ReplayFlags>;
+    }));
   const parsed = await parseQuietly('glasshouse replay', parser, args);
   if (parsed.kind === 'exit') return parsed;
   const files = parsed.argv._.map(String);
@@ -268,7 +262,7 @@ interface ShowFlags {
 
 async function parseShow(args: string[]): Promise<CliAction> {
   const name = 'glasshouse show';
-  const parser = yargs(args)
+  const parser = subcommand<ShowFlags>(yargs(args)
     .scriptName(name)
     .usage(
       `Usage: ${name} [RECEIPT] [options]\n\nSum up a receipt (default ./receipt.json) of schema 0.3 to 0.5 in the terminal, or with --html write it as one self-contained HTML file (no network, opens from file://).`,
@@ -283,13 +277,7 @@ async function parseShow(args: string[]): Promise<CliAction> {
       requiresArg: true,
       describe: `only these sections, in their usual order (repeat it or use commas): ${SECTIONS.join(', ')}`,
     })
-    .option('color', { type: 'boolean', describe: 'colour even in a pipe (--no-color: never; default: on a terminal unless NO_COLOR is set)' })
-    .parserConfiguration({ 'parse-positional-numbers': false })
-    .strictOptions()
-    .help()
-    .alias('h', 'help')
-    .version(GLASSHOUSE_VERSION)
-    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<ShowFlags>;
+    .option('color', { type: 'boolean', describe: 'colour even in a pipe (--no-color: never; default: on a terminal unless NO_COLOR is set)' }));
   const parsed = await parseQuietly(name, parser, args);
   if (parsed.kind === 'exit') return parsed;
   const flags = parsed.argv;
@@ -325,7 +313,7 @@ interface DiffFlags {
 
 async function parseDiff(args: string[]): Promise<CliAction> {
   const name = 'glasshouse diff';
-  const parser = yargs(args)
+  const parser = subcommand<DiffFlags>(yargs(args)
     .scriptName(name)
     .usage(
       `Usage: ${name} A B [options]\n\nCompare two receipts by behaviour: programs executed, files written, outputs and their content, removals, changes, reads outside system directories, failed opens, network peers, DNS names, syscalls, the exit. Pids, times, counts and random temp names are never differences. Exit 0; 1 when --fail-on names a kind of difference that is there; 2 when a receipt cannot be read.`,
@@ -339,13 +327,7 @@ async function parseDiff(args: string[]): Promise<CliAction> {
     })
     .option('counts', { type: 'boolean', default: false, describe: 'counts of the same thing that differ are differences too' })
     .option('system', { type: 'string', requiresArg: true, describe: 'a directory whose reads are not compared, besides the usual system ones (repeatable)' })
-    .option('color', { type: 'boolean', describe: 'colour even in a pipe (--no-color: never; default: on a terminal unless NO_COLOR is set)' })
-    .parserConfiguration({ 'parse-positional-numbers': false })
-    .strictOptions()
-    .help()
-    .alias('h', 'help')
-    .version(GLASSHOUSE_VERSION)
-    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<DiffFlags>;
+    .option('color', { type: 'boolean', describe: 'colour even in a pipe (--no-color: never; default: on a terminal unless NO_COLOR is set)' }));
   const parsed = await parseQuietly(name, parser, args);
   if (parsed.kind === 'exit') return parsed;
   const flags = parsed.argv;
@@ -380,19 +362,13 @@ interface CheckFlags {
 
 async function parseCheck(args: string[]): Promise<CliAction> {
   const name = 'glasshouse check';
-  const parser = yargs(args)
+  const parser = subcommand<CheckFlags>(yargs(args)
     .scriptName(name)
     .usage(
       `Usage: ${name} --policy POLICY [RECEIPT] [--json]\n\nCheck a receipt (default ./receipt.json) against a policy: print every violation with the process that did it. Exit 0: none; 1: violations; 2: the receipt or the policy cannot be used.`,
     )
     .option('policy', { type: 'string', requiresArg: true, describe: 'the policy file (JSON; policy.schema.json)' })
-    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON ({ violations, checks, incomplete }) instead of text' })
-    .parserConfiguration({ 'parse-positional-numbers': false })
-    .strictOptions()
-    .help()
-    .alias('h', 'help')
-    .version(GLASSHOUSE_VERSION)
-    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<CheckFlags>;
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON ({ violations, checks, incomplete }) instead of text' }));
   const parsed = await parseQuietly(name, parser, args);
   if (parsed.kind === 'exit') return parsed;
   const flags = parsed.argv;
@@ -413,7 +389,7 @@ interface AttestFlags {
 
 async function parseAttest(args: string[]): Promise<CliAction> {
   const name = 'glasshouse attest';
-  const parser = yargs(args)
+  const parser = subcommand<AttestFlags>(yargs(args)
     .scriptName(name)
     .usage(
       `Usage: ${name} RECEIPT [--key KEY] [-o FILE] [--materials DIR | --materials-file FILE]\n\nMake an in-toto Statement v1 of a receipt (schema 0.3 to 0.5): its subjects the outputs with a digest, its predicate the receipt. With --key, signed into a DSSE envelope.`,
@@ -421,13 +397,7 @@ async function parseAttest(args: string[]): Promise<CliAction> {
     .option('key', { type: 'string', requiresArg: true, describe: 'PEM private key (Ed25519, or ECDSA P-256 in PKCS#8 or SEC1) to sign with; without it the statement is written unsigned' })
     .option('output', { alias: 'o', type: 'string', default: './attestation.json', requiresArg: true, describe: 'where it goes (/dev/stdout for a pipe)' })
     .option('materials', { type: 'string', requiresArg: true, describe: 'record the sha256 of the regular files under DIR (taken now) in the predicate' })
-    .option('materials-file', { type: 'string', requiresArg: true, describe: 'record the materials gh-run --materials took before the run (RECEIPT.materials.json)' })
-    .parserConfiguration({ 'parse-positional-numbers': false })
-    .strictOptions()
-    .help()
-    .alias('h', 'help')
-    .version(GLASSHOUSE_VERSION)
-    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<AttestFlags>;
+    .option('materials-file', { type: 'string', requiresArg: true, describe: 'record the materials gh-run --materials took before the run (RECEIPT.materials.json)' }));
   const parsed = await parseQuietly(name, parser, args);
   if (parsed.kind === 'exit') return parsed;
   const flags = parsed.argv;
@@ -454,19 +424,13 @@ async function parseAttest(args: string[]): Promise<CliAction> {
 
 async function parseVerify(args: string[]): Promise<CliAction> {
   const name = 'glasshouse verify';
-  const parser = yargs(args)
+  const parser = subcommand<{ key?: string | string[]; 'check-subjects': boolean; _: (string | number)[] }>(yargs(args)
     .scriptName(name)
     .usage(
       `Usage: ${name} --key PUB ENVELOPE [--check-subjects]\n\nCheck a DSSE envelope of an in-toto statement with a public key and print what it attests. Exit 0: verified; 1: no signature verifies, or a subject differs; 2: bad input.`,
     )
     .option('key', { type: 'string', requiresArg: true, describe: 'PEM public key (SPKI) of the signer: Ed25519 or ECDSA P-256' })
-    .option('check-subjects', { type: 'boolean', default: false, describe: 'also check that each subject file still has the attested sha256' })
-    .parserConfiguration({ 'parse-positional-numbers': false })
-    .strictOptions()
-    .help()
-    .alias('h', 'help')
-    .version(GLASSHOUSE_VERSION)
-    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<{ key?: string | string[]; 'check-subjects': boolean; _: (string | number)[] }>;
+    .option('check-subjects', { type: 'boolean', default: false, describe: 'also check that each subject file still has the attested sha256' }));
   const parsed = await parseQuietly(name, parser, args);
   if (parsed.kind === 'exit') return parsed;
   const flags = parsed.argv;
@@ -490,6 +454,20 @@ async function parseDoctor(args: string[], env: NodeJS.ProcessEnv): Promise<CliA
   if (parsed.kind === 'exit') return parsed;
   if (parsed.argv._.length > 0) return usageError('glasshouse doctor', `unexpected argument: ${String(parsed.argv._[0])}`);
   return { kind: 'doctor', helperPath: parsed.argv.helper ?? (env.GLASSHOUSE_HELPER || null) };
+}
+
+/**
+ * What every subcommand but run shares: positionals stay strings, unknown options are errors,
+ * --help and --version, and the help fits the terminal.
+ */
+function subcommand<T>(parser: Argv): Argv<T> {
+  return parser
+    .parserConfiguration({ 'parse-positional-numbers': false })
+    .strictOptions()
+    .help()
+    .alias('h', 'help')
+    .version(GLASSHOUSE_VERSION)
+    .wrap(Math.min(100, process.stdout.columns || 100)) as unknown as Argv<T>;
 }
 
 type Parsed<T> = { kind: 'ok'; argv: T } | (CliAction & { kind: 'exit' });

@@ -7,6 +7,8 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { decodeBase64, Envelope, IN_TOTO_PAYLOAD_TYPE, KeyError, loadPublicKey, verifyEnvelope } from './dsse.js';
 import { readKey } from './attest.js';
 import { Statement } from './statement.js';
+// one line stays one line and no line is faked: the rule of show and check (bash's $'...')
+import { printable } from '../show/quote.js';
 
 export interface VerifyOptions {
   key: string;
@@ -89,8 +91,6 @@ export async function verify(options: VerifyOptions, io: Io = { stdout: process.
   }
 }
 
-/** Text with control characters (a newline in a file name) quoted as JSON: one line stays one line, and no line is faked. */
-const printable = (text: string): string => (/[\u0000-\u001f\u007f]/.test(text) ? JSON.stringify(text) : text);
 
 function readEnvelope(file: string): Envelope {
   let text: string;

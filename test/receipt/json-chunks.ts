@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INDENT_LEVELS, jsonChunks } from '../../controller/receipt/json-chunks.js';
 import { ROOT } from '../helpers/gh-run.js';
+import { seededRandom } from '../helpers/random.js';
 
 const text = (value: unknown, chunkChars?: number): string => [...jsonChunks(value, chunkChars)].join('');
 // JSON.stringify gives undefined for a lone undefined (or function): the chunks are then no text at all
@@ -15,15 +16,6 @@ const stringify = (value: unknown): string => JSON.stringify(value, null, 2) ?? 
 const CAP = ' '.repeat(2 * INDENT_LEVELS);
 const capped = (value: unknown): string => stringify(value).replace(new RegExp(`^${CAP} +`, 'gm'), CAP);
 
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STRINGS = [
   '', 'plain', '"quoted"', 'back\\slash', 'new\nline', 'tab\there', 'cr\r', '\b\f', '\u0000\u0001\u001f\u007f',
@@ -74,7 +66,7 @@ t.test('the receipts of the recorded runs, byte for byte', async (t) => {
 });
 
 t.test('random plain data: escapes, unicode, lone surrogates, empty lists and objects, odd numbers', async (t) => {
-  const rand = random(20240501);
+  const rand = seededRandom(20240501);
   let differ = 0;
   for (let i = 0; i < 3000; i++) {
     const v = value(rand, 6);
@@ -111,7 +103,7 @@ t.test('nested process trees, deep and wide', async (t) => {
 
 t.test('indentation stops at the cap: the same JSON value, a size linear in the depth', async (t) => {
   // random values nested around the cap: leaves, small records and lists at every depth there
-  const rand = random(20261202);
+  const rand = seededRandom(20261202);
   let differ = 0;
   for (let i = 0; i < 300; i++) {
     let v: unknown = value(rand, 4);

@@ -7,6 +7,7 @@ import { JSON_SCHEMA_FILE, receiptJsonSchema, receiptJsonSchemaText } from '../.
 import { ProcessNode, ProcessTreeParser, Receipt, ReceiptParser } from '../../controller/schema/receipt.js';
 import { TYPE, a, message, name } from '../helpers/dns-wire.js';
 import { change, dns, end, exec, exit, facts, fork, forkChain, hello, ms, net, open, receiptOf, socket } from '../helpers/events.js';
+import { seededRandom } from '../helpers/random.js';
 
 const full = () =>
   receiptOf([
@@ -95,20 +96,11 @@ t.test('the JSON schema requires every top-level section of the contract', async
   }
 });
 
-/** A small seeded generator (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('process_tree is parsed without recursion, exactly as the recursive ProcessNode would', async (t) => {
   // random small trees, some nodes broken (a bad field, a missing one, children not a list, a
   // node that is not an object, an extra key): the same issues in the same order, the same value
-  const rand = random(20261202);
+  const rand = seededRandom(20261202);
   const base = JSON.parse(JSON.stringify(full().process_tree)) as Record<string, unknown>;
   const breaks: ((n: Record<string, unknown>) => unknown)[] = [
     (n) => ({ ...n, pid: -1 }),

@@ -8,22 +8,12 @@ import { join } from 'node:path';
 import { replay } from '../../controller/replay/replay.js';
 import { frameBoundaries, recordingBytes } from '../helpers/events.js';
 import { ROOT, runCli } from '../helpers/gh-run.js';
+import { seededRandom } from '../helpers/random.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'recordings');
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, `${name}.ghrec`));
 const MAX_MS = 2000;
 
-/** A seeded PRNG (mulberry32), so a failure is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Outcome {
   status: number;
@@ -123,7 +113,7 @@ t.test('truncation at every byte of a small recording, at and around every frame
 
 t.test('bit flips: every byte of a small recording, 250 random ones in each other', async (t) => {
   const dir = t.testdir({});
-  const random = prng(0x6a11);
+  const random = seededRandom(0x6a11);
   let cases = 0;
   let bad = 0;
   for (const name of ALL) {
@@ -143,7 +133,7 @@ t.test('bit flips: every byte of a small recording, 250 random ones in each othe
 
 t.test('random bytes, with and without a valid header in front', async (t) => {
   const dir = t.testdir({});
-  const random = prng(0xbead);
+  const random = seededRandom(0xbead);
   const header = fixture('signal').subarray(0, 8);
   let bad = 0;
   for (let i = 0; i < 300; i++) {
